@@ -1,0 +1,791 @@
+"""Observation-log files -> validated, normalised calls and notes, or a list of precise problems.
+
+Strict about meaning, forgiving about format. A file is read as text (every cell a string) into a
+DuckDB temp table whose columns are positional (c0, c1, ...), so nothing a user typed ever becomes
+SQL; headers and values are matched against the accepted vocabulary below, and every problem in
+the file is collected in one pass with its file, line, column, value and what is accepted.
+
+Line numbers: the header is line 1. For CSV they are physical line numbers (a quoted cell that
+spans lines moves the following rows down); for XLSX the sheet's row number; for Parquet the
+row's position plus one, as if it had a header line.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+# field -> required?
+FIELDS: dict[str, bool] = {
+    "observation_id": False,
+    "observed_on": True,
+    "manager": True,
+    "rep": True,
+    "team": False,
+    "planned_role": False,
+    "manager_action": True,
+    "debrief": False,
+    "behavior": False,
+    "polarity": False,
+    "severity": False,
+    "category": False,
+    "deal": False,
+    "deal_value": False,
+    "outcome": False,
+}
+
+HEADER_ALIASES: dict[str, str] = {
+    "call_id": "observation_id",
+    "observation": "observation_id",
+    "meeting_id": "observation_id",
+    "id": "observation_id",
+    "date": "observed_on",
+    "call_date": "observed_on",
+    "observed_at": "observed_on",
+    "meeting_date": "observed_on",
+    "observation_date": "observed_on",
+    "sales_leader": "manager",
+    "observer": "manager",
+    "coach": "manager",
+    "sales_manager": "manager",
+    "leader": "manager",
+    "salesperson": "rep",
+    "sales_rep": "rep",
+    "seller": "rep",
+    "sales_person": "rep",
+    "representative": "rep",
+    "action": "manager_action",
+    "intervention": "manager_action",
+    "manager_response": "manager_action",
+    "debriefed": "debrief",
+    "debrief_held": "debrief",
+    "behaviour": "behavior",
+    "note": "behavior",
+    "feedback": "behavior",
+    "feedback_type": "polarity",
+    "sentiment": "polarity",
+    "type": "polarity",
+    "role": "planned_role",
+    "plan": "planned_role",
+    "team_name": "team",
+    "deal_name": "deal",
+    "opportunity": "deal",
+    "amount": "deal_value",
+}
+
+# Value vocabularies: normalised spelling -> canonical value. Values are matched after trimming,
+# lower-casing and folding runs of spaces and underscores to one space.
+ACTION_VALUES: dict[str, str] = {
+    "observed": "observed",
+    "observe": "observed",
+    "observer": "observed",
+    "observing": "observed",
+    "silent": "observed",
+    "assisted": "assisted",
+    "assist": "assisted",
+    "assisting": "assisted",
+    "took over": "took_over",
+    "take over": "took_over",
+    "takeover": "took_over",
+    "took-over": "took_over",
+    "take-over": "took_over",
+    "intervened": "took_over",
+    "intervene": "took_over",
+    "jumped in": "took_over",
+    "jump in": "took_over",
+    "jumped-in": "took_over",
+}
+POLARITY_VALUES: dict[str, str] = {
+    "praise": "praise",
+    "positive": "praise",
+    "+": "praise",
+    "recognition": "praise",
+    "strength": "praise",
+    "criticism": "criticism",
+    "negative": "criticism",
+    "-": "criticism",
+    "mistake": "criticism",
+    "improvement": "criticism",
+    "correction": "criticism",
+    "constructive": "criticism",
+}
+DEBRIEF_VALUES: dict[str, bool] = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "t": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "f": False,
+    "0": False,
+}
+ROLE_VALUES: dict[str, str] = {
+    "observer": "observer",
+    "observe": "observer",
+    "participant": "participant",
+    "participate": "participant",
+}
+SEVERITY_VALUES: dict[str, str] = {"minor": "minor", "major": "major"}
+
+DATE_ACCEPTED = "YYYY-MM-DD or MM/DD/YYYY"
+DATE_ACCEPTED_DAYFIRST = "YYYY-MM-DD or DD/MM/YYYY"
+MAX_SHOWN = 50
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, precise enough to find and fix it."""
+
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.column is None:
+            return f"{where}: {self.message}"
+        if self.value is None:
+            return f"{where}: {self.column}: {self.message}"
+        return f"{where}: {self.column}: {self.value!r} {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "problem": self.message,
+        }
+
+
+class ImportFailed(Exception):
+    """Raised with every problem found; nothing has been written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(format_problems(problems))
+
+
+def format_problems(problems: list[Problem], limit: int = MAX_SHOWN) -> str:
+    lines = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"... and {len(problems) - limit} more problems ({len(problems)} in all)")
+    return "\n".join(lines)
+
+
+@dataclass
+class Staged:
+    """A validated file, held in temp tables `<name>_calls` and `<name>_notes`."""
+
+    file: str
+    name: str
+    rows: int
+    calls: int
+    notes: int
+    columns: dict[str, str]  # field -> header as written in the file
+    ignored: list[str]
+    has_observation_id: bool
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def calls_table(self) -> str:
+        return f"{self.name}_calls"
+
+    @property
+    def notes_table(self) -> str:
+        return f"{self.name}_notes"
+
+
+def normalise_header(header: str) -> str:
+    h = header.strip().lstrip("\ufeff").strip().lower()
+    h = re.sub(r"[\s\-]+", "_", h)
+    return h
+
+
+def fold_value(value: str) -> str:
+    return re.sub(r"[\s_]+", " ", value.strip().lower())
+
+
+def map_headers(
+    headers: list[str], overrides: dict[str, str] | None = None
+) -> tuple[dict[str, int], list[str], list[str]]:
+    """Headers -> ({field: column index}, ignored headers, problems as text).
+
+    `overrides` maps a header as written to a field (or to "" to ignore it): the Upload page's
+    column mapping.
+    """
+    overrides = overrides or {}
+    mapping: dict[str, int] = {}
+    ignored: list[str] = []
+    problems: list[str] = []
+    for i, header in enumerate(headers):
+        if header in overrides:
+            target = overrides[header] or None
+        else:
+            key = normalise_header(header)
+            target = key if key in FIELDS else HEADER_ALIASES.get(key)
+        if target is None:
+            if header.strip():
+                ignored.append(header)
+            continue
+        if target not in FIELDS:
+            problems.append(f"column {header!r} is mapped to {target!r}, which is not a field")
+            continue
+        if target in mapping:
+            first = headers[mapping[target]]
+            problems.append(
+                f"columns {first!r} and {header!r} both mean {target}; keep one of them"
+            )
+            continue
+        mapping[target] = i
+    return mapping, ignored, problems
+
+
+def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[list[str], dict]:
+    """Load a file into temp table `raw` (c0.., _row) of strings. Returns headers and read info."""
+    suffix = path.suffix.lower()
+    info: dict = {"kind": suffix.lstrip(".")}
+    if suffix == ".parquet":
+        headers = [
+            r[0]
+            for r in con.execute(
+                "select column_name from (describe select * from read_parquet(?))", [str(path)]
+            ).fetchall()
+        ]
+        cols = ", ".join(f"#{i + 1}::varchar as c{i}" for i in range(len(headers)))
+        con.execute(
+            f"create or replace temp table {raw} as "
+            f"select {cols}, (row_number() over () - 1)::bigint as _row from read_parquet(?)",
+            [str(path)],
+        )
+        info["line_offset"] = 2
+        return headers, info
+    if suffix == ".xlsx":
+        import polars as pl
+
+        frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0)
+        if frame.height == 0:
+            raise _FileProblem("the first sheet is empty")
+        headers = [("" if v is None else str(v)) for v in frame.row(0)]
+        frame = frame.slice(1).with_row_index("_row")
+        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns[1:])})
+        # keep only non-blank rows; _row stays the sheet row index, so lines stay right
+        frame = frame.filter(pl.any_horizontal(pl.col(frame.columns[1:]).is_not_null()))
+        frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
+        con.register(f"{raw}_frame", frame)
+        con.execute(f"create or replace temp table {raw} as select * from {raw}_frame")
+        con.unregister(f"{raw}_frame")
+        info["line_offset"] = 2
+        return headers, info
+    # CSV and friends: DuckDB's sniffer finds the delimiter and quoting; header=false keeps the
+    # header as row 0 so that columns stay positional.
+    encoding = "utf-8"
+    try:
+        con.execute(_csv_sql(raw, encoding), [str(path)])
+    except duckdb.Error as exc:
+        if "unicode" not in str(exc).lower():
+            raise _FileProblem(_duckdb_reason(exc)) from None
+        encoding = "latin-1"
+        try:
+            con.execute(_csv_sql(raw, encoding), [str(path)])
+        except duckdb.Error as exc2:
+            raise _FileProblem(_duckdb_reason(exc2)) from None
+    info["encoding"] = encoding
+    info["path"] = str(path)
+    rejected = con.execute(f"select count(*) from {raw}_rejects").fetchone()[0]
+    info["rejected"] = rejected
+    ncols = len(con.execute(f"select * from {raw} limit 0").description)
+    renames = ", ".join(f"column{i} as c{i}" for i in range(ncols))
+    first = con.execute(f"select * from {raw} where rowid = 0").fetchone()
+    if first is None:
+        raise _FileProblem("the file is empty: expected a header line and rows")
+    headers = [("" if v is None else v) for v in first]
+    con.execute(
+        f"create or replace temp table {raw} as "
+        f"select {renames}, (rowid - 1)::bigint as _row from {raw} where rowid > 0"
+    )
+    info["line_offset"] = None  # computed from the file when needed
+    return headers, info
+
+
+def _csv_sql(raw: str, encoding: str) -> str:
+    return (
+        f"create or replace temp table {raw} as select * from read_csv(?, header=false, "
+        f"all_varchar=true, encoding='{encoding}', store_rejects=true, "
+        f"rejects_table='{raw}_rejects', rejects_scan='{raw}_scan')"
+    )
+
+
+def _duckdb_reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else "unreadable"
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+    return f"cannot be read as CSV ({first})"
+
+
+class _FileProblem(Exception):
+    pass
+
+
+def _csv_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, info: dict, width: int
+) -> tuple[list[int], list[Problem]]:
+    """Physical start line of every well-formed data record, and problems for the others.
+
+    Only runs when something is wrong (it is a Python pass over the file).
+    """
+    delimiter, quote, escape = con.execute(
+        "select delimiter, quote, escape from sniff_csv(?, header=false, all_varchar=true, "
+        f"encoding='{info['encoding']}', ignore_errors=true)",
+        [str(path)],
+    ).fetchone()
+    encoding = "utf-8-sig" if info["encoding"] == "utf-8" else "latin-1"
+    fmt: dict = {"delimiter": delimiter or ","}
+    if quote and quote != "(empty)":
+        fmt["quotechar"] = quote
+        if escape and escape not in ("(empty)", quote):
+            fmt["escapechar"] = escape
+            fmt["doublequote"] = False
+    else:
+        fmt["quoting"] = csv.QUOTE_NONE
+    starts: list[int] = []
+    bad: list[Problem] = []
+    with open(path, newline="", encoding=encoding, errors="replace") as handle:
+        reader = csv.reader(handle, **fmt)
+        line = 1
+        header_seen = False
+        for record in reader:
+            start = line
+            line = reader.line_num + 1
+            if not record or (len(record) == 1 and record[0] == ""):
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            if len(record) != width:
+                bad.append(
+                    Problem(
+                        path.name,
+                        start,
+                        None,
+                        None,
+                        f"has {len(record)} fields; the header has {width}",
+                    )
+                )
+                continue
+            starts.append(start)
+    return starts, bad
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    name: str,
+    *,
+    dayfirst: bool = False,
+    display_name: str | None = None,
+    header_overrides: dict[str, str] | None = None,
+    value_overrides: dict[str, dict[str, str]] | None = None,
+) -> Staged:
+    """Validate one file into temp tables `<name>_calls` and `<name>_notes`.
+
+    Raises ImportFailed with every problem found. `name` must be a plain identifier chosen by the
+    caller (never user text); `display_name` is what problems call the file.
+    """
+    path = Path(path)
+    label = display_name or path.name
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"bad stage name {name!r}")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ImportFailed(
+            [
+                Problem(
+                    label,
+                    None,
+                    None,
+                    None,
+                    f"is a {path.suffix or 'suffix-less'} file; accepted: CSV (.csv, .tsv, "
+                    ".txt), Excel (.xlsx, first sheet) and Parquet (.parquet)",
+                )
+            ]
+        )
+    raw = f"{name}_raw"
+    try:
+        headers, info = _read_raw(con, path, raw)
+    except _FileProblem as exc:
+        raise ImportFailed([Problem(label, None, None, None, str(exc))]) from None
+    except duckdb.Error as exc:
+        raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
+    except Exception as exc:  # unreadable xlsx/parquet: a user's file, not our bug
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportFailed(
+            [Problem(label, None, None, None, f"cannot be read ({reason})")]
+        ) from None
+
+    mapping, ignored, header_problems = map_headers(headers, header_overrides)
+    problems = [Problem(label, 1, None, None, text) for text in header_problems]
+    missing = [f for f, required in FIELDS.items() if required and f not in mapping]
+    if missing:
+        found = ", ".join(repr(h) for h in headers) or "none"
+        for f in missing:
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    None,
+                    None,
+                    f"missing required column {f!r} (headers found: {found})",
+                )
+            )
+    if problems:
+        raise ImportFailed(problems)
+
+    columns = {f: headers[i] for f, i in mapping.items()}
+    _vocabulary(con, name, value_overrides)
+    _normalise(con, name, raw, mapping, dayfirst)
+    found = _find_problems(con, name, columns, dayfirst)
+    rows = con.execute(f"select count(*) from {raw}").fetchone()[0]
+
+    structural: list[Problem] = []
+    if info.get("line_offset") is None and (found or info.get("rejected")):
+        starts, structural = _csv_lines(con, path, info, len(headers))
+        if len(starts) != rows and not structural:
+            starts = []  # could not align the two readers; fall back to record numbers
+
+        def line_of(row: int) -> int:
+            return starts[row] if row < len(starts) else row + 2
+    else:
+        offset = info.get("line_offset") or 2
+
+        def line_of(row: int) -> int:
+            return row + offset
+
+    if found or structural:
+        out = list(structural)
+        for row, column, value, message, other, key, first in found:
+            if other is not None:
+                message = message.format(other=line_of(other), key=repr(key), first=repr(first))
+            out.append(Problem(label, line_of(row), column, value, message))
+        out.sort(key=lambda p: (p.line or 0, p.column or ""))
+        raise ImportFailed(out)
+
+    warnings = []
+    if rows == 0:
+        warnings.append(f"{label}: the file has a header but no rows")
+    if ignored:
+        warnings.append(f"{label}: ignored columns nobody asked for: {', '.join(ignored)}")
+    _finish(con, name)
+    calls, notes = con.execute(
+        f"select (select count(*) from {name}_calls), (select count(*) from {name}_notes)"
+    ).fetchone()
+    con.execute(f"drop table if exists {raw}")
+    con.execute(f"drop table if exists {name}_norm")
+    return Staged(
+        file=label,
+        name=name,
+        rows=rows,
+        calls=calls,
+        notes=notes,
+        columns=columns,
+        ignored=ignored,
+        has_observation_id="observation_id" in mapping,
+        warnings=warnings,
+    )
+
+
+def _vocabulary(
+    con: duckdb.DuckDBPyConnection, name: str, overrides: dict[str, dict[str, str]] | None
+) -> None:
+    """Temp table `<name>_vocab(field, spelling, value)`: every accepted spelling of a value."""
+    rows: list[tuple[str, str, str]] = []
+    for fld, table in (
+        ("manager_action", ACTION_VALUES),
+        ("polarity", POLARITY_VALUES),
+        ("planned_role", ROLE_VALUES),
+        ("severity", SEVERITY_VALUES),
+    ):
+        merged = dict(table)
+        for spelling, value in (overrides or {}).get(fld, {}).items():
+            merged[fold_value(spelling)] = value
+        rows += [(fld, spelling, value) for spelling, value in merged.items()]
+    rows += [("debrief", s, "true" if v else "false") for s, v in DEBRIEF_VALUES.items()]
+    con.execute(
+        f"create or replace temp table {name}_vocab "
+        "(field varchar, spelling varchar, value varchar)"
+    )
+    con.executemany(f"insert into {name}_vocab values (?, ?, ?)", rows)
+
+
+def _fold(expr: str) -> str:
+    return f"regexp_replace(lower(trim({expr})), '[\\s_]+', ' ', 'g')"
+
+
+def _normalise(
+    con: duckdb.DuckDBPyConnection, name: str, raw: str, mapping: dict[str, int], dayfirst: bool
+) -> None:
+    """Temp table `<name>_norm`: one row per input row, raw text and typed values side by side."""
+
+    def col(f: str) -> str:
+        return f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar"
+
+    def vocab(f: str) -> str:
+        return (
+            f"(select v.value from {name}_vocab v where v.field = '{f}' "
+            f"and v.spelling = {_fold(col(f))})"
+        )
+
+    iso = (
+        r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
+    )
+    slash = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?)?$"
+    month, day = ("2", "1") if dayfirst else ("1", "2")
+    money = r"^\s*[$€£]?\s*-?[0-9][0-9,]*(\.[0-9]+)?\s*$"
+    sql = f"""
+    create or replace temp table {name}_norm as
+    with src as (
+        select _row,
+            {col("observation_id")} as observation_id,
+            {col("observed_on")} as observed_on_raw,
+            {col("manager")} as manager,
+            {col("rep")} as rep,
+            {col("team")} as team,
+            {col("planned_role")} as planned_role_raw,
+            {col("manager_action")} as manager_action_raw,
+            {col("debrief")} as debrief_raw,
+            {col("behavior")} as behavior,
+            {col("polarity")} as polarity_raw,
+            {col("severity")} as severity_raw,
+            {col("category")} as category,
+            {col("deal")} as deal,
+            {col("deal_value")} as deal_value_raw,
+            {col("outcome")} as outcome,
+            {vocab("manager_action")} as manager_action,
+            {vocab("polarity")} as polarity,
+            {vocab("planned_role")} as planned_role,
+            {vocab("severity")} as severity,
+            {vocab("debrief")} as debrief_text
+        from {raw}
+    ), typed as (
+        select *,
+            case
+                when regexp_matches(observed_on_raw, $iso) then try(make_date(
+                    regexp_extract(observed_on_raw, $iso, 1)::int,
+                    regexp_extract(observed_on_raw, $iso, 2)::int,
+                    regexp_extract(observed_on_raw, $iso, 3)::int))
+                when regexp_matches(observed_on_raw, $slash) then try(make_date(
+                    regexp_extract(observed_on_raw, $slash, 3)::int,
+                    regexp_extract(observed_on_raw, $slash, {month})::int,
+                    regexp_extract(observed_on_raw, $slash, {day})::int))
+            end as observed_on,
+            debrief_text::boolean as debrief,
+            case when regexp_matches(deal_value_raw, $money)
+                then try_cast(regexp_replace(deal_value_raw, '[^0-9.\\-]', '', 'g') as double)
+            end as deal_value,
+            regexp_replace(lower(trim(behavior)), '\\s+', ' ', 'g') as behavior_key
+        from src
+    )
+    select *,
+        coalesce(observation_id,
+            strftime(observed_on, '%Y-%m-%d') || '|' || manager || '|' || rep) as call_key
+    from typed
+    """
+    con.execute(sql, {"iso": iso, "slash": slash, "money": money})
+
+
+def _find_problems(
+    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], dayfirst: bool
+) -> list[tuple]:
+    """Every problem as (row, column label, value, message, other row, call key, other value).
+
+    The message of a disagreement names the other row: `{other}`, `{key}` and `{first}` are
+    filled in once line numbers are known.
+    """
+
+    def label(f: str) -> str:
+        header = columns.get(f)
+        if header is None or normalise_header(header) == f:
+            return f
+        return f"{header} ({f})"
+
+    def accepted(f: str, table: dict[str, str]) -> str:
+        canon = sorted(set(table.values()))
+        return ", ".join(canon)
+
+    date_ok = DATE_ACCEPTED_DAYFIRST if dayfirst else DATE_ACCEPTED
+    checks = [
+        ("observed_on", "observed_on_raw is null", "is required (the date of the call)"),
+        (
+            "observed_on",
+            "observed_on_raw is not null and observed_on is null",
+            f"is not a date ({date_ok})",
+        ),
+        ("manager", "manager is null", "is required (the observing sales leader)"),
+        ("rep", "rep is null", "is required (the salesperson observed)"),
+        (
+            "manager_action",
+            "manager_action_raw is null",
+            "is required: observed, assisted or took_over",
+        ),
+        (
+            "manager_action",
+            "manager_action_raw is not null and manager_action is null",
+            "is not a manager action (observed, assisted or took_over; also observe, silent, "
+            "assist, took over, takeover, intervened, jumped in)",
+        ),
+        (
+            "polarity",
+            "polarity_raw is not null and polarity is null",
+            "is not a polarity (praise or criticism; also positive, +, recognition, strength, "
+            "negative, -, mistake, improvement, correction, constructive)",
+        ),
+        (
+            "polarity",
+            "behavior is not null and polarity_raw is null",
+            "is empty, but the row notes a behaviour: say praise or criticism",
+        ),
+        (
+            "behavior",
+            "behavior is null and polarity_raw is not null",
+            "is empty, but the row has a polarity: name the behaviour, or clear the polarity",
+        ),
+        (
+            "debrief",
+            "debrief_raw is not null and debrief_text is null",
+            "is not a yes/no value (yes/no, true/false, y/n, 1/0; empty = unknown)",
+        ),
+        (
+            "planned_role",
+            "planned_role_raw is not null and planned_role is null",
+            "is not a planned role (observer or participant)",
+        ),
+        (
+            "severity",
+            "severity_raw is not null and severity is null",
+            "is not a severity (minor or major)",
+        ),
+        (
+            "deal_value",
+            "deal_value_raw is not null and deal_value is null",
+            "is not an amount (a number such as 12500 or $12,500.00)",
+        ),
+    ]
+    value_of = {
+        "observed_on": "observed_on_raw",
+        "manager_action": "manager_action_raw",
+        "polarity": "polarity_raw",
+        "debrief": "debrief_raw",
+        "planned_role": "planned_role_raw",
+        "severity": "severity_raw",
+        "deal_value": "deal_value_raw",
+    }
+    parts = []
+    params: list[object] = []
+    for f, condition, message in checks:
+        parts.append(
+            f"select _row, ? as col, {value_of.get(f, f)}::varchar as val, ? as msg, "
+            f"null::bigint as other, null as call_key, null as first_val "
+            f"from {name}_norm where {condition}"
+        )
+        params += [label(f), message]
+    # Rows of one call must agree on the call's fields; empty optional fields are filled in.
+    for f, expr in (
+        ("observed_on", "observed_on::varchar"),
+        ("manager", "manager"),
+        ("rep", "rep"),
+        ("manager_action", "manager_action"),
+        ("team", "team"),
+        ("planned_role", "planned_role"),
+        ("debrief", "debrief::varchar"),
+    ):
+        raw_expr = value_of.get(f, f)
+        parts.append(
+            f"""select n._row, ? as col, n.{raw_expr}::varchar as val,
+                'disagrees with line {{other}} of the same call (' || ? || ' {{key}}, '
+                || 'which says {{first}})' as msg,
+                f.first_row as other, n.call_key, f.first_val::varchar
+            from {name}_norm n join (
+                select call_key, arg_min({expr}, _row) as first_val, min(_row) as first_row
+                from {name}_norm where {expr} is not null and call_key is not null
+                group by call_key
+            ) f using (call_key)
+            where {expr} is not null and {expr} <> f.first_val"""
+        )
+        params += [label(f), "observation_id" if "observation_id" in columns else "call"]
+    sql = " union all ".join(parts) + " order by 1, 2"
+    return con.execute(sql, params).fetchall()
+
+
+def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Temp tables `<name>_notes` (one row per note) and `<name>_calls` (one per call).
+
+    Each call carries a fingerprint of its content, so a re-import can tell what is unchanged.
+    """
+    con.execute(
+        f"""
+        create or replace temp table {name}_notes as
+        select
+            call_key,
+            row_number() over (partition by call_key order by _row)::integer as note_no,
+            trim(behavior) as behavior,
+            behavior_key,
+            polarity,
+            severity,
+            nullif(trim(category), '') as category,
+            _row
+        from {name}_norm
+        where behavior is not null
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temp table {name}_calls as
+        with calls as (
+            select
+                call_key,
+                any_value(observation_id) as observation_id,
+                any_value(observed_on) as observed_on,
+                any_value(manager) as manager,
+                any_value(rep) as rep,
+                arg_min(team, _row) filter (where team is not null) as team,
+                arg_min(planned_role, _row) filter (where planned_role is not null)
+                    as planned_role,
+                any_value(manager_action) as manager_action,
+                arg_min(debrief, _row) filter (where debrief is not null) as debrief,
+                arg_min(deal, _row) filter (where deal is not null) as deal,
+                arg_min(deal_value, _row) filter (where deal_value is not null) as deal_value,
+                arg_min(outcome, _row) filter (where outcome is not null) as outcome,
+                min(_row) as first_row
+            from {name}_norm
+            group by call_key
+        ),
+        note_text as (
+            select call_key,
+                string_agg(concat_ws(chr(30), behavior, polarity, severity, category),
+                    chr(29) order by note_no) as notes
+            from {name}_notes
+            group by call_key
+        )
+        select c.*,
+            md5(concat_ws(chr(31), c.observation_id, c.observed_on, c.manager, c.rep, c.team,
+                c.planned_role, c.manager_action, c.debrief, c.deal, c.deal_value, c.outcome,
+                coalesce(n.notes, ''))) as fingerprint
+        from calls c left join note_text n using (call_key)
+        """
+    )
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection, staged: Iterable[Staged]) -> None:
+    for s in staged:
+        for suffix in ("calls", "notes", "raw", "norm", "vocab", "raw_rejects", "raw_scan"):
+            con.execute(f"drop table if exists {s.name}_{suffix}")

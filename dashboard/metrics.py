@@ -1,0 +1,200 @@
+"""Runs the SQL in queries/ with bound parameters; returns Polars frames and JSON-shaped dicts.
+
+One definition per metric: the CLI, every dashboard page and the quarterly report call these
+functions, which call the same .sql files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from dashboard.resources import queries_dir
+
+BY_FIELDS = ("manager", "rep", "team", "month", "quarter", "behavior")
+DEFAULT_WINDOW = 3
+DEFAULT_MIN_N = 10
+MISTAKE_RESPONSES = ("took_over", "assisted", "observed_debriefed", "observed_only")
+
+# One-line definitions, shown on hover in the dashboard and in `ridealong metrics --help`.
+DEFINITIONS = {
+    "calls": "Observed calls (a call on which nothing was noted still counts).",
+    "notes": "Behaviours noted; the same behaviour noted twice on a call counts twice.",
+    "praise_to_criticism": "Praise notes per criticism note; the interval is Wilson's 95% "
+    "interval of the praise share, carried over to the ratio.",
+    "intervention_rate": "Share of calls the manager took over. Assisting (answering a question "
+    "and handing back) is not an intervention.",
+    "debrief_rate": "Share of calls with a debrief, among calls whose debrief is known.",
+    "planned_observer_took_over_rate": "Share of calls planned with the manager as observer "
+    "that the manager took over anyway.",
+    "recognized_rate": "Share of praised behaviours (on debriefed calls) noted again as praise "
+    "on one of the rep's next K calls.",
+    "unrecognized_rate": "The same for praise on calls without a debrief.",
+    "lift": "Recognised recurrence divided by unrecognised recurrence. Observational: managers "
+    "choose when to praise, and praise follows unusually good calls (regression to the mean).",
+    "mistake_repeat": "Share of mistakes noted again on one of the rep's next K calls, by what "
+    "the manager did on the call. Observational: managers choose when to step in.",
+}
+OBSERVATIONAL_NOTE = (
+    "These comparisons are observational, not experiments: managers choose when to step in and "
+    "when to praise, and praise tends to follow unusually good calls (regression to the mean), "
+    "so a difference is a reason to look closer, not proof of cause."
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every page and command can narrow the data to; empty means everything."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    teams: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+    reps: tuple[str, ...] = ()
+    window: int = DEFAULT_WINDOW
+    min_n: int = DEFAULT_MIN_N
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "teams": list(self.teams),
+            "managers": list(self.managers),
+            "reps": list(self.reps),
+            "window": int(self.window),
+            "min_n": int(self.min_n),
+        }
+
+    def replace(self, **changes: Any) -> Filters:
+        data = asdict(self)
+        data.update(changes)
+        return Filters(**data)
+
+
+@functools.cache
+def query_text(name: str) -> str:
+    path = queries_dir() / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in queries_dir().glob("*.sql"))
+
+
+def _used_params(sql: str) -> set[str]:
+    return set(re.findall(r"\$([a-z_]+)", sql))
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
+    """Run queries/<name>.sql on a fresh cursor with the parameters it uses."""
+    sql = query_text(name)
+    wanted = _used_params(sql)
+    missing = wanted - params.keys()
+    if missing:
+        raise TypeError(f"query {name!r} needs parameters {sorted(missing)}")
+    bound = {k: v for k, v in params.items() if k in wanted}
+    return con.cursor().sql(sql, params=bound).pl()
+
+
+def metrics_frame(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), by: str = "all"
+) -> pl.DataFrame:
+    """queries/metrics.sql: one row per group (one row for by='all')."""
+    if by != "all" and by not in BY_FIELDS:
+        raise ValueError(f"by must be one of {', '.join(BY_FIELDS)}")
+    return run(con, "metrics", by=by, **filters.params())
+
+
+def _bucket(row: dict, prefix: str, hit: str) -> dict[str, Any]:
+    return {
+        "eligible": row[f"{prefix}_eligible"],
+        hit: row[f"{prefix}_{hit}"],
+        "rate": row[f"{prefix}_rate"],
+        "rate_ci": _ci(row, f"{prefix}_rate"),
+        "small_sample": row[f"{prefix}_small"],
+    }
+
+
+def _ci(row: dict, name: str) -> list[float] | None:
+    lo, hi = row[f"{name}_lo"], row[f"{name}_hi"]
+    if lo is None and hi is None:
+        return None
+    return [lo, hi]
+
+
+def to_json(row: dict) -> dict[str, Any]:
+    """One row of queries/metrics.sql -> the documented JSON object (plus intervals/flags)."""
+    return {
+        "calls": row["calls"],
+        "notes": row["notes"],
+        "praise": row["praise"],
+        "criticism": row["criticism"],
+        "praise_to_criticism": row["praise_to_criticism"],
+        "praise_to_criticism_ci": _ci(row, "praise_to_criticism"),
+        "actions": {
+            "observed": row["observed"],
+            "assisted": row["assisted"],
+            "took_over": row["took_over"],
+        },
+        "intervention_rate": row["intervention_rate"],
+        "intervention_rate_ci": _ci(row, "intervention_rate"),
+        "debrief_rate": row["debrief_rate"],
+        "debrief_rate_ci": _ci(row, "debrief_rate"),
+        "planned_observer_took_over": {
+            "planned_observer": row["planned_observer"],
+            "took_over": row["planned_observer_took_over"],
+            "rate": row["planned_observer_took_over_rate"],
+            "rate_ci": _ci(row, "planned_observer_took_over_rate"),
+        },
+        "recurrence": {
+            "window": row["window"],
+            "recognized": _bucket(row, "rec", "recurred"),
+            "unrecognized": _bucket(row, "unrec", "recurred"),
+            "lift": row["lift"],
+            "lift_ci": _ci(row, "lift"),
+        },
+        "mistake_repeat": {
+            response: _bucket(row, f"mr_{response}", "repeated") for response in MISTAKE_RESPONSES
+        },
+        "small_sample": row["calls_small"],
+    }
+
+
+def metrics_json(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), by: str | None = None
+) -> dict[str, Any]:
+    """The `ridealong metrics --json` document."""
+    frame = metrics_frame(con, filters, by or "all")
+    rows = frame.to_dicts()
+    if by is None:
+        return to_json(rows[0])
+    return {"by": by, "groups": {row["grp"]: to_json(row) for row in rows}}
+
+
+@dataclass
+class Overview:
+    """The Overview's headline figures for a period and the one before it."""
+
+    current: dict[str, Any]
+    previous: dict[str, Any] | None
+    period: tuple[dt.date | None, dt.date | None]
+    previous_period: tuple[dt.date, dt.date] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of equal length that ends the day before `start`."""
+    days = (end - start).days + 1
+    prev_end = start - dt.timedelta(days=1)
+    return prev_end - dt.timedelta(days=days - 1), prev_end
+
+
+def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    row = run(con, "data_range").row(0, named=True)
+    return row["first_day"], row["last_day"]

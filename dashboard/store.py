@@ -1,0 +1,510 @@
+"""The DuckDB store: schema, all-or-nothing upsert of calls, derived tables, the imports log.
+
+Tables
+- calls:  one row per observed call, keyed by call_key (the observation_id, or
+          "observed_on|manager|rep" for logs without one).
+- notes:  one row per note (a behaviour noted on a call).
+- imports: one row per imported file.
+- call_facts, event_facts, behavior_names: derived after every write, so that the metric queries
+  in queries/ only run filtered aggregates (each rep's call order and each event's look-ahead do
+  not depend on filters; see rebuild_derived).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dashboard import importer
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+create table if not exists meta (key varchar, value varchar);
+create table if not exists imports (
+    import_id integer,
+    file varchar,
+    content_hash varchar,
+    imported_at timestamp,
+    source varchar,            -- 'file', 'upload' or 'sample'
+    rows bigint,
+    calls bigint,
+    notes bigint,
+    calls_added bigint,
+    calls_replaced bigint,
+    calls_unchanged bigint
+);
+create table if not exists calls (
+    call_key varchar not null,
+    observation_id varchar,
+    observed_on date not null,
+    manager varchar not null,
+    rep varchar not null,
+    team varchar,
+    planned_role varchar,
+    manager_action varchar not null,
+    debrief boolean,
+    deal varchar,
+    deal_value double,
+    outcome varchar,
+    fingerprint varchar,
+    import_id integer
+);
+create table if not exists notes (
+    call_key varchar not null,
+    note_no integer not null,
+    behavior varchar not null,
+    behavior_key varchar not null,
+    polarity varchar not null,
+    severity varchar,
+    category varchar
+);
+-- Wilson score interval for k successes in n trials at 95%; null when n = 0.
+create or replace macro wilson_lo(k, n) as
+    case when n > 0 then
+        ((k / n) + 1.959963984540054 ** 2 / (2 * n)
+         - 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
+                                    + 1.959963984540054 ** 2 / (4 * n ** 2)))
+        / (1 + 1.959963984540054 ** 2 / n)
+    end::double;
+create or replace macro wilson_hi(k, n) as
+    case when n > 0 then
+        ((k / n) + 1.959963984540054 ** 2 / (2 * n)
+         + 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
+                                    + 1.959963984540054 ** 2 / (4 * n ** 2)))
+        / (1 + 1.959963984540054 ** 2 / n)
+    end::double;
+-- a share p carried over to the ratio p / (1 - p); null when p = 1 (no upper bound).
+create or replace macro share_to_ratio(p) as
+    case when p < 1 then p / (1 - p) end::double;
+create or replace macro rate(k, n) as case when n > 0 then k::double / n end;
+"""
+
+DERIVE = [
+    # Each rep's calls in order (observed_on, then observation_id as text, then manager, rep).
+    """
+    create or replace table call_facts as
+    with notes_per_call as (
+        select
+            call_key,
+            count(*) as notes,
+            count(*) filter (where polarity = 'praise') as praise,
+            count(*) filter (where polarity = 'criticism') as criticism
+        from notes
+        group by call_key
+    ),
+    ordered as (
+        select
+            c.*,
+            row_number() over (
+                partition by c.rep
+                order by c.observed_on, coalesce(c.observation_id, ''), c.manager, c.rep,
+                    c.call_key
+            ) as rep_seq,
+            count(*) over (partition by c.rep) as rep_calls
+        from calls c
+    )
+    select
+        o.call_key,
+        o.observation_id,
+        o.observed_on,
+        strftime(o.observed_on, '%Y-%m') as month,
+        year(o.observed_on)::varchar || '-Q' || quarter(o.observed_on)::varchar as quarter,
+        o.manager,
+        o.rep,
+        coalesce(o.team, '') as team,
+        o.planned_role,
+        o.manager_action,
+        o.debrief,
+        o.deal,
+        o.deal_value,
+        o.outcome,
+        coalesce(n.notes, 0) as notes,
+        coalesce(n.praise, 0) as praise,
+        coalesce(n.criticism, 0) as criticism,
+        o.rep_seq,
+        o.rep_calls - o.rep_seq as later_calls
+    from ordered o
+    left join notes_per_call n using (call_key)
+    order by o.observed_on, o.rep, o.rep_seq
+    """,
+    # One row per event (call, behaviour key, polarity) with its look-ahead: `gap` is how many
+    # calls later the rep was next noted for the same behaviour with the same polarity (null if
+    # never), so an event recurred within window K exactly when gap <= K.
+    """
+    create or replace table event_facts as
+    with events as (
+        select call_key, behavior_key, polarity, count(*) as notes
+        from notes
+        group by call_key, behavior_key, polarity
+    )
+    select
+        e.call_key,
+        e.behavior_key,
+        e.polarity,
+        e.notes,
+        f.observed_on,
+        f.month,
+        f.quarter,
+        f.manager,
+        f.rep,
+        f.team,
+        f.planned_role,
+        f.manager_action,
+        f.debrief,
+        f.rep_seq,
+        f.later_calls,
+        lead(f.rep_seq) over (
+            partition by f.rep, e.behavior_key, e.polarity order by f.rep_seq
+        ) - f.rep_seq as gap
+    from events e
+    join call_facts f using (call_key)
+    order by f.observed_on
+    """,
+]
+
+
+def default_db_path() -> Path:
+    """--db, else $RIDEALONG_DB, else the per-user data directory."""
+    env = os.environ.get("RIDEALONG_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ridealong", appauthor=False)) / "ridealong.duckdb"
+
+
+class StoreBusy(Exception):
+    """The store file is locked by another process."""
+
+
+@dataclass
+class FileResult:
+    file: str
+    content_hash: str
+    rows: int
+    calls: int
+    notes: int
+    added: int
+    replaced: int
+    unchanged: int
+    ignored: list[str]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestResult:
+    files: list[FileResult]
+    removed_sample: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    @property
+    def replaced(self) -> int:
+        return sum(f.replaced for f in self.files)
+
+    def summary(self) -> str:
+        lines = []
+        if self.removed_sample:
+            lines.append("The bundled sample data was removed: the store now holds your data.")
+        for f in self.files:
+            unchanged = f" ({f.unchanged} unchanged)" if f.replaced else ""
+            lines.append(
+                f"{f.file}: {f.rows} rows, {f.calls} calls, {f.notes} notes: "
+                f"{f.added} calls added, {f.replaced} replaced{unchanged}"
+            )
+            lines += [f"  note: {w}" for w in f.warnings]
+        return "\n".join(lines)
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Store:
+    """One DuckDB database (a file, or in memory when path is None)."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        self.path = None if path is None else Path(path)
+        target = ":memory:" if self.path is None else str(self.path)
+        if self.path is not None and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and self.path is not None and not self.path.exists():
+            raise FileNotFoundError(
+                f"no store at {self.path}: import a log first with `ridealong ingest FILE`"
+            )
+        try:
+            self.con = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(
+                    f"the store {self.path} is open in another process "
+                    f"({_lock_holder(str(exc))}). DuckDB lets one process write a store at a "
+                    "time: add the file from the dashboard's Upload page, or stop the dashboard "
+                    "(`ridealong serve`), run the command, and start it again."
+                ) from None
+            raise
+        self.read_only = read_only
+        if not read_only:
+            self._init_schema()
+
+    def _init_schema(self) -> None:
+        self.con.execute(SCHEMA)
+        if self.con.execute("select count(*) from meta").fetchone()[0] == 0:
+            self.con.execute(
+                "insert into meta values ('schema', ?), ('version', '0')", [SCHEMA_VERSION]
+            )
+            self.rebuild_derived()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for each query: a connection is not safe across threads."""
+        return self.con.cursor()
+
+    def version(self) -> int:
+        """Goes up by one with every write; caches key on it."""
+        row = self.cursor().execute("select value from meta where key = 'version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def rebuild_derived(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        con = con or self.con
+        for statement in DERIVE:
+            con.execute(statement)
+
+    def is_sample(self) -> bool:
+        """True when everything in the store came from the bundled sample."""
+        sources = {
+            r[0] for r in self.cursor().execute("select distinct source from imports").fetchall()
+        }
+        return sources == {"sample"}
+
+    def is_empty(self) -> bool:
+        return self.cursor().execute("select count(*) from calls").fetchone()[0] == 0
+
+    def imports(self, limit: int = 20) -> list[dict]:
+        cur = self.cursor()
+        rows = cur.execute(
+            "select import_id, file, imported_at, source, rows, calls, notes, calls_added, "
+            "calls_replaced, calls_unchanged, content_hash from imports "
+            "order by import_id desc limit ?",
+            [limit],
+        )
+        names = [d[0] for d in rows.description]
+        return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        dayfirst: bool = False,
+        source: str = "file",
+        display_names: Sequence[str] | None = None,
+        header_overrides: dict[str, str] | None = None,
+        value_overrides: dict[str, dict[str, str]] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> IngestResult:
+        """Validate every file, then write them all in one transaction (or nothing).
+
+        Raises importer.ImportFailed with every problem of every file; the store is untouched.
+        """
+        if self.read_only:
+            raise RuntimeError("store opened read-only")
+        paths = [Path(p) for p in paths]
+        names = list(display_names) if display_names else [p.name for p in paths]
+        timings: dict[str, float] = {}
+        staged: list[importer.Staged] = []
+        problems: list[importer.Problem] = []
+        con = self.con
+        try:
+            for i, (path, label) in enumerate(zip(paths, names, strict=True)):
+                started = time.perf_counter()
+                try:
+                    staged.append(
+                        importer.stage(
+                            con,
+                            path,
+                            f"stage{i}",
+                            dayfirst=dayfirst,
+                            display_name=label,
+                            header_overrides=header_overrides,
+                            value_overrides=value_overrides,
+                        )
+                    )
+                except importer.ImportFailed as exc:
+                    problems += exc.problems
+                timings[f"validate {label}"] = time.perf_counter() - started
+                if progress:
+                    progress(f"validated {label}", (i + 1) / (len(paths) + 1))
+            if problems:
+                raise importer.ImportFailed(problems)
+            started = time.perf_counter()
+            result = self._write(staged, paths, source)
+            timings["write"] = time.perf_counter() - started
+            result.timings = timings
+            if progress:
+                progress("written", 1.0)
+            return result
+        finally:
+            importer.drop_staged(
+                con,
+                [
+                    importer.Staged("", f"stage{i}", 0, 0, 0, {}, [], False)
+                    for i in range(len(paths))
+                ],
+            )
+
+    def _write(self, staged: list[importer.Staged], paths: list[Path], source: str) -> IngestResult:
+        con = self.con
+        hashes = [_file_hash(p) for p in paths]
+        con.execute("begin transaction")
+        try:
+            removed_sample = False
+            if source != "sample" and self._only_sample(con):
+                _clear(con)
+                removed_sample = True
+            results = []
+            next_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[
+                0
+            ]
+            for s, digest in zip(staged, hashes, strict=True):
+                started = time.perf_counter()
+                added, replaced, unchanged = con.execute(
+                    f"""
+                    select
+                        count(*) filter (where c.call_key is null),
+                        count(*) filter (where c.call_key is not null),
+                        count(*) filter (where c.fingerprint = s.fingerprint)
+                    from {s.calls_table} s left join calls c using (call_key)
+                    """
+                ).fetchone()
+                con.execute(
+                    f"delete from notes where call_key in (select call_key from {s.calls_table})"
+                )
+                con.execute(
+                    f"delete from calls where call_key in (select call_key from {s.calls_table})"
+                )
+                con.execute(
+                    f"""
+                    insert into calls
+                    select call_key, observation_id, observed_on, manager, rep, team,
+                        planned_role, manager_action, debrief, deal, deal_value, outcome,
+                        fingerprint, ?
+                    from {s.calls_table} order by first_row
+                    """,
+                    [next_id],
+                )
+                con.execute(
+                    f"""
+                    insert into notes
+                    select call_key, note_no, behavior, behavior_key, polarity, severity, category
+                    from {s.notes_table} order by _row
+                    """
+                )
+                con.execute(
+                    "insert into imports values (?, ?, ?, current_timestamp::timestamp, ?, ?, "
+                    "?, ?, ?, ?, ?)",
+                    [
+                        next_id,
+                        s.file,
+                        digest,
+                        source,
+                        s.rows,
+                        s.calls,
+                        s.notes,
+                        added,
+                        replaced,
+                        unchanged,
+                    ],
+                )
+                results.append(
+                    FileResult(
+                        s.file,
+                        digest,
+                        s.rows,
+                        s.calls,
+                        s.notes,
+                        added,
+                        replaced,
+                        unchanged,
+                        s.ignored,
+                        s.warnings,
+                        time.perf_counter() - started,
+                    )
+                )
+                next_id += 1
+            self.rebuild_derived(con)
+            _bump_version(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return IngestResult(results, removed_sample)
+
+    @staticmethod
+    def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
+        sources = {r[0] for r in con.execute("select distinct source from imports").fetchall()}
+        return sources == {"sample"}
+
+    def clear(self) -> None:
+        """Remove every call, note and import record (one transaction)."""
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            _clear(con)
+            self.rebuild_derived(con)
+            _bump_version(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+
+
+def _clear(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("delete from notes")
+    con.execute("delete from calls")
+    con.execute("delete from imports")
+
+
+def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("update meta set value = (value::integer + 1)::varchar where key = 'version'")
+
+
+def _lock_holder(message: str) -> str:
+    import re
+
+    match = re.search(r"PID (\d+)", message)
+    return f"process {match.group(1)}" if match else "another program holds its lock"
+
+
+def load_files(
+    paths: Sequence[str | Path],
+    *,
+    dayfirst: bool = False,
+    display_names: Sequence[str] | None = None,
+) -> tuple[Store, IngestResult]:
+    """An in-memory store holding just these files (for `metrics FILE...` and Explore mode)."""
+    store = Store(None)
+    result = store.ingest(paths, dayfirst=dayfirst, display_names=display_names)
+    return store, result
