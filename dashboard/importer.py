@@ -305,7 +305,7 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
     rejected = con.execute(f"select count(*) from {raw}_rejects").fetchone()[0]
     info["rejected"] = rejected
     ncols = len(con.execute(f"select * from {raw} limit 0").description)
-    renames = ", ".join(f"column{i} as c{i}" for i in range(ncols))
+    renames = ", ".join(f"#{i + 1} as c{i}" for i in range(ncols))
     first = con.execute(f"select * from {raw} where rowid = 0").fetchone()
     if first is None:
         raise _FileProblem("the file is empty: expected a header line and rows")

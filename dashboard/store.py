@@ -467,6 +467,18 @@ class Store:
         sources = {r[0] for r in con.execute("select distinct source from imports").fetchall()}
         return sources == {"sample"}
 
+    def load_sample_if_empty(self) -> bool:
+        """Fill an empty store with the bundled sample (marked as such). True if it did."""
+        if (
+            not self.is_empty()
+            or self.cursor().execute("select count(*) from imports").fetchone()[0]
+        ):
+            return False
+        from dashboard.resources import sample_log
+
+        self.ingest([sample_log()], source="sample")
+        return True
+
     def clear(self) -> None:
         """Remove every call, note and import record (one transaction)."""
         con = self.con

@@ -1,0 +1,131 @@
+"""How figures are written out for people: one set of formats for the CLI, pages and report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SMALL = "*"
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}:1"
+
+
+def interval(ci: list[float | None] | None, fmt=pct) -> str:
+    if not ci:
+        return ""
+    lo, hi = ci
+    return f"[{fmt(lo)}–{fmt(hi) if hi is not None else '∞'}]"
+
+
+def rate_with_ci(rate: float | None, ci: list | None) -> str:
+    if rate is None:
+        return "–"
+    return f"{pct(rate)} {interval(ci)}"
+
+
+def ratio_with_ci(value: float | None, ci: list | None) -> str:
+    text = ratio(value)
+    if ci:
+        lo, hi = ci
+        upper = ratio(hi) if hi is not None else "∞"
+        text += f" [{ratio(lo)}–{upper}]"
+    return text
+
+
+def bucket(b: dict[str, Any], hit: str) -> str:
+    mark = SMALL if b.get("small_sample") else ""
+    if not b["eligible"]:
+        return "–"
+    return f"{pct(b['rate'])} ({b[hit]}/{b['eligible']}){mark}"
+
+
+def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
+    rec = m["recurrence"]
+    mr = m["mistake_repeat"]
+    lift = "–" if rec["lift"] is None else f"{rec['lift']:.2f}×"
+    if rec.get("lift_ci"):
+        lift += f" [{rec['lift_ci'][0]:.2f}–{rec['lift_ci'][1]:.2f}]"
+    return [
+        ("Calls observed", f"{m['calls']}"),
+        ("Notes", f"{m['notes']} ({m['praise']} praise, {m['criticism']} criticism)"),
+        (
+            "Praise : criticism",
+            ratio_with_ci(m["praise_to_criticism"], m.get("praise_to_criticism_ci")),
+        ),
+        (
+            "Actions",
+            f"observed {m['actions']['observed']}, assisted {m['actions']['assisted']}, "
+            f"took over {m['actions']['took_over']}",
+        ),
+        (
+            "Intervention rate",
+            rate_with_ci(m["intervention_rate"], m.get("intervention_rate_ci")),
+        ),
+        ("Debrief rate", rate_with_ci(m["debrief_rate"], m.get("debrief_rate_ci"))),
+        (
+            f"Praise recurs (next {rec['window']} calls)",
+            f"recognised {bucket(rec['recognized'], 'recurred')}, "
+            f"unrecognised {bucket(rec['unrecognized'], 'recurred')}",
+        ),
+        ("Recognition lift", lift),
+        (
+            "Mistakes repeat after",
+            f"took over {bucket(mr['took_over'], 'repeated')}, "
+            f"assisted {bucket(mr['assisted'], 'repeated')}, "
+            f"observed + debrief {bucket(mr['observed_debriefed'], 'repeated')}, "
+            f"observed only {bucket(mr['observed_only'], 'repeated')}",
+        ),
+    ]
+
+
+FOOTNOTE = (
+    f"{SMALL} fewer eligible events than the small-sample threshold. Intervals are Wilson 95%. "
+    "Recurrence and repeat comparisons are observational: managers choose when to step in."
+)
+
+
+def metrics_table(data: dict[str, Any], by: str | None) -> str:
+    """The readable form of `ridealong metrics`."""
+    if by is None:
+        lines = _summary_lines(data)
+        width = max(len(k) for k, _ in lines)
+        out = [f"{k.ljust(width)}  {v}" for k, v in lines]
+        return "\n".join([*out, "", FOOTNOTE])
+    header = [
+        by,
+        "calls",
+        "praise:crit",
+        "took over",
+        "debrief",
+        "recognised",
+        "unrecognised",
+        "repeat/took over",
+        "repeat/obs+debrief",
+    ]
+    rows = [header]
+    for key, m in data["groups"].items():
+        rec, mr = m["recurrence"], m["mistake_repeat"]
+        rows.append(
+            [
+                key or "(none)",
+                str(m["calls"]),
+                ratio(m["praise_to_criticism"]),
+                pct(m["intervention_rate"]),
+                pct(m["debrief_rate"]),
+                bucket(rec["recognized"], "recurred"),
+                bucket(rec["unrecognized"], "recurred"),
+                bucket(mr["took_over"], "repeated"),
+                bucket(mr["observed_debriefed"], "repeated"),
+            ]
+        )
+    if len(rows) == 1:
+        return "No calls match."
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join([*out, "", FOOTNOTE])

@@ -1,0 +1,323 @@
+"""What every page shares: the data source, cached queries, sidebar filters in the URL, banners,
+downloads. Pages stay thin: read widgets, call these, draw charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard import metrics
+from dashboard.store import Store, default_db_path
+
+EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
+
+
+@st.cache_resource(show_spinner=False)
+def team_store(path: str) -> Store:
+    """The team's store, opened once per server process and shared by every session."""
+    store = Store(Path(path))
+    store.load_sample_if_empty()
+    return store
+
+
+def db_path() -> str:
+    return str(Path(os.environ.get("RIDEALONG_DB") or default_db_path()).expanduser())
+
+
+@dataclass
+class Source:
+    """Where this session's figures come from: the team's store or an uploaded file."""
+
+    store: Store
+    key: str  # part of every cache key: changes whenever the data does
+    explore: bool
+    label: str
+
+
+def source() -> Source:
+    explore = st.session_state.get(EXPLORE_KEY)
+    if explore is not None:
+        store, label, ident = explore
+        return Source(store, f"explore:{ident}", True, label)
+    store = team_store(db_path())
+    return Source(store, f"store:{store.path}:{store.version()}", False, "team store")
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(key: str, name: str, params_json: str, _store: Store) -> pl.DataFrame:
+    params = json.loads(params_json, object_hook=_dates)
+    return metrics.run(_store.con, name, **params)
+
+
+def _dates(obj: dict) -> dict:
+    for k, v in obj.items():
+        if isinstance(v, str) and k in ("start", "end", "day"):
+            obj[k] = dt.date.fromisoformat(v)
+    return obj
+
+
+def query(name: str, **params: Any) -> pl.DataFrame:
+    """Run queries/<name>.sql, cached by (source and its version, query, parameters)."""
+    src = source()
+    params_json = json.dumps(params, default=str, sort_keys=True)
+    return _cached(src.key, name, params_json, src.store)
+
+
+def metrics_frame(filters: metrics.Filters, by: str = "all") -> pl.DataFrame:
+    return query("metrics", by=by, **filters.params())
+
+
+# ---- filters -------------------------------------------------------------------------------
+
+FILTER_KEYS = ("start", "end", "team", "manager", "rep", "window")
+
+
+def _choices() -> dict[str, Any]:
+    row = query("data_range").row(0, named=True)
+    return row
+
+
+def _from_url(choices: dict[str, Any]) -> dict[str, Any]:
+    """The view the URL's query parameters describe (unknown values are dropped)."""
+    qp = st.query_params
+    first, last = choices["first_day"], choices["last_day"]
+
+    def day(key: str, default: dt.date | None) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(qp[key]) if key in qp else default
+        except ValueError:
+            return default
+
+    start, end = day("start", first), day("end", last)
+    if start and end and start > end:
+        start, end = end, start
+    try:
+        window = int(qp.get("window", metrics.DEFAULT_WINDOW))
+    except ValueError:
+        window = metrics.DEFAULT_WINDOW
+    return {
+        "f_dates": (start, end) if start and end else (),
+        "f_team": qp.get_all("team"),
+        "f_manager": qp.get_all("manager"),
+        "f_rep": qp.get_all("rep"),
+        "f_window": min(max(window, 1), 10),
+    }
+
+
+def _prepare_state(choices: dict[str, Any]) -> None:
+    """Give the filter widgets their state: from the URL on a session's first page, then from
+    what the session chose last (pages without filters drop widget state), kept valid for the
+    data at hand."""
+    saved = st.session_state.get("_filters")
+    if saved is None:
+        saved = _from_url(choices)
+        st.session_state["_filters"] = saved
+    for key, value in saved.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    options = {"f_team": "teams", "f_manager": "managers", "f_rep": "reps"}
+    for key, choice in options.items():
+        allowed = set(choices[choice] or [])
+        st.session_state[key] = [v for v in st.session_state[key] if v in allowed]
+    first, last = choices["first_day"], choices["last_day"]
+    dates = tuple(st.session_state.get("f_dates") or ())
+    if first is not None:
+        if len(dates) != 2:
+            dates = (dates[0], dates[0]) if dates else (first, last)
+        start = min(max(dates[0], first), last)
+        end = min(max(dates[1], first), last)
+        st.session_state["f_dates"] = (start, end)
+    else:
+        st.session_state["f_dates"] = ()
+
+
+def sidebar_filters() -> metrics.Filters:
+    """Date range, team, manager, rep and the recurrence window; kept in the URL."""
+    choices = _choices()
+    _prepare_state(choices)
+    first, last = choices["first_day"], choices["last_day"]
+    with st.sidebar:
+        st.markdown("### Filters")
+        if first is None:
+            st.caption("No calls in the data yet.")
+            return metrics.Filters()
+        st.date_input(
+            "Date range",
+            key="f_dates",
+            min_value=first,
+            max_value=last,
+            help="Calls observed on these days (inclusive).",
+        )
+        team_label = {"": "(no team)"}
+        st.multiselect(
+            "Team",
+            choices["teams"] or [],
+            key="f_team",
+            format_func=lambda t: team_label.get(t, t),
+            placeholder="All teams",
+        )
+        st.multiselect("Manager", choices["managers"] or [], key="f_manager", placeholder="All")
+        st.multiselect("Rep", choices["reps"] or [], key="f_rep", placeholder="All")
+        st.slider(
+            "Recurrence window (calls)",
+            1,
+            10,
+            key="f_window",
+            help="A behaviour counts as coming back when it is noted again on one of the "
+            "rep's next K calls; only behaviours with at least K later calls are counted.",
+        )
+    dates = st.session_state.get("f_dates") or ()
+    start = dates[0] if len(dates) > 0 else first
+    end = dates[1] if len(dates) > 1 else start
+    filters = metrics.Filters(
+        start=start,
+        end=end,
+        teams=tuple(st.session_state["f_team"]),
+        managers=tuple(st.session_state["f_manager"]),
+        reps=tuple(st.session_state["f_rep"]),
+        window=int(st.session_state["f_window"]),
+    )
+    st.session_state["_filters"] = {
+        "f_dates": (start, end),
+        "f_team": list(filters.teams),
+        "f_manager": list(filters.managers),
+        "f_rep": list(filters.reps),
+        "f_window": filters.window,
+    }
+    _write_url(filters, first, last)
+    return filters
+
+
+def _write_url(filters: metrics.Filters, first: dt.date, last: dt.date) -> None:
+    wanted: dict[str, Any] = {}
+    if filters.start and filters.start != first:
+        wanted["start"] = filters.start.isoformat()
+    if filters.end and filters.end != last:
+        wanted["end"] = filters.end.isoformat()
+    if filters.teams:
+        wanted["team"] = list(filters.teams)
+    if filters.managers:
+        wanted["manager"] = list(filters.managers)
+    if filters.reps:
+        wanted["rep"] = list(filters.reps)
+    if filters.window != metrics.DEFAULT_WINDOW:
+        wanted["window"] = str(filters.window)
+    current = {k: (st.query_params.get_all(k)) for k in st.query_params}
+    normal = {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()}
+    others = {k: v for k, v in current.items() if k not in FILTER_KEYS}
+    if {k: v for k, v in current.items() if k in FILTER_KEYS} != normal:
+        st.query_params.from_dict({**others, **wanted})
+
+
+# ---- banners, downloads, small pieces --------------------------------------------------------
+
+
+def banners(src: Source) -> None:
+    if src.explore:
+        col1, col2 = st.columns([5, 1])
+        col1.info(
+            f"**Exploring {src.label}** — every page shows only this file; the team's store is "
+            "untouched.",
+            icon=":material/travel_explore:",
+        )
+        if col2.button("Back to the team's data", key="leave_explore"):
+            st.session_state.pop(EXPLORE_KEY, None)
+            st.rerun()
+    elif src.store.is_sample():
+        col1, col2 = st.columns([5, 1])
+        col1.warning(
+            "**You are looking at sample data** — a generated log bundled with Ridealong. "
+            "Upload a real export on the Upload page, or clear the sample.",
+            icon=":material/science:",
+        )
+        if col2.button("Clear the sample", key="clear_sample"):
+            src.store.clear()
+            st.cache_data.clear()
+            st.rerun()
+
+
+def page_start(title: str, caption: str | None = None) -> tuple[Source, metrics.Filters]:
+    """Title, banners and sidebar filters: the top of every analysis page."""
+    src = source()
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    banners(src)
+    filters = sidebar_filters()
+    return src, filters
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Escape cells a spreadsheet would run as a formula (=, +, -, @ at the start)."""
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
+            .then(pl.lit("'") + pl.col(c))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c, t in frame.schema.items()
+            if t == pl.String
+        ]
+    )
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    csv_safe(frame).write_csv(buffer)
+    return buffer.getvalue()
+
+
+def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:
+    st.download_button(
+        label,
+        data=csv_bytes(frame),
+        file_name=filename,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def empty_message(what: str = "calls") -> None:
+    st.info(
+        f"No {what} match these filters. Widen the date range or clear a team, manager or rep "
+        "filter in the sidebar.",
+        icon=":material/filter_alt_off:",
+    )
+
+
+def chart(figure, name: str, key: str) -> None:
+    """An Altair chart with tooltips, and PNG/SVG downloads made only when clicked."""
+    from dashboard import charts
+
+    st.altair_chart(figure, width="stretch")
+    left, right, _ = st.columns([1, 1, 6])
+    left.download_button(
+        "PNG",
+        data=lambda: charts.to_png(figure),
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"{key}_png",
+        on_click="ignore",
+        icon=":material/image:",
+        help="Save this chart as a PNG image.",
+    )
+    right.download_button(
+        "SVG",
+        data=lambda: charts.to_svg(figure),
+        file_name=f"{name}.svg",
+        mime="image/svg+xml",
+        key=f"{key}_svg",
+        on_click="ignore",
+        icon=":material/image:",
+        help="Save this chart as an SVG (vector) image.",
+    )
