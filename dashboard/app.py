@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-
 st.set_page_config(page_title="Ridealong", page_icon=":material/directions_car:", layout="wide")
 
 pages = {
