@@ -68,17 +68,21 @@ create table if not exists notes (
 -- Wilson score interval for k successes in n trials at 95%; null when n = 0.
 create or replace macro wilson_lo(k, n) as
     case when n > 0 then
-        ((k / n) + 1.959963984540054 ** 2 / (2 * n)
-         - 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
-                                    + 1.959963984540054 ** 2 / (4 * n ** 2)))
-        / (1 + 1.959963984540054 ** 2 / n)
+        case when k = 0 then 0.0 else
+            ((k / n) + 1.959963984540054 ** 2 / (2 * n)
+             - 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
+                                        + 1.959963984540054 ** 2 / (4 * n ** 2)))
+            / (1 + 1.959963984540054 ** 2 / n)
+        end
     end::double;
 create or replace macro wilson_hi(k, n) as
     case when n > 0 then
-        ((k / n) + 1.959963984540054 ** 2 / (2 * n)
-         + 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
-                                    + 1.959963984540054 ** 2 / (4 * n ** 2)))
-        / (1 + 1.959963984540054 ** 2 / n)
+        case when k = n then 1.0 else
+            ((k / n) + 1.959963984540054 ** 2 / (2 * n)
+             + 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
+                                        + 1.959963984540054 ** 2 / (4 * n ** 2)))
+            / (1 + 1.959963984540054 ** 2 / n)
+        end
     end::double;
 -- a share p carried over to the ratio p / (1 - p); null when p = 1 (no upper bound).
 create or replace macro share_to_ratio(p) as
