@@ -290,20 +290,26 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
     # CSV and friends: DuckDB's sniffer finds the delimiter and quoting; header=false keeps the
     # header as row 0 so that columns stay positional.
     encoding = "utf-8"
-    try:
-        con.execute(_csv_sql(raw, encoding), [str(path)])
-    except duckdb.Error as exc:
-        if "unicode" not in str(exc).lower():
-            raise _FileProblem(_duckdb_reason(exc)) from None
-        encoding = "latin-1"
+    for encoding in ("utf-8", "latin-1"):
+        # reject tables accumulate across reads in one connection: start each read afresh
+        con.execute(f"drop table if exists {raw}_rejects")
+        con.execute(f"drop table if exists {raw}_scan")
         try:
             con.execute(_csv_sql(raw, encoding), [str(path)])
-        except duckdb.Error as exc2:
-            raise _FileProblem(_duckdb_reason(exc2)) from None
+        except duckdb.Error as exc:
+            if encoding == "utf-8" and "unicode" in str(exc).lower():
+                continue  # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252
+            raise _FileProblem(_duckdb_reason(exc)) from None
+        bad_encoding = con.execute(
+            f"select count(*) from {raw}_rejects where error_type = 'INVALID ENCODING'"
+        ).fetchone()[0]
+        if not bad_encoding:
+            break
     info["encoding"] = encoding
-    info["path"] = str(path)
-    rejected = con.execute(f"select count(*) from {raw}_rejects").fetchone()[0]
-    info["rejected"] = rejected
+    info["rejects"] = con.execute(
+        f"select distinct line, error_message from {raw}_rejects order by line"
+    ).fetchall()
+    info["rejected"] = len(info["rejects"])
     ncols = len(con.execute(f"select * from {raw} limit 0").description)
     renames = ", ".join(f"#{i + 1} as c{i}" for i in range(ncols))
     first = con.execute(f"select * from {raw} where rowid = 0").fetchone()
@@ -459,6 +465,12 @@ def stage(
     structural: list[Problem] = []
     if info.get("line_offset") is None and (found or info.get("rejected")):
         starts, structural = _csv_lines(con, path, info, len(headers))
+        if not structural and info.get("rejects"):
+            # DuckDB refused rows the plain CSV reader accepts (e.g. a stray quote): say so
+            structural = [
+                Problem(label, line, None, None, f"cannot be read ({message.strip()})")
+                for line, message in info["rejects"]
+            ]
         if len(starts) != rows and not structural:
             starts = []  # could not align the two readers; fall back to record numbers
 
@@ -789,3 +801,191 @@ def drop_staged(con: duckdb.DuckDBPyConnection, staged: Iterable[Staged]) -> Non
     for s in staged:
         for suffix in ("calls", "notes", "raw", "norm", "vocab", "raw_rejects", "raw_scan"):
             con.execute(f"drop table if exists {s.name}_{suffix}")
+
+
+# ---- the Upload page's helpers: preview, unrecognised values, the mapping file ---------------
+
+
+@dataclass
+class Preview:
+    """A file's headers, how they would be read, and its first rows — values not validated."""
+
+    file: str
+    headers: list[str]
+    columns: dict[str, str]  # field -> header as written, with the overrides applied
+    ignored: list[str]  # headers that are not read
+    problems: list[str]  # header problems: duplicates, bad overrides, missing required columns
+    rows: int  # data rows in the file
+    first: list[tuple[str | None, ...]]  # the first data rows, every cell as text
+
+
+def preview(
+    path: str | Path,
+    n: int = 10,
+    *,
+    display_name: str | None = None,
+    header_overrides: dict[str, str] | None = None,
+) -> Preview:
+    """Read a file as stage() does, but only report its headers, their mapping and first rows.
+
+    Raises ImportFailed when the file cannot be read at all (wrong suffix, not a CSV, empty).
+    """
+    path = Path(path)
+    label = display_name or path.name
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ImportFailed(
+            [
+                Problem(
+                    label,
+                    None,
+                    None,
+                    None,
+                    f"is a {path.suffix or 'suffix-less'} file; accepted: CSV (.csv, .tsv, "
+                    ".txt), Excel (.xlsx, first sheet) and Parquet (.parquet)",
+                )
+            ]
+        )
+    con = duckdb.connect()
+    try:
+        try:
+            headers, _info = _read_raw(con, path, "preview_raw")
+        except _FileProblem as exc:
+            raise ImportFailed([Problem(label, None, None, None, str(exc))]) from None
+        except duckdb.Error as exc:
+            raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
+        except Exception as exc:  # unreadable xlsx/parquet: a user's file, not our bug
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ImportFailed(
+                [Problem(label, None, None, None, f"cannot be read ({reason})")]
+            ) from None
+        cells = ", ".join(f"c{i}" for i in range(len(headers))) or "null"
+        first = con.execute(
+            f"select {cells} from preview_raw order by _row limit ?", [max(int(n), 0)]
+        ).fetchall()
+        rows = con.execute("select count(*) from preview_raw").fetchone()[0]
+    finally:
+        con.close()
+    mapping, ignored, problems = map_headers(headers, header_overrides)
+    problems += [
+        f"missing required column {f!r}"
+        for f, required in FIELDS.items()
+        if required and f not in mapping
+    ]
+    return Preview(
+        file=label,
+        headers=headers,
+        columns={f: headers[i] for f, i in mapping.items()},
+        ignored=ignored,
+        problems=problems,
+        rows=rows,
+        first=[tuple(r) for r in first],
+    )
+
+
+# Fields whose unrecognised values the Upload page lets a user map, with their vocabularies.
+MAPPABLE_VALUES: dict[str, dict[str, str]] = {
+    "manager_action": ACTION_VALUES,
+    "polarity": POLARITY_VALUES,
+}
+_UNRECOGNISED_PREFIX = {
+    "manager_action": "is not a manager action",
+    "polarity": "is not a polarity",
+}
+
+
+def accepted_values(fld: str) -> list[str]:
+    """The canonical values of a mappable field, e.g. observed, assisted, took_over."""
+    return list(dict.fromkeys(MAPPABLE_VALUES[fld].values()))
+
+
+def unrecognised_values(problems: Iterable[Problem]) -> dict[str, dict[str, int]]:
+    """{field: {spelling as first written: rows}} for manager_action and polarity values that
+    are not in the vocabulary. Spellings that fold to the same value are counted together."""
+    out: dict[str, dict[str, int]] = {f: {} for f in _UNRECOGNISED_PREFIX}
+    first_spelling: dict[tuple[str, str], str] = {}
+    for p in problems:
+        if p.value is None:
+            continue
+        for fld, prefix in _UNRECOGNISED_PREFIX.items():
+            if p.message.startswith(prefix):
+                spelling = first_spelling.setdefault((fld, fold_value(p.value)), p.value)
+                out[fld][spelling] = out[fld].get(spelling, 0) + 1
+    return out
+
+
+MAPPING_VERSION = 1
+
+
+def mapping_document(headers: dict[str, str], values: dict[str, dict[str, str]]) -> str:
+    """The Upload page's mapping as a small JSON file, for the next export of the same tool."""
+    import json
+
+    doc = {
+        "version": MAPPING_VERSION,
+        "headers": dict(headers),
+        "values": {f: dict(values.get(f, {})) for f in MAPPABLE_VALUES},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def parse_mapping(data: bytes | str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A mapping file -> (header overrides, value overrides).
+
+    Raises ValueError saying what is wrong and what is accepted.
+    """
+    import json
+
+    shape = (
+        '{"version": 1, "headers": {"header as written": "field" or ""}, '
+        '"values": {"manager_action": {"spelling": "value"}, "polarity": {...}}}'
+    )
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValueError("is not a text file (a mapping file is UTF-8 JSON)") from None
+    try:
+        doc = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"must be a JSON object: {shape}")
+    unknown = sorted(set(doc) - {"version", "headers", "values"})
+    if unknown:
+        raise ValueError(
+            f"has unknown key {unknown[0]!r} (accepted keys: version, headers, values)"
+        )
+    if doc.get("version") != MAPPING_VERSION:
+        raise ValueError(f"has version {doc.get('version')!r}; this Ridealong reads version 1")
+    headers = doc.get("headers", {})
+    if not isinstance(headers, dict):
+        raise ValueError(f'"headers" must be an object of header -> field: {shape}')
+    fields = ", ".join(FIELDS)
+    for header, target in headers.items():
+        if not isinstance(target, str) or (target and target not in FIELDS):
+            raise ValueError(
+                f'"headers": {header!r} is mapped to {target!r}, which is not a field '
+                f'(accepted: {fields}, or "" to ignore the column)'
+            )
+    values = doc.get("values", {})
+    if not isinstance(values, dict):
+        raise ValueError(f'"values" must be an object of field -> {{spelling: value}}: {shape}')
+    out: dict[str, dict[str, str]] = {}
+    for fld, spellings in values.items():
+        if fld not in MAPPABLE_VALUES:
+            raise ValueError(
+                f'"values": {fld!r} cannot be mapped (accepted: {", ".join(MAPPABLE_VALUES)})'
+            )
+        if not isinstance(spellings, dict):
+            raise ValueError(f'"values": {fld!r} must be an object of spelling -> value')
+        accepted = accepted_values(fld)
+        for spelling, value in spellings.items():
+            if value not in accepted:
+                raise ValueError(
+                    f'"values": {fld} {spelling!r} is mapped to {value!r} '
+                    f"(accepted: {', '.join(accepted)})"
+                )
+        out[fld] = dict(spellings)
+    return dict(headers), out
