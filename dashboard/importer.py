@@ -264,10 +264,11 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
         ]
         cols = ", ".join(f"#{i + 1}::varchar as c{i}" for i in range(len(headers)))
         con.execute(
-            f"create or replace temp table {raw} as "
+            f"create or replace temp table {raw}_t as "
             f"select {cols}, (row_number() over () - 1)::bigint as _row from read_parquet(?)",
             [str(path)],
         )
+        con.execute(f"create or replace temp view {raw} as select * from {raw}_t")
         info["line_offset"] = 2
         return headers, info
     if suffix == ".xlsx":
@@ -283,7 +284,8 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
         frame = frame.filter(pl.any_horizontal(pl.col(frame.columns[1:]).is_not_null()))
         frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
         con.register(f"{raw}_frame", frame)
-        con.execute(f"create or replace temp table {raw} as select * from {raw}_frame")
+        con.execute(f"create or replace temp table {raw}_t as select * from {raw}_frame")
+        con.execute(f"create or replace temp view {raw} as select * from {raw}_t")
         con.unregister(f"{raw}_frame")
         info["line_offset"] = 2
         return headers, info
@@ -310,15 +312,16 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
         f"select distinct line, error_message from {raw}_rejects order by line"
     ).fetchall()
     info["rejected"] = len(info["rejects"])
-    ncols = len(con.execute(f"select * from {raw} limit 0").description)
+    ncols = len(con.execute(f"select * from {raw}_t limit 0").description)
     renames = ", ".join(f"#{i + 1} as c{i}" for i in range(ncols))
-    first = con.execute(f"select * from {raw} where rowid = 0").fetchone()
+    first = con.execute(f"select * from {raw}_t where rowid = 0").fetchone()
     if first is None:
         raise _FileProblem("the file is empty: expected a header line and rows")
     headers = [("" if v is None else v) for v in first]
+    # a view, not a copy: at ten million rows a copy costs as much as reading the file
     con.execute(
-        f"create or replace temp table {raw} as "
-        f"select {renames}, (rowid - 1)::bigint as _row from {raw} where rowid > 0"
+        f"create or replace temp view {raw} as "
+        f"select {renames}, (rowid - 1)::bigint as _row from {raw}_t where rowid > 0"
     )
     info["line_offset"] = None  # computed from the file when needed
     return headers, info
@@ -326,7 +329,7 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
 
 def _csv_sql(raw: str, encoding: str) -> str:
     return (
-        f"create or replace temp table {raw} as select * from read_csv(?, header=false, "
+        f"create or replace temp table {raw}_t as select * from read_csv(?, header=false, "
         f"all_varchar=true, encoding='{encoding}', store_rejects=true, "
         f"rejects_table='{raw}_rejects', rejects_scan='{raw}_scan')"
     )
@@ -457,8 +460,7 @@ def stage(
         raise ImportFailed(problems)
 
     columns = {f: headers[i] for f, i in mapping.items()}
-    _vocabulary(con, name, value_overrides)
-    _normalise(con, name, raw, mapping, dayfirst)
+    _normalise(con, name, raw, mapping, dayfirst, _vocabulary(value_overrides))
     found = _find_problems(con, name, columns, dayfirst)
     rows = con.execute(f"select count(*) from {raw}").fetchone()[0]
 
@@ -500,8 +502,11 @@ def stage(
     calls, notes = con.execute(
         f"select (select count(*) from {name}_calls), (select count(*) from {name}_notes)"
     ).fetchone()
-    con.execute(f"drop table if exists {raw}")
+    con.execute(f"drop view if exists {raw}")
+    con.execute(f"drop table if exists {raw}_t")
+    con.execute(f"drop view if exists {name}_norm_v")
     con.execute(f"drop table if exists {name}_norm")
+    con.execute(f"drop table if exists {name}_vocab")
     return Staged(
         file=label,
         name=name,
@@ -515,56 +520,56 @@ def stage(
     )
 
 
-def _vocabulary(
-    con: duckdb.DuckDBPyConnection, name: str, overrides: dict[str, dict[str, str]] | None
-) -> None:
-    """Temp table `<name>_vocab(field, spelling, value)`: every accepted spelling of a value."""
-    rows: list[tuple[str, str, str]] = []
+def _vocabulary(overrides: dict[str, dict[str, str]] | None) -> dict[str, list[str]]:
+    """Every accepted spelling of a value, as bound lists `$sp_<field>` -> `$val_<field>`."""
+    params: dict[str, list[str]] = {}
     for fld, table in (
         ("manager_action", ACTION_VALUES),
         ("polarity", POLARITY_VALUES),
         ("planned_role", ROLE_VALUES),
         ("severity", SEVERITY_VALUES),
+        ("debrief", {k: "true" if v else "false" for k, v in DEBRIEF_VALUES.items()}),
     ):
         merged = dict(table)
         for spelling, value in (overrides or {}).get(fld, {}).items():
             merged[fold_value(spelling)] = value
-        rows += [(fld, spelling, value) for spelling, value in merged.items()]
-    rows += [("debrief", s, "true" if v else "false") for s, v in DEBRIEF_VALUES.items()]
-    con.execute(
-        f"create or replace temp table {name}_vocab "
-        "(field varchar, spelling varchar, value varchar)"
-    )
-    con.executemany(f"insert into {name}_vocab values (?, ?, ?)", rows)
-
-
-def _fold(expr: str) -> str:
-    return f"regexp_replace(lower(trim({expr})), '[\\s_]+', ' ', 'g')"
+        params[f"sp_{fld}"] = list(merged)
+        params[f"val_{fld}"] = list(merged.values())
+    return params
 
 
 def _normalise(
-    con: duckdb.DuckDBPyConnection, name: str, raw: str, mapping: dict[str, int], dayfirst: bool
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    raw: str,
+    mapping: dict[str, int],
+    dayfirst: bool,
+    vocab: dict[str, list[str]],
 ) -> None:
-    """Temp table `<name>_norm`: one row per input row, raw text and typed values side by side."""
+    """View `<name>_norm_v`: one row per input row, raw text and typed values side by side;
+    table `<name>_norm`: only the typed values and a `bad` flag, materialised once.
+
+    Written for speed at millions of rows: vocabularies are bound lists, a plain ISO date takes a
+    cast, regular expressions run only on the rows that need them, and the raw text is read
+    again (through the view) only when there are problems to report.
+    """
 
     def col(f: str) -> str:
         return f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar"
 
-    def vocab(f: str) -> str:
+    def fold(expr: str) -> str:
+        # lower-case; runs of spaces and underscores become one space (only where present)
         return (
-            f"(select v.value from {name}_vocab v where v.field = '{f}' "
-            f"and v.spelling = {_fold(col(f))})"
+            f"(case when regexp_matches({expr}, '[\\s_]') "
+            f"then regexp_replace(lower({expr}), '[\\s_]+', ' ', 'g') else lower({expr}) end)"
         )
 
-    iso = (
-        r"^(\d{4})-(\d{1,2})-(\d{1,2})"
-        r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
-    )
-    slash = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?)?$"
-    month, day = ("2", "1") if dayfirst else ("1", "2")
-    money = r"^\s*[$€£]?\s*-?[0-9][0-9,]*(\.[0-9]+)?\s*$"
-    sql = f"""
-    create or replace temp table {name}_norm as
+    def coded(f: str) -> str:
+        return f"$val_{f}[list_position($sp_{f}, {fold(f + '_raw')})]"
+
+    slash_format = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
+    con.execute(DATE_MACRO)
+    select = f"""
     with src as (
         select _row,
             {col("observation_id")} as observation_id,
@@ -581,30 +586,32 @@ def _normalise(
             {col("category")} as category,
             {col("deal")} as deal,
             {col("deal_value")} as deal_value_raw,
-            {col("outcome")} as outcome,
-            {vocab("manager_action")} as manager_action,
-            {vocab("polarity")} as polarity,
-            {vocab("planned_role")} as planned_role,
-            {vocab("severity")} as severity,
-            {vocab("debrief")} as debrief_text
+            {col("outcome")} as outcome
         from {raw}
-    ), typed as (
+    ),
+    typed as (
         select *,
+            {coded("manager_action")} as manager_action,
+            {coded("polarity")} as polarity,
+            {coded("planned_role")} as planned_role,
+            {coded("severity")} as severity,
+            {coded("debrief")} as debrief_text,
+            {coded("debrief")}::boolean as debrief,
             case
-                when regexp_matches(observed_on_raw, $iso) then try(make_date(
-                    regexp_extract(observed_on_raw, $iso, 1)::int,
-                    regexp_extract(observed_on_raw, $iso, 2)::int,
-                    regexp_extract(observed_on_raw, $iso, 3)::int))
-                when regexp_matches(observed_on_raw, $slash) then try(make_date(
-                    regexp_extract(observed_on_raw, $slash, 3)::int,
-                    regexp_extract(observed_on_raw, $slash, {month})::int,
-                    regexp_extract(observed_on_raw, $slash, {day})::int))
+                when regexp_full_match(observed_on_raw, '\\d{{4}}-\\d{{2}}-\\d{{2}}')
+                    then try_cast(observed_on_raw as date)
+                else _parse_day(observed_on_raw, '{slash_format}')
             end as observed_on,
-            debrief_text::boolean as debrief,
-            case when regexp_matches(deal_value_raw, $money)
-                then try_cast(regexp_replace(deal_value_raw, '[^0-9.\\-]', '', 'g') as double)
+            case
+                when deal_value_raw is null then null
+                when regexp_full_match(deal_value_raw, '{MONEY}')
+                    then try_cast(regexp_replace(deal_value_raw, '[^0-9.\\-]', '', 'g') as double)
             end as deal_value,
-            regexp_replace(lower(trim(behavior)), '\\s+', ' ', 'g') as behavior_key
+            case
+                when regexp_matches(behavior, '\\s\\s|[\\t\\n\\r\\f\\v]')
+                    then regexp_replace(lower(behavior), '\\s+', ' ', 'g')
+                else lower(behavior)
+            end as behavior_key
         from src
     )
     select *,
@@ -612,30 +619,52 @@ def _normalise(
             strftime(observed_on, '%Y-%m-%d') || '|' || manager || '|' || rep) as call_key
     from typed
     """
-    con.execute(sql, {"iso": iso, "slash": slash, "money": money})
+    any_problem = " or ".join(f"({condition})" for _, condition, _ in _checks(dayfirst))
+    con.execute(
+        f"""
+        create or replace temp table {name}_norm as
+        select _row, call_key, observation_id, observed_on, manager, rep, team, planned_role,
+            manager_action, debrief, behavior, behavior_key, polarity, severity, category, deal,
+            deal_value, outcome, coalesce({any_problem}, false) as bad
+        from ({select})
+        """,
+        vocab,
+    )
+    # The same rows with their raw text, read only to describe problems. A view cannot hold
+    # parameters, so it reads the vocabulary lists from a one-row temp table.
+    con.execute(
+        f"create or replace temp table {name}_vocab as select "
+        + ", ".join(f"${k}::varchar[] as {k}" for k in vocab),
+        vocab,
+    )
+    for k in vocab:
+        select = select.replace(f"${k}", f"(select {k} from {name}_vocab)")
+    con.execute(f"create or replace temp view {name}_norm_v as {select}")
 
 
-def _find_problems(
-    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], dayfirst: bool
-) -> list[tuple]:
-    """Every problem as (row, column label, value, message, other row, call key, other value).
+MONEY = r"\s*[$€£]?\s*-?[0-9][0-9,]*(\.[0-9]+)?\s*"  # no quote: it goes into SQL text
+# The date part, then an optional time: `2026-03-02`, `2026-3-2 14:30`, `2026-03-02T14:30:00Z`,
+# `3/2/2026 9:15 AM`. The date part is validated by strptime (2026-02-30 is not a date).
+DATE_MACRO = r"""
+create or replace temp macro _parse_day(value, slash_format) as (
+    case
+        when regexp_full_match(value,
+            '(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})'
+            || '([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?\s*(Z|[+-]\d{2}:?\d{2})?)?')
+        then case
+            when regexp_matches(value, '^\d{4}-')
+                then try_strptime(regexp_extract(value, '^[0-9-]+'), '%Y-%m-%d')::date
+            else try_strptime(regexp_extract(value, '^[0-9/]+'), slash_format)::date
+        end
+    end
+)
+"""
 
-    The message of a disagreement names the other row: `{other}`, `{key}` and `{first}` are
-    filled in once line numbers are known.
-    """
 
-    def label(f: str) -> str:
-        header = columns.get(f)
-        if header is None or normalise_header(header) == f:
-            return f
-        return f"{header} ({f})"
-
-    def accepted(f: str, table: dict[str, str]) -> str:
-        canon = sorted(set(table.values()))
-        return ", ".join(canon)
-
+def _checks(dayfirst: bool) -> list[tuple[str, str, str]]:
+    """Row checks over `<name>_norm_v`: (field, SQL condition that flags a row, message)."""
     date_ok = DATE_ACCEPTED_DAYFIRST if dayfirst else DATE_ACCEPTED
-    checks = [
+    return [
         ("observed_on", "observed_on_raw is null", "is required (the date of the call)"),
         (
             "observed_on",
@@ -692,43 +721,76 @@ def _find_problems(
             "is not an amount (a number such as 12500 or $12,500.00)",
         ),
     ]
-    value_of = {
-        "observed_on": "observed_on_raw",
-        "manager_action": "manager_action_raw",
-        "polarity": "polarity_raw",
-        "debrief": "debrief_raw",
-        "planned_role": "planned_role_raw",
-        "severity": "severity_raw",
-        "deal_value": "deal_value_raw",
-    }
+
+
+VALUE_OF = {
+    "observed_on": "observed_on_raw",
+    "manager_action": "manager_action_raw",
+    "polarity": "polarity_raw",
+    "debrief": "debrief_raw",
+    "planned_role": "planned_role_raw",
+    "severity": "severity_raw",
+    "deal_value": "deal_value_raw",
+}
+
+CALL_FIELDS = (
+    ("observed_on", "observed_on::varchar"),
+    ("manager", "manager"),
+    ("rep", "rep"),
+    ("manager_action", "manager_action"),
+    ("team", "team"),
+    ("planned_role", "planned_role"),
+    ("debrief", "debrief::varchar"),
+)
+
+
+def _find_problems(
+    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], dayfirst: bool
+) -> list[tuple]:
+    """Every problem as (row, column label, value, message, other row, call key, other value).
+
+    The message of a disagreement names the other row: `{other}`, `{key}` and `{first}` are
+    filled in once line numbers are known.
+    """
+
+    def label(f: str) -> str:
+        header = columns.get(f)
+        if header is None or normalise_header(header) == f:
+            return f
+        return f"{header} ({f})"
+
+    # Fast path: one scan and one grouping (min <> max is cheap, unlike count(distinct)) say
+    # whether there is anything to report at all.
+    disagree = " or ".join(f"min({expr}) <> max({expr})" for _, expr in CALL_FIELDS)
+    flagged = con.execute(
+        f"""select
+            (select count(*) from {name}_norm where bad),
+            (select count(*) from (select call_key from {name}_norm where call_key is not null
+                                   group by call_key having {disagree}))"""
+    ).fetchone()
+    if flagged == (0, 0):
+        return []
+    source = f"{name}_norm_v"
     parts = []
     params: list[object] = []
-    for f, condition, message in checks:
+    for f, condition, message in _checks(dayfirst):
         parts.append(
-            f"select _row, ? as col, {value_of.get(f, f)}::varchar as val, ? as msg, "
+            f"select _row, ? as col, {VALUE_OF.get(f, f)}::varchar as val, ? as msg, "
             f"null::bigint as other, null as call_key, null as first_val "
-            f"from {name}_norm where {condition}"
+            f"from {source} where {condition}"
         )
         params += [label(f), message]
     # Rows of one call must agree on the call's fields; empty optional fields are filled in.
-    for f, expr in (
-        ("observed_on", "observed_on::varchar"),
-        ("manager", "manager"),
-        ("rep", "rep"),
-        ("manager_action", "manager_action"),
-        ("team", "team"),
-        ("planned_role", "planned_role"),
-        ("debrief", "debrief::varchar"),
-    ):
-        raw_expr = value_of.get(f, f)
+    for f, expr in CALL_FIELDS:
+        raw_expr = VALUE_OF.get(f, f)
         parts.append(
             f"""select n._row, ? as col, n.{raw_expr}::varchar as val,
                 'disagrees with line {{other}} of the same call (' || ? || ' {{key}}, '
                 || 'which says {{first}})' as msg,
                 f.first_row as other, n.call_key, f.first_val::varchar
-            from {name}_norm n join (
+            from {source} n join (
                 select call_key, arg_min({expr}, _row) as first_val, min(_row) as first_row
-                from {name}_norm where {expr} is not null and call_key is not null
+                from {source} where {expr} is not null and call_key is not null
                 group by call_key
             ) f using (call_key)
             where {expr} is not null and {expr} <> f.first_val"""
@@ -741,20 +803,15 @@ def _find_problems(
 def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Temp tables `<name>_notes` (one row per note) and `<name>_calls` (one per call).
 
-    Each call carries a fingerprint of its content, so a re-import can tell what is unchanged.
+    Rows of a call agree on its fields (checked before), so any non-null value is the call's.
+    Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
+    it ignores the order of notes within the call. A note's `note_no` is its row in the file.
     """
     con.execute(
         f"""
         create or replace temp table {name}_notes as
-        select
-            call_key,
-            row_number() over (partition by call_key order by _row)::integer as note_no,
-            trim(behavior) as behavior,
-            behavior_key,
-            polarity,
-            severity,
-            nullif(trim(category), '') as category,
-            _row
+        select call_key, _row::bigint as note_no, trim(behavior) as behavior, behavior_key,
+            polarity, severity, nullif(trim(category), '') as category
         from {name}_norm
         where behavior is not null
         """
@@ -765,41 +822,36 @@ def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
         with calls as (
             select
                 call_key,
-                any_value(observation_id) as observation_id,
-                any_value(observed_on) as observed_on,
-                any_value(manager) as manager,
-                any_value(rep) as rep,
-                arg_min(team, _row) filter (where team is not null) as team,
-                arg_min(planned_role, _row) filter (where planned_role is not null)
-                    as planned_role,
-                any_value(manager_action) as manager_action,
-                arg_min(debrief, _row) filter (where debrief is not null) as debrief,
+                max(observation_id) as observation_id,
+                max(observed_on) as observed_on,
+                max(manager) as manager,
+                max(rep) as rep,
+                max(team) as team,
+                max(planned_role) as planned_role,
+                max(manager_action) as manager_action,
+                bool_or(debrief) as debrief,
                 arg_min(deal, _row) filter (where deal is not null) as deal,
                 arg_min(deal_value, _row) filter (where deal_value is not null) as deal_value,
                 arg_min(outcome, _row) filter (where outcome is not null) as outcome,
-                min(_row) as first_row
+                min(_row) as first_row,
+                sum(hash(trim(behavior), polarity, severity, nullif(trim(category), ''))::hugeint)
+                    filter (where behavior is not null) as notes_hash
             from {name}_norm
             group by call_key
-        ),
-        note_text as (
-            select call_key,
-                string_agg(concat_ws(chr(30), behavior, polarity, severity, category),
-                    chr(29) order by note_no) as notes
-            from {name}_notes
-            group by call_key
         )
-        select c.*,
-            md5(concat_ws(chr(31), c.observation_id, c.observed_on, c.manager, c.rep, c.team,
-                c.planned_role, c.manager_action, c.debrief, c.deal, c.deal_value, c.outcome,
-                coalesce(n.notes, ''))) as fingerprint
-        from calls c left join note_text n using (call_key)
+        select * exclude (notes_hash),
+            hash(observation_id, observed_on, manager, rep, team, planned_role, manager_action,
+                debrief, deal, deal_value, outcome, notes_hash) as fingerprint
+        from calls
         """
     )
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection, staged: Iterable[Staged]) -> None:
     for s in staged:
-        for suffix in ("calls", "notes", "raw", "norm", "vocab", "raw_rejects", "raw_scan"):
+        con.execute(f"drop view if exists {s.name}_raw")
+        con.execute(f"drop view if exists {s.name}_norm_v")
+        for suffix in ("calls", "notes", "raw_t", "norm", "vocab", "raw_rejects", "raw_scan"):
             con.execute(f"drop table if exists {s.name}_{suffix}")
 
 

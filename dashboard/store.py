@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,12 +54,12 @@ create table if not exists calls (
     deal varchar,
     deal_value double,
     outcome varchar,
-    fingerprint varchar,
+    fingerprint ubigint,     -- hash of the call and its notes: tells unchanged re-imports
     import_id integer
 );
 create table if not exists notes (
     call_key varchar not null,
-    note_no integer not null,
+    note_no bigint not null,   -- the row of the file it came from: orders notes in a call
     behavior varchar not null,
     behavior_key varchar not null,
     polarity varchar not null,
@@ -415,7 +416,7 @@ class Store:
                     select call_key, observation_id, observed_on, manager, rep, team,
                         planned_role, manager_action, debrief, deal, deal_value, outcome,
                         fingerprint, ?
-                    from {s.calls_table} order by first_row
+                    from {s.calls_table}
                     """,
                     [next_id],
                 )
@@ -423,7 +424,7 @@ class Store:
                     f"""
                     insert into notes
                     select call_key, note_no, behavior, behavior_key, polarity, severity, category
-                    from {s.notes_table} order by _row
+                    from {s.notes_table}
                     """
                 )
                 con.execute(
@@ -524,3 +525,33 @@ def load_files(
     store = Store(None)
     result = store.ingest(paths, dayfirst=dayfirst, display_names=display_names)
     return store, result
+
+
+# One write at a time in this process: the dashboard's sessions share one Store (and its
+# connection, where ingest stages its temp tables), so two uploads must not interleave.
+WRITE_LOCK = threading.Lock()
+
+
+def locked_ingest(
+    store: Store,
+    paths: Sequence[str | Path],
+    *,
+    waiting: Callable[[bool], None] | None = None,
+    **kwargs,
+) -> IngestResult:
+    """Store.ingest under WRITE_LOCK: for a Store shared by threads (the dashboard's sessions).
+
+    Validation and the write run while the lock is held; the write itself is one transaction,
+    so another session sees all of the new data or none of it. `waiting(True)` is called when
+    another write holds the lock, `waiting(False)` once this one has it.
+    """
+    if not WRITE_LOCK.acquire(blocking=False):
+        if waiting:
+            waiting(True)
+        WRITE_LOCK.acquire()
+        if waiting:
+            waiting(False)
+    try:
+        return store.ingest(paths, **kwargs)
+    finally:
+        WRITE_LOCK.release()

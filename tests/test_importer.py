@@ -199,14 +199,14 @@ def test_a_form_tool_export_with_bom_crlf_quotes_aliases_and_us_dates(tmp_path: 
     assert notes_of(path) == [
         (
             "M-1",
-            1,
+            0,  # note_no: the note's data row in the file
             'Quoted "wrong" price, twice',
             'quoted "wrong" price, twice',
             "criticism",
             None,
             None,
         ),
-        ("M-1", 2, "Great\r\nquestions", "great questions", "praise", None, None),
+        ("M-1", 1, "Great\r\nquestions", "great questions", "praise", None, None),
     ]
 
 
