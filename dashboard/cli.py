@@ -139,7 +139,7 @@ def _filters_options(f):
 )
 @click.option(
     "--window",
-    type=click.IntRange(1, 50),
+    type=click.IntRange(1, metrics.MAX_WINDOW),
     default=metrics.DEFAULT_WINDOW,
     show_default=True,
     help="K: a behaviour recurs if noted again on one of the rep's next K calls.",
@@ -199,6 +199,66 @@ def metrics_cmd(
     from dashboard.text import metrics_table
 
     click.echo(metrics_table(data, by))
+
+
+@main.command()
+@_db_option
+@click.option(
+    "--quarter",
+    default=None,
+    metavar="YYYY-Qn",
+    help="The quarter to review, e.g. 2026-Q3. Default: the last complete quarter in the data.",
+)
+@click.option("--team", "teams", multiple=True, help="Only this team (repeatable; '' = no team).")
+@click.option(
+    "--window",
+    type=click.IntRange(1, metrics.MAX_WINDOW),
+    default=metrics.DEFAULT_WINDOW,
+    show_default=True,
+    help="K: a behaviour recurs if noted again on one of the rep's next K calls.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write: .html (self-contained, opens offline) or .pdf.",
+)
+def report(
+    db: Path | None, quarter: str | None, teams: tuple[str, ...], window: int, out: Path
+) -> None:
+    """Write the quarterly team review: the quarter against the one before, per manager and
+    rep, coaching coverage, what worked, what keeps going wrong, and guarded highlights.
+
+    The figures are those of `ridealong metrics --by quarter` for the same data. A quarter is
+    complete once the data reaches its last day or the quarter has ended.
+    """
+    from dashboard import report as report_mod
+
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".pdf"):
+        _fail(f"--out {out}: the review is written as .html or .pdf", 2)
+    store = _open_store(db, read_only=True)
+    try:
+        source = report_mod.SAMPLE_SOURCE if store.is_sample() else ""
+        review = report_mod.build_review(store.con, quarter, teams, window, source=source)
+        data = (
+            report_mod.render_html(review).encode("utf-8")
+            if suffix == ".html"
+            else report_mod.render_pdf(review)
+        )
+    except report_mod.ReviewError as exc:
+        _fail(str(exc), 2)
+    finally:
+        store.close()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}")
+    click.echo(
+        f"Wrote the {review.quarter} review ({review.scope}, {review.current['calls']:,} calls) "
+        f"to {out}",
+        err=True,
+    )
 
 
 @main.command()

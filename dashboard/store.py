@@ -28,6 +28,8 @@ SCHEMA_VERSION = "1"
 
 SCHEMA = """
 create table if not exists meta (key varchar, value varchar);
+create type if not exists polarity_t as enum ('praise', 'criticism');
+create type if not exists action_t as enum ('observed', 'assisted', 'took_over');
 create table if not exists imports (
     import_id integer,
     file varchar,
@@ -91,31 +93,91 @@ create or replace macro share_to_ratio(p) as
 create or replace macro rate(k, n) as case when n > 0 then k::double / n end;
 """
 
+MAX_WINDOW = 10  # recurrence windows offered: 1 .. MAX_WINDOW calls
+
+
+def _cumulative(polarity: str) -> str:
+    """[events of this polarity recurring within 1 call, within 2, ..., within MAX_WINDOW]."""
+    terms = ", ".join(
+        f"count(*) filter (where polarity = '{polarity}' and gap <= {k})"
+        for k in range(1, MAX_WINDOW + 1)
+    )
+    return f"list_value({terms})"
+
+
 DERIVE = [
-    # Each rep's calls in order (observed_on, then observation_id as text, then manager, rep).
+    # Each rep's calls in order: observed_on, then observation_id as text (without one: manager,
+    # then rep). call_id numbers all calls rep by rep in that order, so a rep's calls are the
+    # consecutive ids call_id - rep_seq + 1 ... call_id + later_calls.
     """
-    create or replace table call_facts as
-    with notes_per_call as (
-        select
-            call_key,
-            count(*) as notes,
-            count(*) filter (where polarity = 'praise') as praise,
-            count(*) filter (where polarity = 'criticism') as criticism
-        from notes
-        group by call_key
+    create or replace temp table calls_ordered as
+    select
+        row_number() over (
+            order by rep, observed_on, coalesce(observation_id, ''), manager, call_key
+        )::integer as call_id,
+        row_number() over (
+            partition by rep
+            order by observed_on, coalesce(observation_id, ''), manager, call_key
+        ) as rep_seq,
+        count(*) over (partition by rep) as rep_calls,
+        *
+    from calls
+    """,
+    """
+    create or replace table behaviors as
+    select row_number() over (order by behavior_key)::integer as behavior_id, behavior_key
+    from (select distinct behavior_key from notes)
+    """,
+    # Events with integer keys (the one string join of the derivation) and their look-ahead:
+    # `gap` is how many calls later the rep was next noted for the same behaviour with the same
+    # polarity (null if never), so an event recurred within window K exactly when gap <= K.
+    # Within a partition ordered by call_id, the next event is the rep's own only if it falls in
+    # the rep's id range.
+    """
+    create or replace temp table events as
+    with keyed as (
+        select o.call_id, o.rep_calls - o.rep_seq as later_calls, b.behavior_id,
+            n.polarity::polarity_t as polarity
+        from notes as n
+        inner join calls_ordered as o on o.call_key = n.call_key
+        inner join behaviors as b on b.behavior_key = n.behavior_key
     ),
-    ordered as (
-        select
-            c.*,
-            row_number() over (
-                partition by c.rep
-                order by c.observed_on, coalesce(c.observation_id, ''), c.manager, c.rep,
-                    c.call_key
-            ) as rep_seq,
-            count(*) over (partition by c.rep) as rep_calls
-        from calls c
+    distinct_events as (
+        select call_id, behavior_id, polarity, any_value(later_calls) as later_calls,
+            count(*) as notes
+        from keyed
+        group by call_id, behavior_id, polarity
     )
     select
+        call_id, behavior_id, polarity, notes,
+        case
+            when lead(call_id) over w <= call_id + later_calls
+            then lead(call_id) over w - call_id
+        end as gap,
+        row_number() over (partition by call_id, behavior_id order by polarity) = 1
+            as first_of_call
+    from distinct_events
+    window w as (partition by behavior_id, polarity order by call_id)
+    """,
+    # One row per call with everything the metrics need, its events summarised: for each
+    # polarity the number of events and, per window K = 1..10, how many recurred within K.
+    f"""
+    create or replace table call_facts as
+    with per_call as (
+        select
+            call_id,
+            sum(notes) as notes,
+            sum(notes) filter (where polarity = 'praise') as praise,
+            sum(notes) filter (where polarity = 'criticism') as criticism,
+            count(*) filter (where polarity = 'praise') as praise_events,
+            count(*) filter (where polarity = 'criticism') as criticism_events,
+            {_cumulative("praise")} as praise_recurred,
+            {_cumulative("criticism")} as criticism_repeated
+        from events
+        group by call_id
+    )
+    select
+        o.call_id,
         o.call_key,
         o.observation_id,
         o.observed_on,
@@ -125,35 +187,38 @@ DERIVE = [
         o.rep,
         coalesce(o.team, '') as team,
         o.planned_role,
-        o.manager_action,
+        o.manager_action::action_t as manager_action,
         o.debrief,
         o.deal,
         o.deal_value,
         o.outcome,
-        coalesce(n.notes, 0) as notes,
-        coalesce(n.praise, 0) as praise,
-        coalesce(n.criticism, 0) as criticism,
+        coalesce(n.notes, 0)::bigint as notes,
+        coalesce(n.praise, 0)::bigint as praise,
+        coalesce(n.criticism, 0)::bigint as criticism,
+        coalesce(n.praise_events, 0)::integer as praise_events,
+        coalesce(n.criticism_events, 0)::integer as criticism_events,
+        coalesce(n.praise_recurred, list_value({", ".join(["0"] * MAX_WINDOW)}))::integer[]
+            as praise_recurred,
+        coalesce(n.criticism_repeated, list_value({", ".join(["0"] * MAX_WINDOW)}))::integer[]
+            as criticism_repeated,
         o.rep_seq,
         o.rep_calls - o.rep_seq as later_calls
-    from ordered o
-    left join notes_per_call n using (call_key)
-    order by o.observed_on, o.rep, o.rep_seq
+    from calls_ordered as o
+    left join per_call as n on n.call_id = o.call_id
+    order by o.observed_on
     """,
-    # One row per event (call, behaviour key, polarity) with its look-ahead: `gap` is how many
-    # calls later the rep was next noted for the same behaviour with the same polarity (null if
-    # never), so an event recurred within window K exactly when gap <= K.
+    # One row per event (call, behaviour key, polarity) with its call's fields: what the
+    # behaviour grouping and the rep history read.
     """
     create or replace table event_facts as
-    with events as (
-        select call_key, behavior_key, polarity, count(*) as notes
-        from notes
-        group by call_key, behavior_key, polarity
-    )
     select
-        e.call_key,
-        e.behavior_key,
+        e.call_id,
+        f.call_key,
+        e.behavior_id,
+        b.behavior_key,
         e.polarity,
         e.notes,
+        e.first_of_call,
         f.observed_on,
         f.month,
         f.quarter,
@@ -165,13 +230,14 @@ DERIVE = [
         f.debrief,
         f.rep_seq,
         f.later_calls,
-        lead(f.rep_seq) over (
-            partition by f.rep, e.behavior_key, e.polarity order by f.rep_seq
-        ) - f.rep_seq as gap
-    from events e
-    join call_facts f using (call_key)
+        e.gap
+    from events as e
+    inner join call_facts as f on f.call_id = e.call_id
+    inner join behaviors as b on b.behavior_id = e.behavior_id
     order by f.observed_on
     """,
+    "drop table if exists events",
+    "drop table if exists calls_ordered",
 ]
 
 

@@ -16,7 +16,7 @@ def ratio(value: float | None) -> str:
 
 
 def interval(ci: list[float | None] | None, fmt=pct) -> str:
-    if not ci:
+    if not ci or ci[0] is None:
         return ""
     lo, hi = ci
     return f"[{fmt(lo)}–{fmt(hi) if hi is not None else '∞'}]"

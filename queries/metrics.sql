@@ -14,12 +14,14 @@
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
 --   $managers  VARCHAR[]: managers to keep (empty = all)
 --   $reps      VARCHAR[]: reps to keep (empty = all)
---   $window    K: a praise event recurred / a mistake repeated when noted again on one of
---              the rep's next K calls; only events with at least K later calls are eligible.
+--   $window    K (1 to 10): a praise event recurred / a mistake repeated when noted again on
+--              one of the rep's next K calls; only events with at least K later calls count.
 --   $min_n     results resting on fewer eligible events (or calls) than this are flagged small
 --
--- The look-ahead (event_facts.gap, later_calls) is derived from each rep's whole history in the
--- store, so filters select events but never shorten what comes after them.
+-- The look-ahead is derived once per write from each rep's whole history in the store (see
+-- store.py: call_facts.praise_recurred / criticism_repeated hold, per call, how many of its
+-- events recurred within 1..10 calls; event_facts.gap the same per event), so filters select
+-- events but never shorten what comes after them, and a filter change only aggregates.
 with filtered_calls as (
     select *
     from call_facts
@@ -33,14 +35,18 @@ with filtered_calls as (
 filtered_events as (
     select *
     from event_facts
-    where ($start::date is null or observed_on >= $start::date)
+    where $by::varchar = 'behavior'
+        and ($start::date is null or observed_on >= $start::date)
         and ($end::date is null or observed_on <= $end::date)
         and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
         and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
         and (len($reps::varchar[]) = 0 or list_contains($reps::varchar[], rep))
 ),
 
-group_calls as (
+units as (
+    -- What each unit brings to its group. Every grouping but behaviour: one row per call, its
+    -- events summarised in call_facts (events eligible at window K when the call has at least
+    -- K later calls; recurred within K: the K-th entry of the cumulative counts).
     select
         case $by::varchar
             when 'manager' then manager
@@ -52,96 +58,102 @@ group_calls as (
         end as grp,
         manager_action,
         debrief,
-        planned_role
+        planned_role,
+        1 as calls,
+        notes,
+        praise,
+        criticism,
+        case when later_calls >= $window::integer then praise_events else 0 end
+            as praise_eligible,
+        case when later_calls >= $window::integer
+            then praise_recurred[$window::integer] else 0 end as praise_again,
+        case when later_calls >= $window::integer then criticism_events else 0 end
+            as criticism_eligible,
+        case when later_calls >= $window::integer
+            then criticism_repeated[$window::integer] else 0 end as criticism_again
     from filtered_calls
     where $by::varchar <> 'behavior'
     union all
+    -- Behaviour grouping: one row per event; a call counts once per behaviour it carries.
     select
-        e.behavior_key as grp,
-        c.manager_action,
-        c.debrief,
-        c.planned_role
-    from (select distinct behavior_key, call_key from filtered_events) as e
-    inner join filtered_calls as c on c.call_key = e.call_key
-    where $by::varchar = 'behavior'
-),
-
-group_events as (
-    select
-        case $by::varchar
-            when 'manager' then manager
-            when 'rep' then rep
-            when 'team' then team
-            when 'month' then month
-            when 'quarter' then quarter
-            when 'behavior' then behavior_key
-            else ''
-        end as grp,
-        polarity,
-        notes,
+        behavior_key as grp,
         manager_action,
         debrief,
-        later_calls >= $window::integer as eligible,
-        later_calls >= $window::integer and coalesce(gap <= $window::integer, false) as again
+        planned_role,
+        first_of_call::integer as calls,
+        notes,
+        case when polarity = 'praise' then notes else 0 end as praise,
+        case when polarity = 'criticism' then notes else 0 end as criticism,
+        (polarity = 'praise' and later_calls >= $window::integer)::integer as praise_eligible,
+        (polarity = 'praise' and later_calls >= $window::integer
+            and coalesce(gap <= $window::integer, false))::integer as praise_again,
+        (polarity = 'criticism' and later_calls >= $window::integer)::integer
+            as criticism_eligible,
+        (polarity = 'criticism' and later_calls >= $window::integer
+            and coalesce(gap <= $window::integer, false))::integer as criticism_again
     from filtered_events
 ),
 
-call_stats as (
+kinds as (
+    -- a small table: one row per group and kind of call (what the manager did, debrief, plan)
     select
         grp,
-        count(*) as calls,
-        count(*) filter (where manager_action = 'observed') as observed,
-        count(*) filter (where manager_action = 'assisted') as assisted,
-        count(*) filter (where manager_action = 'took_over') as took_over,
-        count(debrief) as debrief_known,
-        count(*) filter (where debrief) as debriefed,
-        count(*) filter (where planned_role = 'observer') as planned_observer,
-        count(*) filter (
-            where planned_role = 'observer' and manager_action = 'took_over'
-        ) as planned_observer_took_over
-    from group_calls
-    group by grp
+        manager_action,
+        debrief,
+        planned_role,
+        sum(calls) as calls,
+        sum(notes) as notes,
+        sum(praise) as praise,
+        sum(criticism) as criticism,
+        sum(praise_eligible) as praise_eligible,
+        sum(praise_again) as praise_again,
+        sum(criticism_eligible) as criticism_eligible,
+        sum(criticism_again) as criticism_again
+    from units
+    group by grp, manager_action, debrief, planned_role
 ),
 
-event_stats as (
+stats as (
     select
         grp,
+        sum(calls) as calls,
+        sum(calls) filter (where manager_action = 'observed') as observed,
+        sum(calls) filter (where manager_action = 'assisted') as assisted,
+        sum(calls) filter (where manager_action = 'took_over') as took_over,
+        sum(calls) filter (where debrief is not null) as debrief_known,
+        sum(calls) filter (where debrief) as debriefed,
+        sum(calls) filter (where planned_role = 'observer') as planned_observer,
+        sum(calls) filter (
+            where planned_role = 'observer' and manager_action = 'took_over'
+        ) as planned_observer_took_over,
         sum(notes) as notes,
-        sum(notes) filter (where polarity = 'praise') as praise,
-        sum(notes) filter (where polarity = 'criticism') as criticism,
-        count(*) filter (where polarity = 'praise' and debrief and eligible) as rec_eligible,
-        count(*) filter (where polarity = 'praise' and debrief and again) as rec_recurred,
-        count(*) filter (where polarity = 'praise' and not debrief and eligible) as unrec_eligible,
-        count(*) filter (where polarity = 'praise' and not debrief and again) as unrec_recurred,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'took_over' and eligible
-        ) as mr_took_over_eligible,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'took_over' and again
-        ) as mr_took_over_repeated,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'assisted' and eligible
-        ) as mr_assisted_eligible,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'assisted' and again
-        ) as mr_assisted_repeated,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'observed' and debrief is true
-                and eligible
-        ) as mr_observed_debriefed_eligible,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'observed' and debrief is true
-                and again
-        ) as mr_observed_debriefed_repeated,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'observed'
-                and debrief is not true and eligible
+        sum(praise) as praise,
+        sum(criticism) as criticism,
+        -- recognised praise: on a debriefed call; unrecognised: on a call without a debrief
+        sum(praise_eligible) filter (where debrief) as rec_eligible,
+        sum(praise_again) filter (where debrief) as rec_recurred,
+        sum(praise_eligible) filter (where not debrief) as unrec_eligible,
+        sum(praise_again) filter (where not debrief) as unrec_recurred,
+        -- mistakes by the manager's response on the call where they were noted
+        sum(criticism_eligible) filter (where manager_action = 'took_over')
+            as mr_took_over_eligible,
+        sum(criticism_again) filter (where manager_action = 'took_over')
+            as mr_took_over_repeated,
+        sum(criticism_eligible) filter (where manager_action = 'assisted')
+            as mr_assisted_eligible,
+        sum(criticism_again) filter (where manager_action = 'assisted')
+            as mr_assisted_repeated,
+        sum(criticism_eligible) filter (where manager_action = 'observed' and debrief is true)
+            as mr_observed_debriefed_eligible,
+        sum(criticism_again) filter (where manager_action = 'observed' and debrief is true)
+            as mr_observed_debriefed_repeated,
+        sum(criticism_eligible) filter (
+            where manager_action = 'observed' and debrief is not true
         ) as mr_observed_only_eligible,
-        count(*) filter (
-            where polarity = 'criticism' and manager_action = 'observed'
-                and debrief is not true and again
+        sum(criticism_again) filter (
+            where manager_action = 'observed' and debrief is not true
         ) as mr_observed_only_repeated
-    from group_events
+    from kinds
     group by grp
 ),
 
@@ -166,7 +178,7 @@ behavior_names as (
 ),
 
 groups as (
-    select grp from call_stats
+    select grp from stats
     union
     select '' as grp where $by::varchar = 'all'
 ),
@@ -174,32 +186,31 @@ groups as (
 counts as (
     select
         coalesce(b.label, g.grp) as grp,
-        coalesce(c.calls, 0) as calls,
-        coalesce(e.notes, 0)::bigint as notes,
-        coalesce(e.praise, 0)::bigint as praise,
-        coalesce(e.criticism, 0)::bigint as criticism,
-        coalesce(c.observed, 0) as observed,
-        coalesce(c.assisted, 0) as assisted,
-        coalesce(c.took_over, 0) as took_over,
-        coalesce(c.debrief_known, 0) as debrief_known,
-        coalesce(c.debriefed, 0) as debriefed,
-        coalesce(c.planned_observer, 0) as planned_observer,
-        coalesce(c.planned_observer_took_over, 0) as planned_observer_took_over,
-        coalesce(e.rec_eligible, 0) as rec_eligible,
-        coalesce(e.rec_recurred, 0) as rec_recurred,
-        coalesce(e.unrec_eligible, 0) as unrec_eligible,
-        coalesce(e.unrec_recurred, 0) as unrec_recurred,
-        coalesce(e.mr_took_over_eligible, 0) as mr_took_over_eligible,
-        coalesce(e.mr_took_over_repeated, 0) as mr_took_over_repeated,
-        coalesce(e.mr_assisted_eligible, 0) as mr_assisted_eligible,
-        coalesce(e.mr_assisted_repeated, 0) as mr_assisted_repeated,
-        coalesce(e.mr_observed_debriefed_eligible, 0) as mr_observed_debriefed_eligible,
-        coalesce(e.mr_observed_debriefed_repeated, 0) as mr_observed_debriefed_repeated,
-        coalesce(e.mr_observed_only_eligible, 0) as mr_observed_only_eligible,
-        coalesce(e.mr_observed_only_repeated, 0) as mr_observed_only_repeated
+        coalesce(s.calls, 0)::bigint as calls,
+        coalesce(s.notes, 0)::bigint as notes,
+        coalesce(s.praise, 0)::bigint as praise,
+        coalesce(s.criticism, 0)::bigint as criticism,
+        coalesce(s.observed, 0)::bigint as observed,
+        coalesce(s.assisted, 0)::bigint as assisted,
+        coalesce(s.took_over, 0)::bigint as took_over,
+        coalesce(s.debrief_known, 0)::bigint as debrief_known,
+        coalesce(s.debriefed, 0)::bigint as debriefed,
+        coalesce(s.planned_observer, 0)::bigint as planned_observer,
+        coalesce(s.planned_observer_took_over, 0)::bigint as planned_observer_took_over,
+        coalesce(s.rec_eligible, 0)::bigint as rec_eligible,
+        coalesce(s.rec_recurred, 0)::bigint as rec_recurred,
+        coalesce(s.unrec_eligible, 0)::bigint as unrec_eligible,
+        coalesce(s.unrec_recurred, 0)::bigint as unrec_recurred,
+        coalesce(s.mr_took_over_eligible, 0)::bigint as mr_took_over_eligible,
+        coalesce(s.mr_took_over_repeated, 0)::bigint as mr_took_over_repeated,
+        coalesce(s.mr_assisted_eligible, 0)::bigint as mr_assisted_eligible,
+        coalesce(s.mr_assisted_repeated, 0)::bigint as mr_assisted_repeated,
+        coalesce(s.mr_observed_debriefed_eligible, 0)::bigint as mr_observed_debriefed_eligible,
+        coalesce(s.mr_observed_debriefed_repeated, 0)::bigint as mr_observed_debriefed_repeated,
+        coalesce(s.mr_observed_only_eligible, 0)::bigint as mr_observed_only_eligible,
+        coalesce(s.mr_observed_only_repeated, 0)::bigint as mr_observed_only_repeated
     from groups as g
-    left join call_stats as c on c.grp = g.grp
-    left join event_stats as e on e.grp = g.grp
+    left join stats as s on s.grp = g.grp
     left join behavior_names as b on b.behavior_key = g.grp and $by::varchar = 'behavior'
 ),
 
