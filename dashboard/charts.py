@@ -130,6 +130,437 @@ def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
     )
 
 
+SMALL_LABEL = "small sample"
+RECOGNISED_LABELS = {"rec": "Recognised (debriefed)", "unrec": "Not recognised (no debrief)"}
+
+
+def _rate_rows(frame: pl.DataFrame, label_col: str, prefixes: dict[str, str], hit: str):
+    """Long rows (label, bucket, rate, lo, hi, eligible, hits, small) from metrics columns
+    `<prefix>_rate`, `_rate_lo`, `_rate_hi`, `_eligible`, `_<hit>`, `_small`; buckets with no
+    eligible events are dropped."""
+    parts = [
+        frame.select(
+            pl.col(label_col).alias("label"),
+            pl.lit(name).alias("bucket"),
+            pl.col(f"{prefix}_rate").alias("rate"),
+            pl.col(f"{prefix}_rate_lo").alias("lo"),
+            pl.col(f"{prefix}_rate_hi").alias("hi"),
+            pl.col(f"{prefix}_eligible").cast(pl.Int64).alias("eligible"),
+            pl.col(f"{prefix}_{hit}").cast(pl.Int64).alias("hits"),
+            pl.col(f"{prefix}_small").alias("small"),
+        )
+        for prefix, name in prefixes.items()
+    ]
+    long = _doubles(pl.concat(parts)).filter(pl.col("eligible") > 0)
+    return long.with_columns(
+        pl.when(pl.col("small")).then(pl.lit(SMALL_LABEL)).otherwise(pl.lit("")).alias("sample")
+    )
+
+
+def _place_labels(
+    frame: pl.DataFrame, x: str, y: str, x_span: float, y_span: float
+) -> pl.DataFrame:
+    """`frame` with `label_y` and `label_side` ('right' or 'left' of the point): each point's
+    label goes beside it on the right, else on the left, else a step lower, so that labels of
+    points close together neither overlap nor cover another point. A label is taken to be 5%
+    of the chart's y span tall and 15% of its x span wide."""
+    if frame.is_empty():
+        return frame.with_columns(pl.col(y).alias("label_y"), pl.lit("right").alias("label_side"))
+    xs, ys = frame[x].cast(pl.Float64).to_list(), frame[y].cast(pl.Float64).to_list()
+    width = 0.15 * (x_span or 1.0)
+    height = 0.05 * (y_span or 0.01)
+    placed: list[tuple[float, float, float]] = []  # (left edge, right edge, y)
+    label_y, side = [0.0] * len(ys), ["right"] * len(ys)
+    for i in sorted(range(len(ys)), key=lambda i: -ys[i]):
+        for step in range(len(ys) + 1):
+            pos = ys[i] - step * height
+            spans = {"right": (xs[i], xs[i] + width), "left": (xs[i] - width, xs[i])}
+            free = [
+                name
+                for name, (a, b) in spans.items()
+                if not any(a < pb and pa < b and abs(pos - py) < height for pa, pb, py in placed)
+                and not any(
+                    j != i and a <= xs[j] <= b and abs(pos - ys[j]) < height for j in range(len(xs))
+                )
+            ]
+            if free:
+                break
+        where = free[0] if free else "right"
+        placed.append((*spans[where], pos))
+        label_y[i], side[i] = pos, where
+    return frame.with_columns(
+        pl.Series("label_y", label_y, dtype=pl.Float64), pl.Series("label_side", side)
+    )
+
+
+def funnel(managers: pl.DataFrame, limits: pl.DataFrame) -> alt.LayerChart:
+    """Funnel plot: each manager's intervention rate against calls observed, with 95% and 99.8%
+    binomial control limits around the team rate. `managers` is metrics by manager, `limits`
+    is queries/funnel_limits.sql."""
+    points = _doubles(
+        managers.select(
+            pl.col("grp").alias("manager"),
+            pl.col("calls").cast(pl.Int64),
+            pl.col("took_over").cast(pl.Int64),
+            "intervention_rate",
+            "intervention_rate_lo",
+            "intervention_rate_hi",
+            "calls_small",
+        )
+    ).filter(pl.col("calls") > 0)
+    lim = _doubles(limits)
+    at_n = lim.select(pl.col("n").alias("calls"), "lo95", "hi95", "lo998", "hi998")
+    points = points.join(at_n, on="calls", how="left").with_columns(
+        pl.when(
+            (pl.col("intervention_rate") > pl.col("hi998"))
+            | (pl.col("intervention_rate") < pl.col("lo998"))
+        )
+        .then(pl.lit("outside the 99.8% limits"))
+        .when(
+            (pl.col("intervention_rate") > pl.col("hi95"))
+            | (pl.col("intervention_rate") < pl.col("lo95"))
+        )
+        .then(pl.lit("outside the 95% limits"))
+        .otherwise(pl.lit("within chance of the team rate"))
+        .alias("position"),
+        pl.when(pl.col("calls_small"))
+        .then(pl.lit(SMALL_LABEL))
+        .otherwise(pl.lit(""))
+        .alias("sample"),
+    )
+    # Start the curves at a quarter of the smallest manager's calls: near n = 1 the limits span
+    # 0-100% and would flatten the part of the funnel where the managers are.
+    first_n = max(1, int(points["calls"].min() or 1) // 4)
+    shown = lim.filter(pl.col("n") >= first_n)
+    kinds = {
+        "95% limits": ("lo95", "hi95"),
+        "99.8% limits": ("lo998", "hi998"),
+    }
+    lines = pl.concat(
+        [
+            shown.select(
+                "n",
+                pl.lit(kind).alias("limit"),
+                pl.lit(side).alias("side"),
+                pl.col(col).alias("value"),
+            )
+            for kind, cols in kinds.items()
+            for side, col in zip(("lower", "upper"), cols, strict=True)
+        ]
+        + [
+            shown.select(
+                "n",
+                pl.lit("Team rate").alias("limit"),
+                pl.lit("mid").alias("side"),
+                pl.col("p0").alias("value"),
+            )
+        ]
+    )
+    x = alt.X("n:Q", title="Calls observed", scale=alt.Scale(zero=False, nice=True))
+    ys = [*points["intervention_rate"].drop_nulls(), *lines["value"].drop_nulls()]
+    xs = [*points["calls"], *shown["n"]]
+    spans = (max(xs) - min(xs), max(ys) - min(ys)) if ys and xs else (1.0, 1.0)
+    limit_lines = (
+        alt.Chart(lines)
+        .mark_line(color=NEUTRAL, strokeWidth=1.5)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "value:Q",
+                title="Share of calls taken over",
+                axis=alt.Axis(format="%"),
+            ),
+            detail="side:N",
+            strokeDash=alt.StrokeDash(
+                "limit:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Team rate", "95% limits", "99.8% limits"],
+                    range=[[1, 0], [6, 4], [2, 3]],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("limit:N", title="line"),
+                alt.Tooltip("n:Q", title="calls"),
+                alt.Tooltip("value:Q", title="rate", format=".1%"),
+            ],
+        )
+    )
+    opacity = alt.condition("datum.calls_small", alt.value(SMALL_OPACITY), alt.value(1.0))
+    base = alt.Chart(points).encode(
+        x=alt.X("calls:Q"),
+        y=alt.Y("intervention_rate:Q"),
+    )
+    dots = base.mark_circle(size=110, color=ACTION_COLORS["observed"]).encode(
+        opacity=opacity,
+        tooltip=[
+            alt.Tooltip("manager:N"),
+            alt.Tooltip("calls:Q", title="calls observed"),
+            alt.Tooltip("took_over:Q", title="calls taken over"),
+            alt.Tooltip("intervention_rate:Q", title="intervention rate", format=".1%"),
+            alt.Tooltip("intervention_rate_lo:Q", title="95% low", format=".1%"),
+            alt.Tooltip("intervention_rate_hi:Q", title="95% high", format=".1%"),
+            alt.Tooltip("position:N", title="funnel"),
+            alt.Tooltip("sample:N", title="note"),
+        ],
+    )
+    labelled = alt.Chart(_place_labels(points, "calls", "intervention_rate", *spans)).encode(
+        x="calls:Q", y="label_y:Q", text="manager:N", opacity=opacity
+    )
+    layers = [limit_lines]
+    if points.height <= 20:
+        for where, align, dx in (("right", "left", 9), ("left", "right", -9)):
+            side = labelled.transform_filter(f"datum.label_side == '{where}'")
+            text_style = {"align": align, "dx": dx, "fontSize": 11}
+            layers.append(  # a white halo keeps the name readable across the limit lines
+                side.mark_text(**text_style, stroke="white", strokeWidth=3, color="white")
+            )
+            layers.append(side.mark_text(**text_style, color="#3b4451"))
+    layers.append(dots)  # last: no label covers a dot
+    return alt.layer(*layers).properties(
+        height=420, title="Intervention rate against calls observed"
+    )
+
+
+def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
+    """Per behaviour: how often praise came back, recognised (debriefed call) against not
+    recognised, with Wilson 95% intervals; `frame` is metrics by behavior."""
+    long = _rate_rows(
+        frame,
+        "grp",
+        {"rec": RECOGNISED_LABELS["rec"], "unrec": RECOGNISED_LABELS["unrec"]},
+        "recurred",
+    )
+    order = (
+        frame.filter(pl.col("rec_eligible") + pl.col("unrec_eligible") > 0)
+        .sort(["rec_rate", "grp"], descending=[True, False], nulls_last=True)["grp"]
+        .to_list()
+    )
+    colors = alt.Scale(domain=list(RECOGNISED_LABELS.values()), range=[PRAISE, NEUTRAL])
+    base = alt.Chart(long).encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("bucket:N", sort=list(RECOGNISED_LABELS.values())),
+        color=alt.Color("bucket:N", title=None, scale=colors),
+        opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="behaviour"),
+        alt.Tooltip("bucket:N", title="praise"),
+        alt.Tooltip("rate:Q", title="came back", format=".0%"),
+        alt.Tooltip("hits:Q", title="came back (events)"),
+        alt.Tooltip("eligible:Q", title="eligible events"),
+        alt.Tooltip("lo:Q", title="95% low", format=".0%"),
+        alt.Tooltip("hi:Q", title="95% high", format=".0%"),
+        alt.Tooltip("sample:N", title="note"),
+    ]
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X(
+            "lo:Q",
+            title=f"Praised again within the next {_window(frame)} calls",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        x2="hi:Q",
+        tooltip=tooltip,
+    )
+    dots = base.mark_circle(size=70).encode(
+        x=alt.X("rate:Q", title=f"Praised again within the next {_window(frame)} calls"),
+        tooltip=tooltip,
+    )
+    small = (  # in a column right of 100%, beside the faded row it labels
+        alt.Chart(long)
+        .transform_filter("datum.small")
+        .mark_text(align="left", dx=8, fontSize=10, color=NEUTRAL)
+        .encode(
+            y=alt.Y("label:N", sort=order),
+            yOffset=alt.YOffset("bucket:N", sort=list(RECOGNISED_LABELS.values())),
+            x=alt.datum(1.0),
+            text="sample:N",
+        )
+    )
+    rows = max(len(order), 1)
+    return alt.layer(bars, dots, small).properties(
+        # Streamlit fits the whole chart (title, axis, legend) into this height
+        height=120 + 36 * rows,
+        title="Does praise come back?",
+    )
+
+
+def _window(frame: pl.DataFrame) -> str:
+    """The recurrence window K a metrics frame was computed with ('K' if unknown)."""
+    if "window" in frame.columns and frame.height and frame["window"][0] is not None:
+        return str(frame["window"][0])
+    return "K"
+
+
+def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
+    """Mistake repeat rate by what the manager did on the call, with Wilson 95% intervals;
+    `frame` is one row of metrics (by='all')."""
+    prefixes = {f"mr_{k}": v for k, v in RESPONSE_LABELS.items()}
+    long = _rate_rows(frame, "grp", prefixes, "repeated")
+    order = list(RESPONSE_LABELS.values())
+    base = alt.Chart(long).encode(
+        y=alt.Y(
+            "bucket:N",
+            title=None,
+            sort=order,
+            scale=alt.Scale(domain=order),
+            axis=alt.Axis(labelLimit=200),
+        ),
+        opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+    )
+    tooltip = [
+        alt.Tooltip("bucket:N", title="manager's response"),
+        alt.Tooltip("rate:Q", title="repeated", format=".0%"),
+        alt.Tooltip("hits:Q", title="repeated (mistakes)"),
+        alt.Tooltip("eligible:Q", title="eligible mistakes"),
+        alt.Tooltip("lo:Q", title="95% low", format=".0%"),
+        alt.Tooltip("hi:Q", title="95% high", format=".0%"),
+        alt.Tooltip("sample:N", title="note"),
+    ]
+    title = f"Mistakes noted again within the next {_window(frame)} calls"
+    bars = base.mark_bar(color=CRITICISM, height=alt.RelativeBandSize(0.4)).encode(
+        x=alt.X("rate:Q", title=title, axis=alt.Axis(format="%"), scale=alt.Scale(zero=True)),
+        tooltip=tooltip,
+    )
+    whiskers = base.mark_errorbar(color="#1d2430", thickness=1.5, ticks={"size": 14}).encode(
+        x=alt.X("lo:Q", title=title), x2="hi:Q", tooltip=tooltip
+    )
+    labels = (  # above each bar, from the axis: never clipped at the right edge
+        base.mark_text(align="left", baseline="bottom", dx=2, dy=-16, fontSize=11)
+        .encode(
+            x=alt.datum(0),
+            text=alt.Text("caption:N"),
+            color=alt.condition("datum.small", alt.value(NEUTRAL), alt.value("#3b4451")),
+            opacity=alt.value(1.0),  # the label stays readable on a faded row
+        )
+        .transform_calculate(
+            caption="format(datum.rate, '.0%') + ' of ' + datum.eligible + ' mistakes'"
+            " + (datum.small ? ' · small sample' : '')"
+        )
+    )
+    return alt.layer(bars, whiskers, labels).properties(
+        height=360, title="Do mistakes repeat? By what the manager did"
+    )
+
+
+def rep_timeline(history: pl.DataFrame) -> alt.Chart:
+    """Praise (up, green) and criticism (down, red) notes on each of a rep's calls over time;
+    `history` is queries/rep_history.sql."""
+    base = history.select(
+        "call_no",
+        "observed_on",
+        "manager",
+        pl.col("manager_action").replace_strict(ACTION_LABELS, default="").alias("action"),
+        pl.col("praise").cast(pl.Int64),
+        pl.col("criticism").cast(pl.Int64),
+    )
+    long = pl.concat(
+        [
+            base.with_columns(
+                pl.lit("Praise").alias("polarity"),
+                pl.col("praise").alias("notes"),
+                pl.col("praise").cast(pl.Float64).alias("value"),
+            ),
+            base.with_columns(
+                pl.lit("Criticism").alias("polarity"),
+                pl.col("criticism").alias("notes"),
+                (-pl.col("criticism").cast(pl.Float64)).alias("value"),
+            ),
+        ]
+    ).filter(pl.col("notes") > 0)
+    bar = max(2, min(14, 700 // max(history.height, 1)))  # px: thinner bars for more calls
+    return (
+        alt.Chart(long)
+        .mark_bar(size=bar)
+        .encode(
+            x=alt.X(
+                "call_no:Q",
+                title="Calls in order (hover for the date)",
+                axis=alt.Axis(tickMinStep=1, format="d"),
+                scale=alt.Scale(zero=False, nice=False, padding=bar),
+            ),
+            y=alt.Y(
+                "value:Q",
+                title="Notes",
+                axis=alt.Axis(tickMinStep=1, format="d", labelExpr="abs(datum.value)"),
+            ),
+            color=alt.Color(
+                "polarity:N",
+                title=None,
+                scale=alt.Scale(domain=["Praise", "Criticism"], range=[PRAISE, CRITICISM]),
+            ),
+            tooltip=[
+                alt.Tooltip("observed_on:T", title="date", format="%d %b %Y"),
+                alt.Tooltip("call_no:Q", title="call no."),
+                alt.Tooltip("manager:N", title="observed by"),
+                alt.Tooltip("action:N", title="manager"),
+                alt.Tooltip("polarity:N"),
+                alt.Tooltip("notes:Q"),
+            ],
+        )
+        .properties(height=330, title="Praise (up) and criticism (down) on each call")
+    )
+
+
+PREVIOUS_PERIOD = "#a7b1bd"  # grey: the period a comparison starts from
+CURRENT_PERIOD = "#1f4e79"  # dark blue: the period under review
+
+
+def period_comparison(
+    frame: pl.DataFrame, category: str, title: str, x_title: str = "Rate (95% interval)"
+) -> alt.Chart:
+    """Two periods side by side per row, each a rate with its 95% interval (quarterly review).
+
+    `frame`: one row per (category, period) with columns `category` (a label, rows kept in
+    first-seen order), `period`, `order` (0 = previous, 1 = current), `rate`, `lo`, `hi`, `n`
+    (the count behind the rate), `small` (flagged rows are drawn faint).
+    """
+    data = _doubles(frame.select(pl.col(category).alias("category"), *frame.columns)).filter(
+        pl.col("rate").is_not_null()
+    )
+    categories = list(dict.fromkeys(frame[category].to_list()))
+    periods = (
+        frame.select("period", "order").unique().sort("order")["period"].to_list()
+        if frame.height
+        else []
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("category:N", title=None, sort=categories, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("period:N", sort=periods),
+        color=alt.Color(
+            "period:N",
+            title=None,
+            sort=periods,
+            scale=alt.Scale(
+                domain=periods, range=[PREVIOUS_PERIOD, CURRENT_PERIOD][-len(periods) :]
+            ),
+        ),
+        opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+    )
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X(
+            "lo:Q",
+            title=x_title,
+            axis=alt.Axis(format="%", tickCount=5),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        x2="hi:Q",
+    )
+    dots = base.mark_point(filled=True, size=70).encode(
+        x="rate:Q",
+        tooltip=[
+            alt.Tooltip("category:N", title=category),
+            alt.Tooltip("period:N"),
+            alt.Tooltip("rate:Q", format=".0%"),
+            alt.Tooltip("lo:Q", title="95% low", format=".0%"),
+            alt.Tooltip("hi:Q", title="95% high", format=".0%"),
+            alt.Tooltip("n:Q", title="based on"),
+        ],
+    )
+    return alt.layer(bars, dots).properties(height=alt.Step(17), title=title)
+
+
 def to_svg(chart: alt.TopLevelMixin) -> bytes:
     import vl_convert as vlc
 

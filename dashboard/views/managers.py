@@ -1,5 +1,193 @@
-"""Placeholder until its issue lands."""
+"""Managers: one row per manager, and a funnel plot of intervention rate instead of a league
+table."""
 
+from __future__ import annotations
+
+import polars as pl
 import streamlit as st
 
-st.title("managers")
+from dashboard import charts, metrics, text
+from dashboard.views import common
+
+src, filters = common.page_start(
+    "Managers",
+    "How each manager rides along: how often they take the call over, debrief, and whether the "
+    "praise they give comes back.",
+)
+
+by_manager = common.metrics_frame(filters, by="manager").filter(pl.col("calls") > 0)
+if by_manager.is_empty():
+    common.empty_message()
+    st.stop()
+
+D = metrics.DEFINITIONS
+CI_HELP = (
+    "Wilson 95% interval: the range the rate could plausibly have, given how many calls or "
+    "events it rests on."
+)
+
+
+def _interval(lo: str, hi: str, fmt=text.pct) -> pl.Series:
+    """'[lo–hi]' text for each row from two interval columns ('' when there is no interval)."""
+    pairs = zip(by_manager[lo], by_manager[hi], strict=True)
+    return pl.Series([text.interval([a, b], fmt) if a is not None else "" for a, b in pairs])
+
+
+def _small_note(row: dict) -> str:
+    parts = []
+    if row["calls_small"]:
+        parts.append("calls")
+    if row["ratio_small"]:
+        parts.append("notes")
+    if row["rec_small"]:
+        parts.append("recurrence")
+    return "small sample: " + ", ".join(parts) if parts else ""
+
+
+# Internal column names are unique; several share the display label "95% CI".
+table = by_manager.select(
+    pl.col("grp").alias("manager"),
+    pl.col("calls"),
+    pl.col("praise_to_criticism").alias("ratio"),
+    _interval("praise_to_criticism_lo", "praise_to_criticism_hi", "{:.1f}".format).alias(
+        "ratio_ci"
+    ),
+    (pl.col("intervention_rate") * 100).alias("intervention"),
+    _interval("intervention_rate_lo", "intervention_rate_hi").alias("intervention_ci"),
+    (pl.col("planned_observer_took_over_rate") * 100).alias("observer_took_over"),
+    _interval("planned_observer_took_over_rate_lo", "planned_observer_took_over_rate_hi").alias(
+        "observer_took_over_ci"
+    ),
+    (pl.col("debrief_rate") * 100).alias("debrief"),
+    _interval("debrief_rate_lo", "debrief_rate_hi").alias("debrief_ci"),
+    (pl.col("rec_rate") * 100).alias("recurs"),
+    _interval("rec_rate_lo", "rec_rate_hi").alias("recurs_ci"),
+    pl.Series("note", [_small_note(r) for r in by_manager.to_dicts()]),
+)
+if not (table["note"].str.len_chars() > 0).any():
+    table = table.drop("note")
+pct_format = "%.0f%%"
+
+
+def ci_column() -> st.column_config.Column:
+    return st.column_config.TextColumn("95% CI", help=CI_HELP, width="small")
+
+
+st.subheader("Each manager")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
+        "calls": st.column_config.NumberColumn("Calls", help=D["calls"], width="small"),
+        "ratio": st.column_config.NumberColumn(
+            "Praise : criticism", format="%.1f:1", help=D["praise_to_criticism"]
+        ),
+        "ratio_ci": ci_column(),
+        "intervention": st.column_config.NumberColumn(
+            "Took over", format=pct_format, help=D["intervention_rate"]
+        ),
+        "intervention_ci": ci_column(),
+        "observer_took_over": st.column_config.NumberColumn(
+            "Observer took over", format=pct_format, help=D["planned_observer_took_over_rate"]
+        ),
+        "observer_took_over_ci": ci_column(),
+        "debrief": st.column_config.NumberColumn(
+            "Debriefed", format=pct_format, help=D["debrief_rate"]
+        ),
+        "debrief_ci": ci_column(),
+        "recurs": st.column_config.NumberColumn(
+            "Praise recurs",
+            format=pct_format,
+            help=D["recognized_rate"].replace("next K", f"next {filters.window}"),
+        ),
+        "recurs_ci": ci_column(),
+        "note": st.column_config.TextColumn(
+            "Note",
+            help=f"Figures resting on fewer than {filters.min_n} calls, notes or eligible "
+            "events: read them with care.",
+        ),
+    },
+)
+common.download_csv(
+    by_manager.rename({"grp": "manager"}).select(
+        "manager",
+        "calls",
+        "praise",
+        "criticism",
+        "praise_to_criticism",
+        "praise_to_criticism_lo",
+        "praise_to_criticism_hi",
+        "observed",
+        "assisted",
+        "took_over",
+        "intervention_rate",
+        "intervention_rate_lo",
+        "intervention_rate_hi",
+        "planned_observer",
+        "planned_observer_took_over",
+        "planned_observer_took_over_rate",
+        "planned_observer_took_over_rate_lo",
+        "planned_observer_took_over_rate_hi",
+        "debrief_known",
+        "debriefed",
+        "debrief_rate",
+        "debrief_rate_lo",
+        "debrief_rate_hi",
+        "window",
+        "rec_eligible",
+        "rec_recurred",
+        "rec_rate",
+        "rec_rate_lo",
+        "rec_rate_hi",
+        "calls_small",
+        "ratio_small",
+        "rec_small",
+    ),
+    "ridealong_managers.csv",
+    key="dl_managers",
+)
+st.caption(
+    f"Managers in alphabetical order: this is not a ranking. Recurrence looks {filters.window} "
+    "calls ahead (the window in the sidebar)."
+)
+
+st.divider()
+st.subheader("Who jumps in more than chance would explain?")
+limits = common.query(
+    "funnel_limits",
+    start=filters.start,
+    end=filters.end,
+    teams=list(filters.teams),
+    managers=list(filters.managers),
+    reps=list(filters.reps),
+)
+left, right = st.columns([3, 2])
+with left:
+    common.chart(charts.funnel(by_manager, limits), "intervention_funnel", "funnel")
+with right:
+    team = limits.row(0, named=True)
+    st.metric(
+        "Team intervention rate",
+        text.pct(team["p0"], 1),
+        help=D["intervention_rate"] + " Over all the selected calls: the funnel's centre line.",
+    )
+    st.caption(f"{team['team_took_over']:,} of {team['team_calls']:,} selected calls taken over.")
+    st.markdown(
+        "**How to read it.** Each dot is a manager: calls observed across, share taken over up. "
+        "The solid line is the team rate; the dashed and dotted curves are the 95% and 99.8% "
+        "limits — where a manager's rate would fall by chance alone if they intervened at the "
+        "team rate. The funnel narrows because more calls leave less room for chance.\n\n"
+        "A dot **outside** the limits differs from the team rate by more than chance would "
+        "explain: worth a conversation. A dot inside does not. Neither is a ranking — a high "
+        "rate can be right with new reps or big deals."
+    )
+    if by_manager["calls_small"].any():
+        st.caption(f"Faded dots: fewer than {filters.min_n} calls (small sample).")
+
+with st.expander("What each manager did on the call"):
+    common.chart(charts.action_share(by_manager, "manager"), "manager_actions", "actions")
+    common.download_csv(
+        limits, "ridealong_funnel_limits.csv", key="dl_limits", label="Download funnel limits"
+    )

@@ -1,5 +1,177 @@
-"""Placeholder until its issue lands."""
+"""Reps: one rep's history — each observed call in order, who observed, what they did, the
+praise and criticism noted, and which recognised behaviours came back."""
 
+from __future__ import annotations
+
+import polars as pl
 import streamlit as st
 
-st.title("reps")
+from dashboard import charts, metrics, text
+from dashboard.views import common
+
+FOCUS = "focus"  # the URL's query parameter holding the chosen rep
+
+src, filters = common.page_start(
+    "Reps",
+    "One rep's coaching history: every observed call in order, what the manager did, what was "
+    "praised and criticised, and which recognised behaviours came back.",
+)
+
+# The reps with calls in the selection (the sidebar's rep filter narrows the choice).
+by_rep = common.metrics_frame(filters.replace(reps=()), by="rep").filter(pl.col("calls") > 0)
+options = [r for r in by_rep["grp"].to_list() if not filters.reps or r in filters.reps]
+if not options:
+    common.empty_message()
+    st.stop()
+
+wanted = st.query_params.get(FOCUS) or st.session_state.get("_rep_focus")
+if st.session_state.get("rep_focus") not in options:
+    if len(filters.reps) == 1 and filters.reps[0] in options:
+        st.session_state["rep_focus"] = filters.reps[0]
+    elif wanted in options:
+        st.session_state["rep_focus"] = wanted
+    else:
+        st.session_state["rep_focus"] = options[0]
+rep = st.columns([2, 3])[0].selectbox(
+    "Rep",
+    options,
+    key="rep_focus",
+    help="Reps with observed calls in the selection. Narrow the list with the sidebar filters.",
+)
+st.session_state["_rep_focus"] = rep
+if st.query_params.get(FOCUS) != rep:
+    st.query_params[FOCUS] = rep
+
+K = filters.window
+
+
+def interval_text(bounds: list) -> str:
+    """'[lo–hi]', or nothing when there is no interval (no calls or events to rest on)."""
+    return text.interval(bounds) if bounds[0] is not None else ""
+
+
+D = metrics.DEFINITIONS
+summary = common.metrics_frame(filters.replace(reps=(rep,))).row(0, named=True)
+history = common.query(
+    "rep_history",
+    rep=rep,
+    window=K,
+    start=filters.start,
+    end=filters.end,
+    teams=list(filters.teams),
+    managers=list(filters.managers),
+)
+
+tiles = st.columns(5)
+tiles[0].metric("Calls observed", f"{summary['calls']:,}", help=D["calls"])
+tiles[1].metric(
+    "Praise : criticism", text.ratio(summary["praise_to_criticism"]), help=D["praise_to_criticism"]
+)
+tiles[2].metric(
+    "Intervention rate", text.pct(summary["intervention_rate"]), help=D["intervention_rate"]
+)
+tiles[3].metric("Debrief rate", text.pct(summary["debrief_rate"]), help=D["debrief_rate"])
+tiles[4].metric(
+    "Recognised praise recurs",
+    text.pct(summary["rec_rate"]),
+    help=D["recognized_rate"].replace("next K", f"next {K}"),
+)
+ci = st.columns(5)
+ci[0].caption(f"{summary['praise']} praise, {summary['criticism']} criticism notes")
+ci[1].caption(
+    text.ratio_with_ci(
+        summary["praise_to_criticism"],
+        [summary["praise_to_criticism_lo"], summary["praise_to_criticism_hi"]],
+    )
+    + (" · small sample" if summary["ratio_small"] else "")
+)
+ci[2].caption(
+    f"{summary['took_over']} of {summary['calls']} calls "
+    + interval_text([summary["intervention_rate_lo"], summary["intervention_rate_hi"]])
+    + (" · small sample" if summary["calls_small"] else "")
+)
+ci[3].caption(
+    f"{summary['debriefed']} of {summary['debrief_known']} known "
+    + interval_text([summary["debrief_rate_lo"], summary["debrief_rate_hi"]])
+)
+ci[4].caption(
+    f"{summary['rec_recurred']} of {summary['rec_eligible']} within {K} calls "
+    + interval_text([summary["rec_rate_lo"], summary["rec_rate_hi"]])
+    + (" · small sample" if summary["rec_small"] else "")
+    if summary["rec_eligible"]
+    else f"No recognised praise with {K} later calls yet."
+)
+if filters.managers:
+    st.caption("Only calls observed by " + ", ".join(filters.managers) + " (sidebar filter).")
+
+common.chart(charts.rep_timeline(history), f"ridealong_{rep}_timeline", "rep_timeline")
+
+st.subheader(f"{rep}'s calls")
+st.caption(
+    f"Oldest first. Praise given on a debriefed call counts as recognised; it **came back** if "
+    f"{rep} was praised for it again on one of the next {K} calls, and is **too soon to tell** "
+    f"when {rep} has had fewer than {K} calls since. Later calls outside the date range count."
+)
+DEBRIEF = {True: "Yes", False: "No"}
+table = history.select(
+    pl.col("call_no").alias("Call no."),
+    pl.col("observed_on").alias("Date"),
+    pl.col("manager").alias("Observed by"),
+    pl.col("manager_action")
+    .replace_strict(charts.ACTION_LABELS, default=pl.col("manager_action"))
+    .alias("What they did"),
+    pl.col("debrief").replace_strict(DEBRIEF, default="Unknown").alias("Debrief"),
+    pl.col("praise_notes").alias("Praise"),
+    pl.col("criticism_notes").alias("Criticism"),
+    pl.col("came_back").alias("Came back"),
+    pl.col("did_not_come_back").alias("Did not come back"),
+    pl.col("too_soon").alias("Too soon to tell"),
+    pl.col("observation_id").alias("Call ID"),
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * table.height, 600),
+    column_config={
+        "Call no.": st.column_config.NumberColumn(
+            help=f"Position in {rep}'s whole history of observed calls (date, then call ID).",
+            width="small",
+        ),
+        "Date": st.column_config.DateColumn(format="D MMM YYYY", help="Day the call was observed."),
+        "Observed by": st.column_config.TextColumn(help="The manager who rode along."),
+        "What they did": st.column_config.TextColumn(
+            help="Observed: let the call run. Assisted: answered a question and handed back. "
+            "Took over: ran the call.",
+        ),
+        "Debrief": st.column_config.TextColumn(
+            help="Whether the call had a debrief.", width="small"
+        ),
+        "Praise": st.column_config.ListColumn(
+            help="Behaviours noted as praise on this call.", width="medium"
+        ),
+        "Criticism": st.column_config.ListColumn(
+            help="Behaviours noted as criticism on this call.", width="medium"
+        ),
+        "Came back": st.column_config.ListColumn(
+            help=f"Recognised praise (debriefed call) noted again as praise within {K} calls.",
+            width="medium",
+        ),
+        "Did not come back": st.column_config.ListColumn(
+            help=f"Recognised praise not noted again as praise within {K} calls.",
+            width="medium",
+        ),
+        "Too soon to tell": st.column_config.ListColumn(
+            help=f"Recognised praise with fewer than {K} later calls so far.", width="small"
+        ),
+        "Call ID": st.column_config.TextColumn(help="The observation ID in the log."),
+    },
+)
+common.download_csv(
+    history.with_columns(
+        pl.col(c).list.join("; ")
+        for c in ("praise_notes", "criticism_notes", "came_back", "did_not_come_back", "too_soon")
+    ).with_columns(pl.lit(rep).alias("rep")),
+    f"ridealong_rep_history_{rep}.csv",
+    key="dl_rep_history",
+)
