@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import metrics
-from dashboard.store import Store, default_db_path
+from dashboard.store import WRITE_LOCK, Store, default_db_path
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
 
@@ -127,6 +127,8 @@ def _prepare_state(choices: dict[str, Any]) -> None:
     for key, choice in options.items():
         allowed = set(choices[choice] or [])
         st.session_state[key] = [v for v in st.session_state[key] if v in allowed]
+    # re-assert the window too: a widget's state is dropped on a page that does not draw it
+    st.session_state["f_window"] = st.session_state["f_window"]
     first, last = choices["first_day"], choices["last_day"]
     dates = tuple(st.session_state.get("f_dates") or ())
     if first is not None:
@@ -222,25 +224,27 @@ def _write_url(filters: metrics.Filters, first: dt.date, last: dt.date) -> None:
 
 def banners(src: Source) -> None:
     if src.explore:
-        col1, col2 = st.columns([5, 1])
+        col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.info(
             f"**Exploring {src.label}** — every page shows only this file; the team's store is "
             "untouched.",
             icon=":material/travel_explore:",
         )
-        if col2.button("Back to the team's data", key="leave_explore"):
+        if col2.button("Back to team data", key="leave_explore", width="stretch"):
             st.session_state.pop(EXPLORE_KEY, None)
+            reset_filters()
             st.rerun()
     elif src.store.is_sample():
-        col1, col2 = st.columns([5, 1])
+        col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.warning(
             "**You are looking at sample data** — a generated log bundled with Ridealong. "
             "Upload a real export on the Upload page, or clear the sample.",
             icon=":material/science:",
         )
-        if col2.button("Clear the sample", key="clear_sample"):
-            src.store.clear()
-            st.cache_data.clear()
+        if col2.button("Clear the sample", key="clear_sample", width="stretch"):
+            with WRITE_LOCK:  # never while another session is writing
+                src.store.clear()
+            reset_filters()
             st.rerun()
 
 
@@ -300,8 +304,8 @@ def chart(figure, name: str, key: str) -> None:
     from dashboard import charts
 
     st.altair_chart(figure, width="stretch")
-    left, right, _ = st.columns([1, 1, 6])
-    left.download_button(
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
         "PNG",
         data=lambda: charts.to_png(figure),
         file_name=f"{name}.png",
@@ -311,7 +315,7 @@ def chart(figure, name: str, key: str) -> None:
         icon=":material/image:",
         help="Save this chart as a PNG image.",
     )
-    right.download_button(
+    row.download_button(
         "SVG",
         data=lambda: charts.to_svg(figure),
         file_name=f"{name}.svg",
@@ -321,3 +325,23 @@ def chart(figure, name: str, key: str) -> None:
         icon=":material/image:",
         help="Save this chart as an SVG (vector) image.",
     )
+
+
+def reset_filters() -> None:
+    """Forget this session's date, team, manager and rep choices (and the URL's), so the next
+    page shows all of the data: for when the data changes wholesale (an upload explored or
+    added). The recurrence window is kept."""
+    saved = st.session_state.get("_filters")
+    if saved is not None:
+        st.session_state["_filters"] = {
+            **saved,
+            "f_dates": (),
+            "f_team": [],
+            "f_manager": [],
+            "f_rep": [],
+        }
+    for key in ("f_dates", "f_team", "f_manager", "f_rep"):
+        st.session_state.pop(key, None)
+    for key in ("start", "end", "team", "manager", "rep"):
+        if key in st.query_params:
+            del st.query_params[key]
