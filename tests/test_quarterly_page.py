@@ -1,0 +1,149 @@
+"""The Quarterly review page: the same figures as `ridealong metrics --by quarter`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard import metrics, report, text
+from dashboard.store import Store
+from tests import expected_tiny as ex
+
+PAGE = "views/quarterly.py"
+
+
+def tiles(at) -> dict[str, tuple[str, str | None]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def frame_with(at, column: str):
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def expected_tiles(groups: dict, quarter: str, previous: str) -> dict[str, tuple[str, str]]:
+    now, before = groups[quarter], groups[previous]
+    return {
+        "Calls observed": (f"{now['calls']:,}", f"{now['calls'] - before['calls']:+,}"),
+        "Praise : criticism": (text.ratio(now["praise_to_criticism"]), None),
+        "Intervention rate": (
+            text.pct(now["intervention_rate"]),
+            f"{(now['intervention_rate'] - before['intervention_rate']) * 100:+.0f} pts",
+        ),
+        "Debrief rate": (
+            text.pct(now["debrief_rate"]),
+            f"{(now['debrief_rate'] - before['debrief_rate']) * 100:+.0f} pts",
+        ),
+        "Recognition lift": (f"{now['recurrence']['lift']:.2f}×", None),
+        "Mistakes repeat: took over": (
+            text.pct(now["mistake_repeat"]["took_over"]["rate"]),
+            None,
+        ),
+        "Mistakes repeat: observe + debrief": (
+            text.pct(now["mistake_repeat"]["observed_debriefed"]["rate"]),
+            None,
+        ),
+    }
+
+
+def check_tiles(at, expected: dict) -> None:
+    shown = tiles(at)
+    for label, (value, delta) in expected.items():
+        assert shown[label][0] == value, label
+        if delta is not None:
+            assert shown[label][1] == delta, label
+
+
+@pytest.fixture
+def groups(sample_store: Path) -> dict:
+    """metrics --by quarter on the sample, read before the app opens the store."""
+    with Store(sample_store, read_only=True) as store:
+        return metrics.metrics_json(store.con, metrics.Filters(), by="quarter")["groups"]
+
+
+def test_page_opens_on_the_last_complete_quarter_with_metrics_by_quarter(
+    app, sample_store: Path, groups: dict
+) -> None:
+    q = report.Quarter.parse("2026-Q3")
+    with Store(sample_store, read_only=True) as store:
+        by_manager = metrics.metrics_frame(
+            store.con, metrics.Filters(start=q.start, end=q.end), by="manager"
+        )
+    at = app(sample_store, page=PAGE)
+    assert not at.exception
+    assert at.selectbox(key="q_quarter").value == "2026-Q3"
+    check_tiles(at, expected_tiles(groups, "2026-Q3", "2026-Q2"))
+    managers = frame_with(at, "Manager")
+    assert dict(zip(managers["Manager"], managers["Calls 2026-Q3"], strict=True)) == {
+        r["grp"]: str(r["calls"]) for r in by_manager.iter_rows(named=True)
+    }
+    assert len(at.get("download_button")) >= 2  # the review as HTML and as PDF
+
+
+def test_choosing_a_quarter_and_a_team_updates_every_figure(
+    app, sample_store: Path, groups: dict
+) -> None:
+    q = report.Quarter.parse("2025-Q4")
+    with Store(sample_store, read_only=True) as store:
+        smb = metrics.metrics_json(
+            store.con, metrics.Filters(start=q.start, end=q.end, teams=("SMB",))
+        )
+    at = app(sample_store, page=PAGE)
+    at.selectbox(key="q_quarter").select("2025-Q4").run()
+    assert not at.exception
+    check_tiles(at, expected_tiles(groups, "2025-Q4", "2025-Q3"))
+    assert at.query_params["quarter"] == "2025-Q4"
+
+    at.multiselect(key="q_teams").select("SMB").run()
+    assert not at.exception
+    assert at.query_params["team"] == "SMB"
+    assert tiles(at)["Calls observed"][0] == f"{smb['calls']:,}"
+    assert tiles(at)["Intervention rate"][0] == text.pct(smb["intervention_rate"])
+
+
+def test_a_link_to_an_unknown_quarter_says_which_quarters_exist(app, sample_store: Path) -> None:
+    at = app(sample_store, page=PAGE, query={"quarter": "2023-Q2"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no calls in 2023-Q2" in warnings
+    assert "Quarters with calls: 2024-Q4" in warnings and "2026-Q3" in warnings
+    assert at.selectbox(key="q_quarter").value == "2026-Q3"
+
+
+def test_a_quarter_without_calls_for_the_team_gives_a_clear_message(app, tmp_path: Path) -> None:
+    db = tmp_path / "tiny.duckdb"
+    with Store(db) as store:
+        store.ingest([ex.TINY_CSV])
+    at = app(db, page=PAGE, query={"quarter": "2026-Q2"})
+    assert at.selectbox(key="q_quarter").value == "2026-Q2"
+    assert tiles(at)["Calls observed"] == ("4", "-6")
+    at.multiselect(key="q_teams").select("").run()  # "(no team)": only C6, in 2026-Q1
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no calls for (no team) in 2026-Q2" in warnings
+    assert "2026-Q1" in warnings
+    assert not at.metric
+
+
+def test_tiny_page_shows_the_hand_computed_manager_table(app, tmp_path: Path) -> None:
+    db = tmp_path / "tiny.duckdb"
+    with Store(db) as store:
+        store.ingest([ex.TINY_CSV])
+    at = app(db, page=PAGE, query={"quarter": "2026-Q2"})
+    managers = frame_with(at, "Manager")
+    assert managers.iloc[0].tolist()[:7] == [
+        "Maria",
+        "2",
+        "6",
+        "▼ 4",
+        "0% (0/2)*",
+        "17% (1/6)*",
+        "▼ 17 pts",
+    ]
+    assert tiles(at)["Debrief rate"] == ("67%", "+29 pts")  # 2/3 against 3/8
+    coverage = frame_with(at, "Usual a quarter")
+    assert coverage["Manager"].tolist() == ["Maria", "Tom"]
+    assert coverage[""].tolist() == ["below usual", "below usual"]
