@@ -505,8 +505,8 @@ def stage(
     con.execute(f"drop view if exists {raw}")
     con.execute(f"drop table if exists {raw}_t")
     con.execute(f"drop view if exists {name}_norm_v")
-    con.execute(f"drop table if exists {name}_norm")
     con.execute(f"drop table if exists {name}_vocab")
+    # {name}_norm stays: {name}_notes reads it until the write (drop_staged removes it)
     return Staged(
         file=label,
         name=name,
@@ -803,13 +803,14 @@ def _find_problems(
 def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Temp tables `<name>_notes` (one row per note) and `<name>_calls` (one per call).
 
-    Rows of a call agree on its fields (checked before), so any non-null value is the call's.
+    Rows of a call agree on its fields (checked after, on the norm table), so any non-null
+    value (any_value skips nulls) is the call's.
     Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
     it ignores the order of notes within the call. A note's `note_no` is its row in the file.
     """
     con.execute(
         f"""
-        create or replace temp table {name}_notes as
+        create or replace temp view {name}_notes as
         select call_key, _row::bigint as note_no, trim(behavior) as behavior, behavior_key,
             polarity, severity, nullif(trim(category), '') as category
         from {name}_norm
@@ -822,14 +823,14 @@ def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
         with calls as (
             select
                 call_key,
-                max(observation_id) as observation_id,
-                max(observed_on) as observed_on,
-                max(manager) as manager,
-                max(rep) as rep,
-                max(team) as team,
-                max(planned_role) as planned_role,
-                max(manager_action) as manager_action,
-                bool_or(debrief) as debrief,
+                any_value(observation_id) as observation_id,
+                any_value(observed_on) as observed_on,
+                any_value(manager) as manager,
+                any_value(rep) as rep,
+                any_value(team) as team,
+                any_value(planned_role) as planned_role,
+                any_value(manager_action) as manager_action,
+                any_value(debrief) as debrief,
                 arg_min(deal, _row) filter (where deal is not null) as deal,
                 arg_min(deal_value, _row) filter (where deal_value is not null) as deal_value,
                 arg_min(outcome, _row) filter (where outcome is not null) as outcome,
@@ -851,7 +852,8 @@ def drop_staged(con: duckdb.DuckDBPyConnection, staged: Iterable[Staged]) -> Non
     for s in staged:
         con.execute(f"drop view if exists {s.name}_raw")
         con.execute(f"drop view if exists {s.name}_norm_v")
-        for suffix in ("calls", "notes", "raw_t", "norm", "vocab", "raw_rejects", "raw_scan"):
+        con.execute(f"drop view if exists {s.name}_notes")
+        for suffix in ("calls", "raw_t", "norm", "vocab", "raw_rejects", "raw_scan"):
             con.execute(f"drop table if exists {s.name}_{suffix}")
 
 

@@ -25,6 +25,7 @@ import duckdb
 from dashboard import importer
 
 SCHEMA_VERSION = "1"
+MEMORY_LIMIT = "2GB"
 
 SCHEMA = """
 create table if not exists meta (key varchar, value varchar);
@@ -318,8 +319,11 @@ class Store:
             raise FileNotFoundError(
                 f"no store at {self.path}: import a log first with `ridealong ingest FILE`"
             )
+        # DuckDB takes 80% of RAM by default; a bound keeps a big import within a laptop's
+        # means (it spills to disk instead). RIDEALONG_MEMORY_LIMIT overrides it.
+        config = {"memory_limit": os.environ.get("RIDEALONG_MEMORY_LIMIT", MEMORY_LIMIT)}
         try:
-            self.con = duckdb.connect(target, read_only=read_only)
+            self.con = duckdb.connect(target, read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreBusy(

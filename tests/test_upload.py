@@ -448,12 +448,11 @@ def test_explore_shows_only_the_upload_on_every_page_and_leaves_the_store_untouc
     assert common.EXPLORE_KEY not in at.session_state
     assert not any("Exploring" in t for t in texts(at.info))
     assert any("sample data" in t for t in texts(at.warning))
-    # The date filter keeps the range chosen while exploring (common.banners does not reset
-    # it): the team's figures over 2026-02-02..2026-04-20, tiny.csv's range.
+    # Leaving resets the date filter to the team's whole range (the sample's two years),
+    # so the team's figures are shown in full again.
     start, end = at.session_state["f_dates"]
-    assert (start, end) == (dt.date(2026, 2, 2), dt.date(2026, 4, 20))
-    back = metrics.metrics_frame(team(sample_store).con, metrics.Filters(start=start, end=end))
-    assert metric(at, "Calls observed") == f"{back['calls'][0]:,}"
+    assert (start, end) == (dt.date(2024, 10, 1), dt.date(2026, 9, 30))
+    assert metric(at, "Calls observed") == "3,000"
 
 
 def test_add_upserts_into_the_team_store_and_says_how_many_calls(app, sample_store):
