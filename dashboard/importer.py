@@ -461,6 +461,7 @@ def stage(
 
     columns = {f: headers[i] for f, i in mapping.items()}
     _normalise(con, name, raw, mapping, dayfirst, _vocabulary(value_overrides))
+    _finish(con, name)
     found = _find_problems(con, name, columns, dayfirst)
     rows = con.execute(f"select count(*) from {raw}").fetchone()[0]
 
@@ -498,7 +499,6 @@ def stage(
         warnings.append(f"{label}: the file has a header but no rows")
     if ignored:
         warnings.append(f"{label}: ignored columns nobody asked for: {', '.join(ignored)}")
-    _finish(con, name)
     calls, notes = con.execute(
         f"select (select count(*) from {name}_calls), (select count(*) from {name}_notes)"
     ).fetchone()
@@ -531,6 +531,8 @@ def _vocabulary(overrides: dict[str, dict[str, str]] | None) -> dict[str, list[s
         ("debrief", {k: "true" if v else "false" for k, v in DEBRIEF_VALUES.items()}),
     ):
         merged = dict(table)
+        for value in table.values():
+            merged.setdefault(value, value)  # 'took_over' as written: found without folding
         for spelling, value in (overrides or {}).get(fld, {}).items():
             merged[fold_value(spelling)] = value
         params[f"sp_{fld}"] = list(merged)
@@ -565,7 +567,11 @@ def _normalise(
         )
 
     def coded(f: str) -> str:
-        return f"$val_{f}[list_position($sp_{f}, {fold(f + '_raw')})]"
+        # most values are already in canonical form: fold (a regex) only what lower() misses
+        return (
+            f"coalesce($val_{f}[list_position($sp_{f}, lower({f}_raw))], "
+            f"$val_{f}[list_position($sp_{f}, {fold(f + '_raw')})])"
+        )
 
     slash_format = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
     con.execute(DATE_MACRO)
@@ -759,14 +765,12 @@ def _find_problems(
             return f
         return f"{header} ({f})"
 
-    # Fast path: one scan and one grouping (min <> max is cheap, unlike count(distinct)) say
-    # whether there is anything to report at all.
-    disagree = " or ".join(f"min({expr}) <> max({expr})" for _, expr in CALL_FIELDS)
+    # Fast path: the problem flag of each row and the disagreement flag of each call (both
+    # computed on the way) say whether there is anything to report at all.
     flagged = con.execute(
         f"""select
             (select count(*) from {name}_norm where bad),
-            (select count(*) from (select call_key from {name}_norm where call_key is not null
-                                   group by call_key having {disagree}))"""
+            (select count(*) from {name}_calls where disagree and call_key is not null)"""
     ).fetchone()
     if flagged == (0, 0):
         return []
@@ -803,8 +807,8 @@ def _find_problems(
 def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Temp tables `<name>_notes` (one row per note) and `<name>_calls` (one per call).
 
-    Rows of a call agree on its fields (checked after, on the norm table), so any non-null
-    value (any_value skips nulls) is the call's.
+    Any non-null value (any_value skips nulls) is the call's: `disagree` flags the calls whose
+    rows say different things, and _find_problems reports them.
     Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
     it ignores the order of notes within the call. A note's `note_no` is its row in the file.
     """
@@ -835,6 +839,14 @@ def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
                 arg_min(deal_value, _row) filter (where deal_value is not null) as deal_value,
                 arg_min(outcome, _row) filter (where outcome is not null) as outcome,
                 min(_row) as first_row,
+                -- rows of one call that disagree on its fields (cheap: hashes, not strings)
+                min(hash(observed_on, manager, rep, manager_action))
+                    <> max(hash(observed_on, manager, rep, manager_action))
+                or min(case when team is not null then hash(team) end)
+                    <> max(case when team is not null then hash(team) end)
+                or min(case when planned_role is not null then hash(planned_role) end)
+                    <> max(case when planned_role is not null then hash(planned_role) end)
+                or min(debrief::integer) <> max(debrief::integer) as disagree,
                 sum(hash(trim(behavior), polarity, severity, nullif(trim(category), ''))::hugeint)
                     filter (where behavior is not null) as notes_hash
             from {name}_norm

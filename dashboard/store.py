@@ -124,10 +124,21 @@ DERIVE = [
         *
     from calls
     """,
+    # One row per behaviour key: its id and its label, the most common trimmed spelling among
+    # its notes (ties: the smallest by code point).
     """
     create or replace table behaviors as
-    select row_number() over (order by behavior_key)::integer as behavior_id, behavior_key
-    from (select distinct behavior_key from notes)
+    with spellings as (
+        select behavior_key, behavior, count(*) as uses
+        from notes
+        group by behavior_key, behavior
+    )
+    select
+        row_number() over (order by behavior_key)::integer as behavior_id,
+        behavior_key,
+        first(behavior order by uses desc, behavior asc) as label
+    from spellings
+    group by behavior_key
     """,
     # Events with integer keys (the one string join of the derivation) and their look-ahead:
     # `gap` is how many calls later the rep was next noted for the same behaviour with the same
@@ -235,7 +246,6 @@ DERIVE = [
     from events as e
     inner join call_facts as f on f.call_id = e.call_id
     inner join behaviors as b on b.behavior_id = e.behavior_id
-    order by f.observed_on
     """,
     "drop table if exists events",
     "drop table if exists calls_ordered",

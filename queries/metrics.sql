@@ -4,8 +4,9 @@
 -- Grain: one row per group of $by. $by = 'all' gives exactly one row (grp = '') even when no
 -- call matches; 'manager', 'rep', 'team' (no team = ''), 'month' (YYYY-MM), 'quarter'
 -- (YYYY-Qn) group calls; 'behavior' groups a behaviour's notes and events with the calls that
--- carry at least one of them, keyed by its most common trimmed spelling (ties: smallest by
--- code point).
+-- carry at least one of them, keyed by its most common trimmed spelling among all its notes in
+-- the store (ties: smallest by code point; behaviors.label), so a behaviour keeps its name
+-- whatever the filters.
 --
 -- Parameters:
 --   $by        'all' | 'manager' | 'rep' | 'team' | 'month' | 'quarter' | 'behavior'
@@ -56,6 +57,7 @@ units as (
             when 'quarter' then quarter
             else ''
         end as grp,
+        0 as grp_id,
         manager_action,
         debrief,
         planned_role,
@@ -76,7 +78,8 @@ units as (
     union all
     -- Behaviour grouping: one row per event; a call counts once per behaviour it carries.
     select
-        behavior_key as grp,
+        null::varchar as grp,
+        behavior_id as grp_id,  -- an integer groups faster; named after the grouping
         manager_action,
         debrief,
         planned_role,
@@ -98,6 +101,7 @@ kinds as (
     -- a small table: one row per group and kind of call (what the manager did, debrief, plan)
     select
         grp,
+        grp_id,
         manager_action,
         debrief,
         planned_role,
@@ -110,12 +114,13 @@ kinds as (
         sum(criticism_eligible) as criticism_eligible,
         sum(criticism_again) as criticism_again
     from units
-    group by grp, manager_action, debrief, planned_role
+    group by grp, grp_id, manager_action, debrief, planned_role
 ),
 
 stats as (
     select
         grp,
+        grp_id,
         sum(calls) as calls,
         sum(calls) filter (where manager_action = 'observed') as observed,
         sum(calls) filter (where manager_action = 'assisted') as assisted,
@@ -154,33 +159,13 @@ stats as (
             where manager_action = 'observed' and debrief is not true
         ) as mr_observed_only_repeated
     from kinds
-    group by grp
-),
-
-behavior_spellings as (
-    -- the most common trimmed spelling of each behaviour among the selected notes
-    select
-        n.behavior_key,
-        n.behavior,
-        count(*) as uses
-    from notes as n
-    inner join filtered_calls as c on c.call_key = n.call_key
-    where $by::varchar = 'behavior'
-    group by n.behavior_key, n.behavior
-),
-
-behavior_names as (
-    select
-        behavior_key,
-        first(behavior order by uses desc, behavior asc) as label
-    from behavior_spellings
-    group by behavior_key
+    group by grp, grp_id
 ),
 
 groups as (
-    select grp from stats
+    select grp, grp_id from stats
     union
-    select '' as grp where $by::varchar = 'all'
+    select '' as grp, 0 as grp_id where $by::varchar = 'all'
 ),
 
 counts as (
@@ -210,8 +195,8 @@ counts as (
         coalesce(s.mr_observed_only_eligible, 0)::bigint as mr_observed_only_eligible,
         coalesce(s.mr_observed_only_repeated, 0)::bigint as mr_observed_only_repeated
     from groups as g
-    left join stats as s on s.grp = g.grp
-    left join behavior_names as b on b.behavior_key = g.grp and $by::varchar = 'behavior'
+    left join stats as s on s.grp is not distinct from g.grp and s.grp_id = g.grp_id
+    left join behaviors as b on b.behavior_id = g.grp_id and $by::varchar = 'behavior'
 ),
 
 rates as (
