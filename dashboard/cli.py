@@ -120,6 +120,16 @@ def imports(db: Path | None, limit: int) -> None:
         )
 
 
+def _window_option(f):
+    return click.option(
+        "--window",
+        type=click.IntRange(1, metrics.MAX_WINDOW),
+        default=metrics.DEFAULT_WINDOW,
+        show_default=True,
+        help="K: a behaviour recurs if noted again on one of the rep's next K calls.",
+    )(f)
+
+
 def _filters_options(f):
     f = click.option("--rep", "reps", multiple=True, help="Only this rep (repeatable).")(f)
     f = click.option("--manager", "managers", multiple=True, help="Only this manager.")(f)
@@ -137,13 +147,7 @@ def _filters_options(f):
 @click.option(
     "--by", type=click.Choice(metrics.BY_FIELDS), default=None, help="One result per group."
 )
-@click.option(
-    "--window",
-    type=click.IntRange(1, metrics.MAX_WINDOW),
-    default=metrics.DEFAULT_WINDOW,
-    show_default=True,
-    help="K: a behaviour recurs if noted again on one of the rep's next K calls.",
-)
+@_window_option
 @click.option(
     "--min-n",
     type=click.IntRange(1),
@@ -210,13 +214,7 @@ def metrics_cmd(
     help="The quarter to review, e.g. 2026-Q3. Default: the last complete quarter in the data.",
 )
 @click.option("--team", "teams", multiple=True, help="Only this team (repeatable; '' = no team).")
-@click.option(
-    "--window",
-    type=click.IntRange(1, metrics.MAX_WINDOW),
-    default=metrics.DEFAULT_WINDOW,
-    show_default=True,
-    help="K: a behaviour recurs if noted again on one of the rep's next K calls.",
-)
+@_window_option
 @click.option(
     "--out",
     required=True,

@@ -396,6 +396,15 @@ def _csv_lines(
     return starts, bad
 
 
+def _check_suffix(path: Path, label: str) -> None:
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        message = (
+            f"is a {path.suffix or 'suffix-less'} file; accepted: CSV (.csv, .tsv, .txt), "
+            "Excel (.xlsx, first sheet) and Parquet (.parquet)"
+        )
+        raise ImportFailed([Problem(label, None, None, None, message)])
+
+
 def stage(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
@@ -415,19 +424,7 @@ def stage(
     label = display_name or path.name
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         raise ValueError(f"bad stage name {name!r}")
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ImportFailed(
-            [
-                Problem(
-                    label,
-                    None,
-                    None,
-                    None,
-                    f"is a {path.suffix or 'suffix-less'} file; accepted: CSV (.csv, .tsv, "
-                    ".txt), Excel (.xlsx, first sheet) and Parquet (.parquet)",
-                )
-            ]
-        )
+    _check_suffix(path, label)
     raw = f"{name}_raw"
     try:
         headers, info = _read_raw(con, path, raw)
@@ -898,19 +895,7 @@ def preview(
     """
     path = Path(path)
     label = display_name or path.name
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ImportFailed(
-            [
-                Problem(
-                    label,
-                    None,
-                    None,
-                    None,
-                    f"is a {path.suffix or 'suffix-less'} file; accepted: CSV (.csv, .tsv, "
-                    ".txt), Excel (.xlsx, first sheet) and Parquet (.parquet)",
-                )
-            ]
-        )
+    _check_suffix(path, label)
     con = duckdb.connect()
     try:
         try:
