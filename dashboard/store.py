@@ -112,17 +112,25 @@ DERIVE = [
     # consecutive ids call_id - rep_seq + 1 ... call_id + later_calls.
     """
     create or replace temp table calls_ordered as
+    with numbered as (
+        select
+            row_number() over (
+                order by rep, observed_on, coalesce(observation_id, ''), manager, call_key
+            )::integer as call_id,
+            *
+        from calls
+    ),
+    reps as (
+        select rep, min(call_id) as first_id, max(call_id) as last_id
+        from numbered
+        group by rep
+    )
     select
-        row_number() over (
-            order by rep, observed_on, coalesce(observation_id, ''), manager, call_key
-        )::integer as call_id,
-        row_number() over (
-            partition by rep
-            order by observed_on, coalesce(observation_id, ''), manager, call_key
-        ) as rep_seq,
-        count(*) over (partition by rep) as rep_calls,
-        *
-    from calls
+        n.*,
+        n.call_id - r.first_id + 1 as rep_seq,
+        r.last_id - r.first_id + 1 as rep_calls
+    from numbered as n
+    inner join reps as r on r.rep = n.rep
     """,
     # One row per behaviour key: its id and its label, the most common trimmed spelling among
     # its notes (ties: the smallest by code point).
@@ -201,9 +209,6 @@ DERIVE = [
         o.planned_role,
         o.manager_action::action_t as manager_action,
         o.debrief,
-        o.deal,
-        o.deal_value,
-        o.outcome,
         coalesce(n.notes, 0)::bigint as notes,
         coalesce(n.praise, 0)::bigint as praise,
         coalesce(n.criticism, 0)::bigint as criticism,
