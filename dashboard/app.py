@@ -1,8 +1,12 @@
 """Streamlit entry point: page config and the navigation, nothing else."""
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Ridealong", page_icon=":material/directions_car:", layout="wide")
+# A local icon: a Material icon as page_icon makes every browser fetch it from Google's servers.
+ICON = str(Path(__file__).with_name("icon.png"))
+st.set_page_config(page_title="Ridealong", page_icon=ICON, layout="wide")
 
 pages = {
     "Coaching": [
