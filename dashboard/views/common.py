@@ -131,6 +131,15 @@ def _prepare_state(choices: dict[str, Any]) -> None:
     st.session_state["f_window"] = st.session_state["f_window"]
     first, last = choices["first_day"], choices["last_day"]
     dates = tuple(st.session_state.get("f_dates") or ())
+    # An end left at the edge of the data follows the data, as in the URL (which leaves it
+    # out): a session showing everything still does after another session adds calls.
+    shown = st.session_state.get("_f_range")
+    if first is not None and shown and len(dates) == 2 and shown != (first, last):
+        dates = (
+            first if dates[0] == shown[0] else dates[0],
+            last if dates[1] == shown[1] else dates[1],
+        )
+    st.session_state["_f_range"] = (first, last)
     if first is not None:
         if len(dates) != 2:
             dates = (dates[0], dates[0]) if dates else (first, last)
