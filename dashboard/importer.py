@@ -396,6 +396,22 @@ def _csv_lines(
     return starts, bad
 
 
+def _read_or_fail(
+    con: duckdb.DuckDBPyConnection, path: Path, raw: str, label: str
+) -> tuple[list[str], dict]:
+    """_read_raw, with whatever stops a file being read turned into a Problem naming it."""
+    try:
+        return _read_raw(con, path, raw)
+    except _FileProblem as exc:
+        message = str(exc)
+    except duckdb.Error as exc:
+        message = _duckdb_reason(exc)
+    except Exception as exc:  # an unreadable xlsx/parquet: a user's file, not our bug
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = f"cannot be read ({reason})"
+    raise ImportFailed([Problem(label, None, None, None, message)])
+
+
 def _check_suffix(path: Path, label: str) -> None:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         message = (
@@ -426,17 +442,7 @@ def stage(
         raise ValueError(f"bad stage name {name!r}")
     _check_suffix(path, label)
     raw = f"{name}_raw"
-    try:
-        headers, info = _read_raw(con, path, raw)
-    except _FileProblem as exc:
-        raise ImportFailed([Problem(label, None, None, None, str(exc))]) from None
-    except duckdb.Error as exc:
-        raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
-    except Exception as exc:  # unreadable xlsx/parquet: a user's file, not our bug
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImportFailed(
-            [Problem(label, None, None, None, f"cannot be read ({reason})")]
-        ) from None
+    headers, info = _read_or_fail(con, path, raw, label)
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
     problems = [Problem(label, 1, None, None, text) for text in header_problems]
@@ -898,17 +904,7 @@ def preview(
     _check_suffix(path, label)
     con = duckdb.connect()
     try:
-        try:
-            headers, _info = _read_raw(con, path, "preview_raw")
-        except _FileProblem as exc:
-            raise ImportFailed([Problem(label, None, None, None, str(exc))]) from None
-        except duckdb.Error as exc:
-            raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
-        except Exception as exc:  # unreadable xlsx/parquet: a user's file, not our bug
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ImportFailed(
-                [Problem(label, None, None, None, f"cannot be read ({reason})")]
-            ) from None
+        headers, _info = _read_or_fail(con, path, "preview_raw", label)
         cells = ", ".join(f"c{i}" for i in range(len(headers))) or "null"
         first = con.execute(
             f"select {cells} from preview_raw order by _row limit ?", [max(int(n), 0)]
