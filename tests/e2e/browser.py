@@ -51,14 +51,18 @@ BLANK_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"/>'
 # (https://github.com/streamlit/streamlit/issues/7074).
 IGNORED_404 = re.compile(r"^http://127\.0\.0\.1:\d+/[a-z_]+/_stcore/(health|host-config)$")
 
-# When the page last changed (a MutationObserver over the whole document).
+# When the page last changed (a MutationObserver over the whole document). And a frame asked
+# for at every frame: headless Chromium with nothing to draw can go seconds without the idle
+# periods requestIdleCallback (IDLE below) waits for.
 WATCH_CHANGES = """
 window.__ridealongChanged = performance.now();
 new MutationObserver(() => { window.__ridealongChanged = performance.now(); }).observe(
   document, {subtree: true, childList: true, characterData: true, attributes: true},
 );
+(function tick() { requestAnimationFrame(tick); })();
 """
-QUIET_MS = 300  # how long the page must stay unchanged to count as drawn
+QUIET_MS = 200  # how long the page must stay unchanged to count as drawn
+STILL_MS = 2000  # ... and to count as drawn while the browser stays busy (an animation)
 
 # Drawn: no run in progress, nothing stale, a title, every chart with its marks, and nothing
 # on the page changed for `quietMs`.
@@ -74,15 +78,15 @@ DRAWN = """
 }
 """
 
-# True when the page's main thread falls idle without the page changing meanwhile. React
-# draws a run's elements in slices of work that leave the page untouched until the end, so a
-# quiet page may still be drawing; it is not idle then.
+# "idle" when the page's main thread falls idle without the page changing meanwhile (else
+# "busy" or "changed"). React draws a run's elements in slices of work that leave the page
+# untouched until the end, so a quiet page may still be drawing; it is not idle then.
 IDLE = """
 () => new Promise((resolve) => {
   const before = window.__ridealongChanged;
-  requestIdleCallback(
-    (d) => resolve(!d.didTimeout && window.__ridealongChanged === before), {timeout: 2000},
-  );
+  requestIdleCallback((d) => resolve(
+    d.didTimeout ? "busy" : window.__ridealongChanged === before ? "idle" : "changed"
+  ), {timeout: 1000});
 })
 """
 
@@ -104,6 +108,24 @@ class Server:
     db: Path
     log: Path
     process: subprocess.Popen
+    healthy: bool = False
+
+    def ready(self) -> Server:
+        """Wait until /_stcore/health says ok (once)."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self.healthy and time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                    self.healthy = answer.read().strip() == b"ok"
+            except OSError:
+                time.sleep(0.2)
+        if not self.healthy:
+            self.stop()
+            raise RuntimeError(
+                f"`ridealong serve` did not answer /_stcore/health within {STARTUP_TIMEOUT} s:\n"
+                + self.log.read_text(errors="replace")[-3000:]
+            )
+        return self
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -137,9 +159,9 @@ def clean_env(home: Path | None = None) -> dict[str, str]:
     return env
 
 
-def start_server(folder: Path, db: Path) -> Server:
+def start_server(folder: Path, db: Path, wait: bool = True) -> Server:
     """`ridealong serve --db DB` on a free port of 127.0.0.1, started in FOLDER (not in the
-    repository: only the packaged settings apply), returned once /_stcore/health says ok."""
+    repository: only the packaged settings apply). WAIT: return once it is ready."""
     home = folder / "home"
     home.mkdir(exist_ok=True)
     port = free_port()
@@ -153,19 +175,7 @@ def start_server(folder: Path, db: Path) -> Server:
             stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}", db, log, process)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(
-        f"`ridealong serve` did not answer /_stcore/health within {STARTUP_TIMEOUT} s:\n"
-        + log.read_text(errors="replace")[-3000:]
-    )
+    return server.ready() if wait else server
 
 
 # ---- what the pages must show ----------------------------------------------------------------
@@ -278,7 +288,8 @@ class Tab:
         """Wait until the server has finished RUNS runs of the script for this page, and the
         page has drawn the last one: no run in progress, nothing stale, every chart drawn,
         nothing loading (Streamlit fetches the code of a kind of element the first time a
-        page shows one), the page unchanged for QUIET_MS and the browser idle."""
+        page shows one), the page unchanged for QUIET_MS and the browser idle — or, when an
+        animation keeps the browser busy, the page unchanged for STILL_MS."""
         deadline = time.monotonic() + RUN_TIMEOUT / 1000
         while self.runs < runs:
             if time.monotonic() > deadline:
@@ -287,10 +298,11 @@ class Tab:
         while True:
             left = max(deadline - time.monotonic(), 1) * 1000
             self.page.wait_for_function(DRAWN, arg=QUIET_MS, timeout=left, polling=100)
-            if not self.loading and self.page.evaluate(IDLE):
+            state = "loading" if self.loading else self.page.evaluate(IDLE)
+            if state == "idle" or (state == "busy" and self.page.evaluate(DRAWN, STILL_MS)):
                 return self
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the page did not settle (loading: {self.loading})")
+                raise TimeoutError(f"the page did not settle: {state} {self.loading or ''}")
             self.page.wait_for_timeout(50)
 
     def open(self, path: str = "/") -> Tab:
@@ -327,6 +339,7 @@ class Tab:
         """The st.dataframe that holds HAS_TEXT as rows of text, header first (read from the
         accessible table the data grid keeps beside its canvas: the rows in view)."""
         frame = self.main.get_by_test_id("stDataFrame").filter(has_text=has_text)
+        frame.locator("table tbody tr").first.wait_for(state="attached")  # after the canvas
         return frame.locator("table tr").evaluate_all(
             "rows => rows.map(r => [...r.querySelectorAll('th, td')].map(c => c.innerText))"
         )
@@ -339,7 +352,8 @@ class Tab:
     def screenshot(self, path: Path, whole: bool = True) -> None:
         """A PNG of the page. WHOLE: all of it — the main area scrolls inside the window, so
         the window is made as tall as the page first, and restored afterwards."""
-        self.page.mouse.move(VIEWPORT["width"] // 2, 10)  # hover nothing: no tooltip, no button
+        # hover nothing (a corner of the main area): no tooltip, no sidebar button
+        self.page.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)
         if not whole:
             self.page.screenshot(path=path, type="png")
             return

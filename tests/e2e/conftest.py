@@ -59,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     must not write to the store."""
     prefetch_cli_metrics(*EXPECTED)
     folder = tmp_path_factory.mktemp("server")
-    running = start_server(folder, folder / "team.duckdb")
+    running = start_server(folder, folder / "team.duckdb", wait=False)  # ready when first used
     yield running
     running.stop()
 
@@ -92,13 +92,15 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_tab(browser: Browser, server: Server) -> Iterator[Callable[..., Tab]]:
+def new_tab(server: Server, browser: Browser) -> Iterator[Callable[..., Tab]]:
     """`new_tab(base=server.url)`: a page in a fresh browser context. When the test ends, no
     tab may have logged a console error, thrown an uncaught exception or sent a request
     off 127.0.0.1."""
     tabs: list[Tab] = []
 
     def make(base: str | None = None) -> Tab:
+        if base is None:
+            server.ready()
         context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
         context.set_default_timeout(RUN_TIMEOUT)
         tab = Tab(context.new_page(), base or server.url)
