@@ -198,7 +198,7 @@ def metrics_cmd(
     data = metrics.metrics_json(store.con, filters, by)
     store.close()
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data))  # compact: indent= switches to the slow pure-Python encoder
         return
     from dashboard.text import metrics_table
 
