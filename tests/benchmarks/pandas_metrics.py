@@ -17,32 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-# The count columns of queries/metrics.sql that this module computes, in its order.
-COUNTS = (
-    "calls",
-    "notes",
-    "praise",
-    "criticism",
-    "observed",
-    "assisted",
-    "took_over",
-    "debrief_known",
-    "debriefed",
-    "planned_observer",
-    "planned_observer_took_over",
-    "rec_eligible",
-    "rec_recurred",
-    "unrec_eligible",
-    "unrec_recurred",
-    "mr_took_over_eligible",
-    "mr_took_over_repeated",
-    "mr_assisted_eligible",
-    "mr_assisted_repeated",
-    "mr_observed_debriefed_eligible",
-    "mr_observed_debriefed_repeated",
-    "mr_observed_only_eligible",
-    "mr_observed_only_repeated",
-)
+from tests.benchmarks.bench import COUNTS  # the count columns of queries/metrics.sql
+
 CALL_FIELDS = (
     "call_key",
     "observation_id",
