@@ -385,10 +385,7 @@ class Store:
 
     def is_sample(self) -> bool:
         """True when everything in the store came from the bundled sample."""
-        sources = {
-            r[0] for r in self.cursor().execute("select distinct source from imports").fetchall()
-        }
-        return sources == {"sample"}
+        return _only_sample(self.cursor())
 
     def is_empty(self) -> bool:
         return self.cursor().execute("select count(*) from calls").fetchone()[0] == 0
@@ -471,7 +468,7 @@ class Store:
         con.execute("begin transaction")
         try:
             removed_sample = False
-            if source != "sample" and self._only_sample(con):
+            if source != "sample" and _only_sample(con):
                 _clear(con)
                 removed_sample = True
             results = []
@@ -552,11 +549,6 @@ class Store:
             raise
         return IngestResult(results, removed_sample)
 
-    @staticmethod
-    def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
-        sources = {r[0] for r in con.execute("select distinct source from imports").fetchall()}
-        return sources == {"sample"}
-
     def load_sample_if_empty(self) -> bool:
         """Fill an empty store with the bundled sample (marked as such). True if it did."""
         if (
@@ -581,6 +573,11 @@ class Store:
         except BaseException:
             con.execute("rollback")
             raise
+
+
+def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
+    sources = {r[0] for r in con.execute("select distinct source from imports").fetchall()}
+    return sources == {"sample"}
 
 
 def _clear(con: duckdb.DuckDBPyConnection) -> None:
