@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 # field -> required?
 FIELDS: dict[str, bool] = {
@@ -138,6 +141,7 @@ DATE_ACCEPTED = "YYYY-MM-DD or MM/DD/YYYY"
 DATE_ACCEPTED_DAYFIRST = "YYYY-MM-DD or DD/MM/YYYY"
 MAX_SHOWN = 50
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+ENCODINGS = ("utf-8", "latin-1")  # tried in turn: spreadsheets on Windows write Latin-1
 
 
 @dataclass(frozen=True)
@@ -196,14 +200,15 @@ class Staged:
     ignored: list[str]
     has_observation_id: bool
     warnings: list[str] = field(default_factory=list)
+    db: str = "temp"  # the database that holds the staged tables
 
     @property
     def calls_table(self) -> str:
-        return f"{self.name}_calls"
+        return f"{self.db}.{self.name}_calls"
 
     @property
     def notes_table(self) -> str:
-        return f"{self.name}_notes"
+        return f"{self.db}.{self.name}_notes"
 
 
 def normalise_header(header: str) -> str:
@@ -251,8 +256,25 @@ def map_headers(
     return mapping, ignored, problems
 
 
-def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[list[str], dict]:
-    """Load a file into temp table `raw` (c0.., _row) of strings. Returns headers and read info."""
+def _create(db: str, kind: str, obj: str) -> str:
+    """`create or replace` a table or view `obj` in catalog `db` ("temp", or an attached one)."""
+    if db == "temp":
+        return f"create or replace temp {kind} {obj}"
+    return f"create or replace {kind} {db}.{obj}"
+
+
+def _read_raw(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    raw: str,
+    *,
+    db: str = "temp",
+    encodings: Sequence[str] = ENCODINGS,
+) -> tuple[list[str], dict]:
+    """Load a file into table `<db>.<raw>_t` and view `<db>.<raw>` (c0.., _row) of strings.
+
+    Returns the headers and what was learnt reading it (encoding, rows DuckDB rejected).
+    """
     suffix = path.suffix.lower()
     info: dict = {"kind": suffix.lstrip(".")}
     if suffix == ".parquet":
@@ -264,11 +286,11 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
         ]
         cols = ", ".join(f"#{i + 1}::varchar as c{i}" for i in range(len(headers)))
         con.execute(
-            f"create or replace temp table {raw}_t as "
+            _create(db, "table", f"{raw}_t") + " as "
             f"select {cols}, (row_number() over () - 1)::bigint as _row from read_parquet(?)",
             [str(path)],
         )
-        con.execute(f"create or replace temp view {raw} as select * from {raw}_t")
+        con.execute(_create(db, "view", raw) + f" as select * from {db}.{raw}_t")
         info["line_offset"] = 2
         return headers, info
     if suffix == ".xlsx":
@@ -284,55 +306,90 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, raw: str) -> tuple[lis
         frame = frame.filter(pl.any_horizontal(pl.col(frame.columns[1:]).is_not_null()))
         frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
         con.register(f"{raw}_frame", frame)
-        con.execute(f"create or replace temp table {raw}_t as select * from {raw}_frame")
-        con.execute(f"create or replace temp view {raw} as select * from {raw}_t")
+        con.execute(_create(db, "table", f"{raw}_t") + f" as select * from {raw}_frame")
+        con.execute(_create(db, "view", raw) + f" as select * from {db}.{raw}_t")
         con.unregister(f"{raw}_frame")
         info["line_offset"] = 2
         return headers, info
     # CSV and friends: DuckDB's sniffer finds the delimiter and quoting; header=false keeps the
     # header as row 0 so that columns stay positional.
-    encoding = "utf-8"
-    for encoding in ("utf-8", "latin-1"):
-        # reject tables accumulate across reads in one connection: start each read afresh
-        con.execute(f"drop table if exists {raw}_rejects")
-        con.execute(f"drop table if exists {raw}_scan")
+    for encoding in encodings:
+        _drop_rejects(con, raw)
         try:
-            con.execute(_csv_sql(raw, encoding), [str(path)])
+            con.execute(
+                _create(db, "table", f"{raw}_t") + " as select * from " + _csv_scan(raw, encoding),
+                {"path": str(path)},
+            )
         except duckdb.Error as exc:
-            if encoding == "utf-8" and "unicode" in str(exc).lower():
+            if encoding != encodings[-1] and "unicode" in str(exc).lower():
                 continue  # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252
             raise _FileProblem(_duckdb_reason(exc)) from None
-        bad_encoding = con.execute(
-            f"select count(*) from {raw}_rejects where error_type = 'INVALID ENCODING'"
-        ).fetchone()[0]
-        if not bad_encoding:
+        if encoding == encodings[-1] or not _bad_encoding(con, raw):
             break
     info["encoding"] = encoding
-    info["rejects"] = con.execute(
-        f"select distinct line, error_message from {raw}_rejects order by line"
-    ).fetchall()
+    info["rejects"] = _rejects(con, raw)
     info["rejected"] = len(info["rejects"])
-    ncols = len(con.execute(f"select * from {raw}_t limit 0").description)
+    ncols = len(con.execute(f"select * from {db}.{raw}_t limit 0").description)
     renames = ", ".join(f"#{i + 1} as c{i}" for i in range(ncols))
-    first = con.execute(f"select * from {raw}_t where rowid = 0").fetchone()
+    first = con.execute(f"select * from {db}.{raw}_t where rowid = 0").fetchone()
     if first is None:
         raise _FileProblem("the file is empty: expected a header line and rows")
     headers = [("" if v is None else v) for v in first]
     # a view, not a copy: at ten million rows a copy costs as much as reading the file
     con.execute(
-        f"create or replace temp view {raw} as "
-        f"select {renames}, (rowid - 1)::bigint as _row from {raw}_t where rowid > 0"
+        _create(db, "view", raw) + " as "
+        f"select {renames}, (rowid - 1)::bigint as _row from {db}.{raw}_t where rowid > 0"
     )
     info["line_offset"] = None  # computed from the file when needed
     return headers, info
 
 
-def _csv_sql(raw: str, encoding: str) -> str:
+def _csv_scan(raw: str, encoding: str) -> str:
+    """read_csv of bound parameter $path, every cell as text, header as row 0; rejected rows
+    go to temp table `<raw>_rejects`."""
     return (
-        f"create or replace temp table {raw}_t as select * from read_csv(?, header=false, "
-        f"all_varchar=true, encoding='{encoding}', store_rejects=true, "
-        f"rejects_table='{raw}_rejects', rejects_scan='{raw}_scan')"
+        f"read_csv($path, header=false, all_varchar=true, encoding='{encoding}', "
+        f"store_rejects=true, rejects_table='{raw}_rejects', rejects_scan='{raw}_scan')"
     )
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection, raw: str) -> None:
+    # reject tables accumulate across reads in one connection: start each read afresh
+    con.execute(f"drop table if exists {raw}_rejects")
+    con.execute(f"drop table if exists {raw}_scan")
+
+
+def _bad_encoding(con: duckdb.DuckDBPyConnection, raw: str) -> bool:
+    return bool(
+        con.execute(
+            f"select count(*) from {raw}_rejects where error_type = 'INVALID ENCODING'"
+        ).fetchone()[0]
+    )
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, raw: str) -> list[tuple[int, str]]:
+    return con.execute(
+        f"select distinct line, error_message from {raw}_rejects order by line"
+    ).fetchall()
+
+
+def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, raw: str, encoding: str) -> list[str]:
+    """The first record of a CSV file, read with the options stage() reads the rest with (the
+    sniffer decides the dialect the same way only when they are the same).
+
+    Raises _WrongEncoding when it is not valid in `encoding`, _FileProblem when unreadable."""
+    _drop_rejects(con, raw)
+    try:
+        first = con.execute(
+            f"select * from {_csv_scan(raw, encoding)} limit 1", {"path": str(path)}
+        ).fetchone()
+    except duckdb.Error as exc:
+        if encoding != ENCODINGS[-1] and "unicode" in str(exc).lower():
+            raise _WrongEncoding from None
+        raise _FileProblem(_duckdb_reason(exc)) from None
+    if first is None:
+        raise _FileProblem("the file is empty: expected a header line and rows")
+    return [("" if v is None else v) for v in first]
 
 
 def _duckdb_reason(exc: Exception) -> str:
@@ -344,6 +401,10 @@ def _duckdb_reason(exc: Exception) -> str:
 
 class _FileProblem(Exception):
     pass
+
+
+class _WrongEncoding(Exception):
+    """The file is not valid in the encoding tried: stage() tries the next one."""
 
 
 def _csv_lines(
@@ -396,12 +457,12 @@ def _csv_lines(
     return starts, bad
 
 
-def _read_or_fail(
-    con: duckdb.DuckDBPyConnection, path: Path, raw: str, label: str
-) -> tuple[list[str], dict]:
-    """_read_raw, with whatever stops a file being read turned into a Problem naming it."""
+def _read_or_fail(label: str, read: Callable[[], T]) -> T:
+    """read(), with whatever stops a file being read turned into a Problem naming it."""
     try:
-        return _read_raw(con, path, raw)
+        return read()
+    except _WrongEncoding:
+        raise
     except _FileProblem as exc:
         message = str(exc)
     except duckdb.Error as exc:
@@ -426,23 +487,61 @@ def stage(
     path: str | Path,
     name: str,
     *,
+    db: str = "temp",
     dayfirst: bool = False,
     display_name: str | None = None,
     header_overrides: dict[str, str] | None = None,
     value_overrides: dict[str, dict[str, str]] | None = None,
 ) -> Staged:
-    """Validate one file into temp tables `<name>_calls` and `<name>_notes`.
+    """Validate one file into table `<db>.<name>_calls` and view `<db>.<name>_notes`.
 
-    Raises ImportFailed with every problem found. `name` must be a plain identifier chosen by the
-    caller (never user text); `display_name` is what problems call the file.
+    Raises ImportFailed with every problem found. `name` and `db` must be plain identifiers
+    chosen by the caller (never user text): `db` is "temp" or a database the caller attached
+    (a scratch file keeps ten million staged rows compressed and out of memory);
+    `display_name` is what problems call the file.
     """
     path = Path(path)
     label = display_name or path.name
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise ValueError(f"bad stage name {name!r}")
+    for ident in (name, db):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", ident):
+            raise ValueError(f"bad stage name {ident!r}")
     _check_suffix(path, label)
+    args = (con, path, name, db, label, dayfirst, header_overrides, value_overrides)
+    if path.suffix.lower() in (".xlsx", ".parquet"):
+        return _stage(*args, encoding=None)
+    for encoding in ENCODINGS:
+        try:
+            return _stage(*args, encoding=encoding)
+        except _WrongEncoding:
+            continue  # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252
+    raise AssertionError("Latin-1 reads any bytes")
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    name: str,
+    db: str,
+    label: str,
+    dayfirst: bool,
+    header_overrides: dict[str, str] | None,
+    value_overrides: dict[str, dict[str, str]] | None,
+    *,
+    encoding: str | None,
+) -> Staged:
+    """stage() for one encoding (None: a file that is not text). A CSV is typed straight from
+    the file; its raw text is read again only when there are problems to describe."""
+    q = f"{db}.{name}"
     raw = f"{name}_raw"
-    headers, info = _read_or_fail(con, path, raw, label)
+    if encoding is None:
+        headers, info = _read_or_fail(label, lambda: _read_raw(con, path, raw, db=db))
+        source, params = f"{db}.{raw}", {}
+    else:
+        headers = _read_or_fail(label, lambda: _csv_header(con, path, raw, encoding))
+        info = {"kind": "csv", "encoding": encoding, "line_offset": None}
+        renames = ", ".join(f"#{i + 1} as c{i}" for i in range(len(headers)))
+        source = f"(select {renames}, null::bigint as _row from {_csv_scan(raw, encoding)})"
+        params = {"path": str(path)}
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
     problems = [Problem(label, 1, None, None, text) for text in header_problems]
@@ -463,10 +562,31 @@ def stage(
         raise ImportFailed(problems)
 
     columns = {f: headers[i] for f, i in mapping.items()}
-    _normalise(con, name, raw, mapping, dayfirst, _vocabulary(value_overrides))
-    _finish(con, name)
-    found = _find_problems(con, name, columns, dayfirst)
-    rows = con.execute(f"select count(*) from {raw}").fetchone()[0]
+    vocab = _vocabulary(value_overrides)
+    if encoding is not None:
+        _drop_rejects(con, raw)
+    try:
+        _normalise(
+            con, q, source, params, mapping, dayfirst, vocab, header_row=encoding is not None
+        )
+    except duckdb.Error as exc:
+        if encoding == "utf-8" and "unicode" in str(exc).lower():
+            raise _WrongEncoding from None
+        raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
+    if encoding is not None:
+        if encoding != ENCODINGS[-1] and _bad_encoding(con, raw):
+            raise _WrongEncoding
+        info["rejects"] = _rejects(con, raw)
+        info["rejected"] = len(info["rejects"])
+    _finish(con, q)
+
+    def describe() -> None:
+        if encoding is not None:
+            _read_raw(con, path, raw, db=db, encodings=(encoding,))
+        _describe_view(con, q, f"{db}.{raw}", mapping, dayfirst, vocab)
+
+    found = _find_problems(con, q, columns, dayfirst, describe)
+    rows = con.execute(f"select count(*) from {q}_norm").fetchone()[0]
 
     structural: list[Problem] = []
     if info.get("line_offset") is None and (found or info.get("rejected")):
@@ -503,13 +623,10 @@ def stage(
     if ignored:
         warnings.append(f"{label}: ignored columns nobody asked for: {', '.join(ignored)}")
     calls, notes = con.execute(
-        f"select (select count(*) from {name}_calls), (select count(*) from {name}_notes)"
+        f"select (select count(*) from {q}_calls), (select count(*) from {q}_notes)"
     ).fetchone()
-    con.execute(f"drop view if exists {raw}")
-    con.execute(f"drop table if exists {raw}_t")
-    con.execute(f"drop view if exists {name}_norm_v")
-    con.execute(f"drop table if exists {name}_vocab")
-    # {name}_norm stays: {name}_notes reads it until the write (drop_staged removes it)
+    # {q}_typed stays: {q}_notes reads it until the write (drop_staged removes it)
+    drop_staged(con, [name], db=db, keep=("typed", "norm", "notes", "calls"))
     return Staged(
         file=label,
         name=name,
@@ -520,6 +637,7 @@ def stage(
         ignored=ignored,
         has_observation_id="observation_id" in mapping,
         warnings=warnings,
+        db=db,
     )
 
 
@@ -543,20 +661,12 @@ def _vocabulary(overrides: dict[str, dict[str, str]] | None) -> dict[str, list[s
     return params
 
 
-def _normalise(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    raw: str,
-    mapping: dict[str, int],
-    dayfirst: bool,
-    vocab: dict[str, list[str]],
-) -> None:
-    """View `<name>_norm_v`: one row per input row, raw text and typed values side by side;
-    table `<name>_norm`: only the typed values and a `bad` flag, materialised once.
+def _typed_select(source: str, mapping: dict[str, int], dayfirst: bool) -> str:
+    """SQL: every row of `source` (c0.., _row) with its raw text and typed values side by side.
 
-    Written for speed at millions of rows: vocabularies are bound lists, a plain ISO date takes a
-    cast, regular expressions run only on the rows that need them, and the raw text is read
-    again (through the view) only when there are problems to report.
+    Written for speed at millions of rows: vocabularies are bound lists ($sp_<field>,
+    $val_<field>), a plain ISO date takes a cast, and regular expressions run only on the rows
+    that need them.
     """
 
     def col(f: str) -> str:
@@ -577,7 +687,6 @@ def _normalise(
         )
 
     slash_format = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-    con.execute(DATE_MACRO)
     select = f"""
     with src as (
         select _row,
@@ -596,7 +705,7 @@ def _normalise(
             {col("deal")} as deal,
             {col("deal_value")} as deal_value_raw,
             {col("outcome")} as outcome
-        from {raw}
+        from {source}
     ),
     typed as (
         select *,
@@ -628,27 +737,70 @@ def _normalise(
             strftime(observed_on, '%Y-%m-%d') || '|' || manager || '|' || rep) as call_key
     from typed
     """
+    return select
+
+
+def _normalise(
+    con: duckdb.DuckDBPyConnection,
+    q: str,
+    source: str,
+    params: dict[str, object],
+    mapping: dict[str, int],
+    dayfirst: bool,
+    vocab: dict[str, list[str]],
+    *,
+    header_row: bool,
+) -> None:
+    """Table `<q>_typed`: the typed values of every row of `source` and a `bad` flag, written
+    once; view `<q>_norm`: its data rows, each with `_row`.
+
+    With `header_row` (a CSV read straight from the file) the table's first row is the header
+    and a row's position in the table is its record number: `_row` is rowid - 1, which spares
+    a copy of the raw text (at ten million rows that copy costs as much as reading the file).
+    """
+    db, name = q.split(".")
+    con.execute(DATE_MACRO)
     any_problem = " or ".join(f"({condition})" for _, condition, _ in _checks(dayfirst))
     con.execute(
-        f"""
-        create or replace temp table {name}_norm as
-        select _row, call_key, observation_id, observed_on, manager, rep, team, planned_role,
+        _create(db, "table", f"{name}_typed")
+        + f"""
+        as select _row, call_key, observation_id, observed_on, manager, rep, team, planned_role,
             manager_action, debrief, behavior, behavior_key, polarity, severity, category, deal,
             deal_value, outcome, coalesce({any_problem}, false) as bad
-        from ({select})
+        from ({_typed_select(source, mapping, dayfirst)})
         """,
-        vocab,
+        {**vocab, **params},
     )
-    # The same rows with their raw text, read only to describe problems. A view cannot hold
-    # parameters, so it reads the vocabulary lists from a one-row temp table.
+    rows = (
+        f"select * replace ((rowid - 1)::bigint as _row) from {q}_typed where rowid > 0"
+        if header_row
+        else f"select * from {q}_typed"
+    )
+    con.execute(_create(db, "view", f"{name}_norm") + f" as {rows}")
+
+
+def _describe_view(
+    con: duckdb.DuckDBPyConnection,
+    q: str,
+    raw: str,
+    mapping: dict[str, int],
+    dayfirst: bool,
+    vocab: dict[str, list[str]],
+) -> None:
+    """View `<q>_norm_v`: the rows of `raw` with their raw text beside the typed values, read
+    only to describe problems. A view cannot hold parameters, so it reads the vocabulary lists
+    from a one-row table."""
+    db, name = q.split(".")
     con.execute(
-        f"create or replace temp table {name}_vocab as select "
+        _create(db, "table", f"{name}_vocab")
+        + " as select "
         + ", ".join(f"${k}::varchar[] as {k}" for k in vocab),
         vocab,
     )
+    select = _typed_select(raw, mapping, dayfirst)
     for k in vocab:
-        select = select.replace(f"${k}", f"(select {k} from {name}_vocab)")
-    con.execute(f"create or replace temp view {name}_norm_v as {select}")
+        select = select.replace(f"${k}", f"(select {k} from {q}_vocab)")
+    con.execute(_create(db, "view", f"{name}_norm_v") + f" as {select}")
 
 
 MONEY = r"\s*[$€£]?\s*-?[0-9][0-9,]*(\.[0-9]+)?\s*"  # no quote: it goes into SQL text
@@ -754,7 +906,11 @@ CALL_FIELDS = (
 
 
 def _find_problems(
-    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], dayfirst: bool
+    con: duckdb.DuckDBPyConnection,
+    q: str,
+    columns: dict[str, str],
+    dayfirst: bool,
+    describe: Callable[[], None],
 ) -> list[tuple]:
     """Every problem as (row, column label, value, message, other row, call key, other value).
 
@@ -772,12 +928,13 @@ def _find_problems(
     # computed on the way) say whether there is anything to report at all.
     flagged = con.execute(
         f"""select
-            (select count(*) from {name}_norm where bad),
-            (select count(*) from {name}_calls where disagree and call_key is not null)"""
+            (select count(*) from {q}_norm where bad),
+            (select count(*) from {q}_calls where disagree and call_key is not null)"""
     ).fetchone()
     if flagged == (0, 0):
         return []
-    source = f"{name}_norm_v"
+    describe()  # creates {q}_norm_v
+    source = f"{q}_norm_v"
     parts = []
     params: list[object] = []
     for f, condition, message in _checks(dayfirst):
@@ -807,27 +964,28 @@ def _find_problems(
     return con.execute(sql, params).fetchall()
 
 
-def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Temp tables `<name>_notes` (one row per note) and `<name>_calls` (one per call).
+def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
+    """View `<q>_notes` (one row per note) and table `<q>_calls` (one per call).
 
     Any non-null value (any_value skips nulls) is the call's: `disagree` flags the calls whose
     rows say different things, and _find_problems reports them.
     Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
     it ignores the order of notes within the call. A note's `note_no` is its row in the file.
     """
+    db, name = q.split(".")
     con.execute(
-        f"""
-        create or replace temp view {name}_notes as
-        select call_key, _row::bigint as note_no, trim(behavior) as behavior, behavior_key,
+        _create(db, "view", f"{name}_notes")
+        + f"""
+        as select call_key, _row::bigint as note_no, trim(behavior) as behavior, behavior_key,
             polarity, severity, nullif(trim(category), '') as category
-        from {name}_norm
+        from {q}_norm
         where behavior is not null
         """
     )
     con.execute(
-        f"""
-        create or replace temp table {name}_calls as
-        with calls as (
+        _create(db, "table", f"{name}_calls")
+        + f"""
+        as with calls as (
             select
                 call_key,
                 any_value(observation_id) as observation_id,
@@ -852,7 +1010,7 @@ def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
                 or min(debrief::integer) <> max(debrief::integer) as disagree,
                 sum(hash(trim(behavior), polarity, severity, nullif(trim(category), ''))::hugeint)
                     filter (where behavior is not null) as notes_hash
-            from {name}_norm
+            from {q}_norm
             group by call_key
         )
         select * exclude (notes_hash),
@@ -863,13 +1021,32 @@ def _finish(con: duckdb.DuckDBPyConnection, name: str) -> None:
     )
 
 
-def drop_staged(con: duckdb.DuckDBPyConnection, staged: Iterable[Staged]) -> None:
-    for s in staged:
-        con.execute(f"drop view if exists {s.name}_raw")
-        con.execute(f"drop view if exists {s.name}_norm_v")
-        con.execute(f"drop view if exists {s.name}_notes")
-        for suffix in ("calls", "raw_t", "norm", "vocab", "raw_rejects", "raw_scan"):
-            con.execute(f"drop table if exists {s.name}_{suffix}")
+STAGE_OBJECTS = {
+    "raw": "view",
+    "raw_t": "table",
+    "typed": "table",
+    "norm": "view",
+    "norm_v": "view",
+    "vocab": "table",
+    "notes": "view",
+    "calls": "table",
+}
+
+
+def drop_staged(
+    con: duckdb.DuckDBPyConnection,
+    names: Iterable[str],
+    *,
+    db: str = "temp",
+    keep: Sequence[str] = (),
+) -> None:
+    """Drop what stage() made for each name (views first: they read the tables)."""
+    for name in names:
+        for kind in ("view", "table"):
+            for suffix, what in STAGE_OBJECTS.items():
+                if what == kind and suffix not in keep:
+                    con.execute(f"drop {kind} if exists {db}.{name}_{suffix}")
+        _drop_rejects(con, f"{name}_raw")
 
 
 # ---- the Upload page's helpers: preview, unrecognised values, the mapping file ---------------
@@ -904,12 +1081,12 @@ def preview(
     _check_suffix(path, label)
     con = duckdb.connect()
     try:
-        headers, _info = _read_or_fail(con, path, "preview_raw", label)
+        headers, _info = _read_or_fail(label, lambda: _read_raw(con, path, "preview_raw"))
         cells = ", ".join(f"c{i}" for i in range(len(headers))) or "null"
         first = con.execute(
-            f"select {cells} from preview_raw order by _row limit ?", [max(int(n), 0)]
+            f"select {cells} from temp.preview_raw order by _row limit ?", [max(int(n), 0)]
         ).fetchall()
-        rows = con.execute("select count(*) from preview_raw").fetchone()[0]
+        rows = con.execute("select count(*) from temp.preview_raw").fetchone()[0]
     finally:
         con.close()
     mapping, ignored, problems = map_headers(headers, header_overrides)

@@ -34,14 +34,18 @@ with filtered_calls as (
 ),
 
 filtered_events as (
+    -- event_facts carries integer codes for teams, managers and reps (*_ids: code -> name)
     select *
     from event_facts
     where $by::varchar = 'behavior'
         and ($start::date is null or observed_on >= $start::date)
         and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
-        and (len($reps::varchar[]) = 0 or list_contains($reps::varchar[], rep))
+        and (len($teams::varchar[]) = 0 or team_id in (
+            select team_id from team_ids where list_contains($teams::varchar[], team)))
+        and (len($managers::varchar[]) = 0 or manager_id in (
+            select manager_id from manager_ids where list_contains($managers::varchar[], manager)))
+        and (len($reps::varchar[]) = 0 or rep_id in (
+            select rep_id from rep_ids where list_contains($reps::varchar[], rep)))
 ),
 
 units as (

@@ -56,7 +56,7 @@ event_names as (
 
 recognised as (
     select
-        e.call_key,
+        c.call_key,
         list(s.behavior order by s.behavior) filter (
             where e.later_calls >= $window::integer and e.gap <= $window::integer
         ) as came_back,
@@ -68,13 +68,14 @@ recognised as (
             where e.later_calls < $window::integer
         ) as too_soon
     from event_facts as e
-    inner join filtered_calls as c on c.call_key = e.call_key
+    inner join filtered_calls as c on c.call_id = e.call_id
+    inner join behaviors as b on b.behavior_id = e.behavior_id
     inner join event_names as s
-        on s.call_key = e.call_key
-        and s.behavior_key = e.behavior_key
+        on s.call_key = c.call_key
+        and s.behavior_key = b.behavior_key
         and s.polarity = e.polarity
     where e.polarity = 'praise' and e.debrief
-    group by e.call_key
+    group by c.call_key
 )
 
 select
