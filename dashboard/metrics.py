@@ -10,13 +10,20 @@ import datetime as dt
 import functools
 import re
 import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
 
 from dashboard.resources import queries_dir
+
+# A filter, not warnings.catch_warnings() around the call: that one is not thread-safe, and
+# queries run on several threads at once (concurrently).
+ARROW_COPY_WARNING = "Arrow output on a DB-API result makes an extra copy"
+warnings.filterwarnings("ignore", message=ARROW_COPY_WARNING, category=UserWarning)
 
 BY_FIELDS = ("manager", "rep", "team", "month", "quarter", "behavior")
 DEFAULT_WINDOW = 3
@@ -106,10 +113,9 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFram
         raise TypeError(f"query {name!r} needs parameters {sorted(missing)}")
     bound = {k: v for k, v in params.items() if k in wanted}
     # execute() binds the query once; the relation API (con.sql) binds it twice, which costs
-    # more than the query itself on small data. Results are small: the Arrow copy is cheap.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        table = con.cursor().execute(sql, bound).to_arrow_table()
+    # more than the query itself on small data. Results are small: the Arrow copy DuckDB warns
+    # about (ARROW_COPY_WARNING) is cheap.
+    table = con.cursor().execute(sql, bound).to_arrow_table()
     return pl.from_arrow(table)  # type: ignore[return-value]
 
 
@@ -204,6 +210,33 @@ def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     days = (end - start).days + 1
     prev_end = start - dt.timedelta(days=1)
     return prev_end - dt.timedelta(days=days - 1), prev_end
+
+
+def overview_requests(filters: Filters, trend_by: str = "month") -> list[tuple[Filters, str]]:
+    """What the Overview shows for `filters`, as (filters, by) for metrics_frame: the period,
+    the previous period of equal length (when the period has both ends) and the trend."""
+    requests = [(filters, "all")]
+    if filters.start and filters.end:
+        prev_start, prev_end = previous_period(filters.start, filters.end)
+        requests.append((filters.replace(start=prev_start, end=prev_end), "all"))
+    requests.append((filters, trend_by))
+    return requests
+
+
+T = TypeVar("T")
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ridealong-query")
+
+
+def concurrently(
+    fn: Callable[[Filters, str], T], requests: Sequence[tuple[Filters, str]]
+) -> list[T]:
+    """fn(filters, by) for every request at once; results in the order asked.
+
+    Each query runs on a cursor of its own (see run). DuckDB plans a query on one thread, and
+    planning metrics.sql takes about 50 ms: on two cores, while one query is planned another
+    executes, and the Overview's three queries take about a fifth less time than in a row.
+    """
+    return list(_POOL.map(lambda request: fn(*request), requests))
 
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:

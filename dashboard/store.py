@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -462,6 +463,9 @@ class Store:
         scratch = Path(tempfile.mkdtemp(prefix="ridealong-stage-"))
         con.execute(f"detach database if exists {STAGE_DB}")
         con.execute(f"attach ? as {STAGE_DB}", [str(scratch / "stage.duckdb")])
+        # the files' checksums (for the imports log), worked out while DuckDB reads them
+        hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ridealong-hash")
+        hashes = hashing.submit(lambda: [_file_hash(p) for p in paths])
         try:
             for i, (path, label) in enumerate(zip(paths, names, strict=True)):
                 started = time.perf_counter()
@@ -486,13 +490,14 @@ class Store:
             if problems:
                 raise importer.ImportFailed(problems)
             started = time.perf_counter()
-            result = self._write(staged, paths, source, timings)
+            result = self._write(staged, hashes.result(), source, timings)
             timings["write"] = time.perf_counter() - started
             result.timings = timings
             if progress:
                 progress("written", 1.0)
             return result
         finally:
+            hashing.shutdown(cancel_futures=True)
             importer.drop_staged(con, [f"stage{i}" for i in range(len(paths))], db=STAGE_DB)
             con.execute(f"detach database if exists {STAGE_DB}")
             shutil.rmtree(scratch, ignore_errors=True)
@@ -500,13 +505,12 @@ class Store:
     def _write(
         self,
         staged: list[importer.Staged],
-        paths: list[Path],
+        hashes: list[str],
         source: str,
         timings: dict[str, float],
     ) -> IngestResult:
         con = self.con
         begun = time.perf_counter()
-        hashes = [_file_hash(p) for p in paths]
         con.execute("begin transaction")
         try:
             removed_sample = False

@@ -7,12 +7,14 @@ import datetime as dt
 import io
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from dashboard import metrics
 from dashboard.store import WRITE_LOCK, Store, default_db_path
@@ -73,6 +75,19 @@ def query(name: str, **params: Any) -> pl.DataFrame:
 
 def metrics_frame(filters: metrics.Filters, by: str = "all") -> pl.DataFrame:
     return query("metrics", by=by, **filters.params())
+
+
+def metrics_frames(requests: list[tuple[metrics.Filters, str]]) -> list[pl.DataFrame]:
+    """metrics_frame for several (filters, by) at once (metrics.concurrently), each cached
+    as metrics_frame caches it. The worker threads carry this run's context, as Streamlit
+    asks of threads that use its caches."""
+    ctx = get_script_run_ctx()
+
+    def one(filters: metrics.Filters, by: str) -> pl.DataFrame:
+        add_script_run_ctx(threading.current_thread(), ctx)
+        return metrics_frame(filters, by)
+
+    return metrics.concurrently(one, requests)
 
 
 # ---- filters -------------------------------------------------------------------------------

@@ -17,15 +17,15 @@ src, filters = common.page_start(
     "Overview", "Coaching at a glance: balance, interventions, debriefs and what comes back."
 )
 
-current = common.metrics_frame(filters).row(0, named=True)
-previous = None
-if filters.start and filters.end:
-    prev_start, prev_end = metrics.previous_period(filters.start, filters.end)
-    previous = common.metrics_frame(filters.replace(start=prev_start, end=prev_end)).row(
-        0, named=True
-    )
-    if previous["calls"] == 0:
-        previous = None
+# The period, the previous period and the trend, queried at once (the trend's grouping is the
+# widget's value from the last run; the trend below reads it from the cache).
+frames = common.metrics_frames(
+    metrics.overview_requests(filters, st.session_state.get("trend_period") or "month")
+)
+current = frames[0].row(0, named=True)
+previous = frames[1].row(0, named=True) if len(frames) == 3 else None
+if previous is not None and previous["calls"] == 0:
+    previous = None
 
 if current["calls"] == 0:
     common.empty_message()

@@ -519,16 +519,11 @@ FIGURES = (
 
 
 def _overview(run: Callable, filters) -> list:
-    """What the Overview page computes on a filter change: the period, the previous period of
-    equal length and the trend by month."""
+    """What the Overview page computes on a filter change, as the page does it: the period,
+    the previous period of equal length and the trend by month, queried at once."""
     from dashboard import metrics
 
-    frames = [run(filters, "all")]
-    if filters.start and filters.end:
-        prev_start, prev_end = metrics.previous_period(filters.start, filters.end)
-        frames.append(run(filters.replace(start=prev_start, end=prev_end), "all"))
-    frames.append(run(filters, "month"))
-    return frames
+    return metrics.concurrently(run, metrics.overview_requests(filters, "month"))
 
 
 def phase_metrics(store_path: str, plan: list[dict]) -> dict[str, Any]:
