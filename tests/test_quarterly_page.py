@@ -104,6 +104,26 @@ def test_choosing_a_quarter_and_a_team_updates_every_figure(
     assert tiles(at)["Intervention rate"][0] == text.pct(smb["intervention_rate"])
 
 
+def test_the_recurrence_window_changes_the_review_and_stays_in_the_link(
+    app, sample_store: Path
+) -> None:
+    with Store(sample_store, read_only=True) as store:
+        by_quarter = metrics.metrics_json(store.con, metrics.Filters(window=6), by="quarter")
+    expected = by_quarter["groups"]["2026-Q3"]["recurrence"]["lift"]
+    at = app(sample_store, page=PAGE)
+    assert at.slider(key="q_window").value == metrics.DEFAULT_WINDOW
+    assert "window" not in at.query_params
+    at.slider(key="q_window").set_value(6).run()
+    assert not at.exception
+    assert tiles(at)["Recognition lift"][0] == f"{expected:.2f}×"
+    assert at.query_params["window"] == "6"
+    assert "recurrence window 6 calls" in " ".join(c.value for c in at.caption)
+
+    again = app(sample_store, page=PAGE, query={"window": "6"})
+    assert again.slider(key="q_window").value == 6
+    assert tiles(again)["Recognition lift"][0] == f"{expected:.2f}×"
+
+
 def test_a_link_to_an_unknown_quarter_says_which_quarters_exist(app, sample_store: Path) -> None:
     at = app(sample_store, page=PAGE, query={"quarter": "2023-Q2"})
     assert not at.exception

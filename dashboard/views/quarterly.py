@@ -41,6 +41,14 @@ if "q_quarter" not in st.session_state:
         except report.ReviewError as exc:
             st.session_state["q_link_problem"] = f"The link asks for {wanted!r}: {exc}"
     st.session_state["q_teams"] = [t for t in st.query_params.get_all("team") if t in all_teams]
+    # the window: the link's, else the one chosen in the other pages' sidebar
+    try:
+        window = int(st.query_params.get("window", st.session_state.get("f_window", 0)))
+    except ValueError:
+        window = 0
+    st.session_state["q_window"] = (
+        window if 1 <= window <= metrics.MAX_WINDOW else metrics.DEFAULT_WINDOW
+    )
 # The data may have changed since the choice was made (an upload, a cleared sample).
 if st.session_state["q_quarter"] not in labels:
     st.session_state["q_quarter"] = default
@@ -55,7 +63,7 @@ def quarter_label(q: str) -> str:
     return label if info[q]["complete"] else label + " (in progress)"
 
 
-left, right = st.columns([2, 3])
+left, right, last = st.columns([2, 3, 2])
 quarter = left.selectbox(
     "Quarter",
     labels,
@@ -71,19 +79,30 @@ teams = right.multiselect(
     format_func=report.team_label,
     placeholder="All teams",
 )
-if st.query_params.get_all("quarter") != [quarter] or st.query_params.get_all("team") != teams:
-    st.query_params["quarter"] = quarter
-    if teams:
-        st.query_params["team"] = teams
-    elif "team" in st.query_params:
-        del st.query_params["team"]
+window = last.slider(
+    "Recurrence window (calls)",
+    1,
+    metrics.MAX_WINDOW,
+    key="q_window",
+    help="A behaviour counts as coming back when it is noted again on one of the rep's next K "
+    "calls; only behaviours with at least K later calls are counted. "
+    "`ridealong report --window K` prints the same review.",
+)
+url = {"quarter": [quarter], "team": teams}
+url["window"] = [str(window)] if window != metrics.DEFAULT_WINDOW else []
+for key, values in url.items():
+    if st.query_params.get_all(key) != values:
+        if values:
+            st.query_params[key] = values
+        elif key in st.query_params:
+            del st.query_params[key]
 
 try:
     review = report.build_review(
         src.store.con,
         quarter,
         teams,
-        metrics.DEFAULT_WINDOW,
+        window,
         today=today,
         runner=common.query,
         source=report.SAMPLE_SOURCE if src.store.is_sample() else src.label,
