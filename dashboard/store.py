@@ -213,8 +213,8 @@ DERIVE = [
     """,
     # One row per call with everything the metrics need, its events summarised: for each
     # polarity the number of events and, per window K = 1..10, how many recurred within K.
-    # Rows stay in call_id order (rep by rep): sorting four million rows by date cost more at
-    # ingest (6 s) than it saved the date filters.
+    # Rows are stored by date, so a date filter skips whole row groups: at 4M calls this costs
+    # the ingest about 5 s and takes the Overview from 0.45 s to 0.36 s.
     f"""
     create or replace table call_facts as
     with per_call as (
@@ -261,6 +261,7 @@ DERIVE = [
     inner join manager_ids as m on m.manager = o.manager
     inner join team_ids as t on t.team = o.team
     left join per_call as n on n.call_id = o.call_id
+    order by o.observed_on
     """,
     # One row per event (call, behaviour, polarity) with its call's fields as integer codes:
     # what the behaviour grouping and the rep history read.
