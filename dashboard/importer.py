@@ -764,9 +764,9 @@ def _normalise(
     con.execute(
         _create(db, "table", f"{name}_typed")
         + f"""
-        as select _row, call_key, observation_id, observed_on, manager, rep, team, planned_role,
-            manager_action, debrief, behavior, behavior_key, polarity, severity, category, deal,
-            deal_value, outcome, coalesce({any_problem}, false) as bad
+        as select _row, call_key, observation_id is not null as has_id, observed_on, manager,
+            rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
+            severity, category, deal, deal_value, outcome, coalesce({any_problem}, false) as bad
         from ({_typed_select(source, mapping, dayfirst)})
         """,
         {**vocab, **params},
@@ -988,7 +988,8 @@ def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
         as with calls as (
             select
                 call_key,
-                any_value(observation_id) as observation_id,
+                -- a row's call_key is its observation_id when it has one
+                case when bool_or(has_id) then call_key end as observation_id,
                 any_value(observed_on) as observed_on,
                 any_value(manager) as manager,
                 any_value(rep) as rep,
