@@ -1,9 +1,11 @@
 """Observation-log files -> validated, normalised calls and notes, or a list of precise problems.
 
-Strict about meaning, forgiving about format. A file is read as text (every cell a string) into a
-DuckDB temp table whose columns are positional (c0, c1, ...), so nothing a user typed ever becomes
-SQL; headers and values are matched against the accepted vocabulary below, and every problem in
-the file is collected in one pass with its file, line, column, value and what is accepted.
+Strict about meaning, forgiving about format. A file is read as text (every cell a string) with
+positional columns (c0, c1, ...), so nothing a user typed ever becomes SQL; headers and values are
+matched against the accepted vocabulary below, and every problem in the file is collected in one
+pass with its file, line, column, value and what is accepted. A CSV is typed straight from the
+file into the caller's staging database (see stage()); its raw text is read again only when
+there are problems to describe.
 
 Line numbers: the header is line 1. For CSV they are physical line numbers (a quoted cell that
 spans lines moves the following rows down); for XLSX the sheet's row number; for Parquet the
