@@ -323,7 +323,7 @@ def _read_raw(
                 {"path": str(path)},
             )
         except duckdb.Error as exc:
-            if encoding != encodings[-1] and "unicode" in str(exc).lower():
+            if encoding != encodings[-1] and _another_encoding(exc, encoding):
                 continue  # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252
             raise _FileProblem(_duckdb_reason(exc)) from None
         if encoding == encodings[-1] or not _bad_encoding(con, raw):
@@ -386,7 +386,7 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, raw: str, encoding: 
             f"select * from {_csv_scan(raw, encoding)} limit 1", {"path": str(path)}
         ).fetchone()
     except duckdb.Error as exc:
-        if encoding != ENCODINGS[-1] and "unicode" in str(exc).lower():
+        if _another_encoding(exc, encoding):
             raise _WrongEncoding from None
         raise _FileProblem(_duckdb_reason(exc)) from None
     if first is None:
@@ -407,6 +407,11 @@ class _FileProblem(Exception):
 
 class _WrongEncoding(Exception):
     """The file is not valid in the encoding tried: stage() tries the next one."""
+
+
+def _another_encoding(exc: Exception, encoding: str | None) -> bool:
+    """DuckDB refused the bytes as `encoding`, and a later one of ENCODINGS may read them."""
+    return encoding in ENCODINGS[:-1] and "unicode" in str(exc).lower()
 
 
 def _csv_lines(
@@ -572,7 +577,7 @@ def _stage(
             con, q, source, params, mapping, dayfirst, vocab, header_row=encoding is not None
         )
     except duckdb.Error as exc:
-        if encoding == "utf-8" and "unicode" in str(exc).lower():
+        if _another_encoding(exc, encoding):
             raise _WrongEncoding from None
         raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
     if encoding is not None:

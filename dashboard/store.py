@@ -181,7 +181,7 @@ DERIVE = [
     from spellings
     group by behavior_key
     """,
-    # Events with integer keys (the one string join of the derivation) and their look-ahead:
+    # Events with integer keys (notes meet their calls by call_key once) and their look-ahead:
     # `gap` is how many calls later the rep was next noted for the same behaviour with the same
     # polarity (null if never), so an event recurred within window K exactly when gap <= K.
     # Within a partition ordered by call_id, the next event is the rep's own only if it falls in

@@ -783,18 +783,30 @@ def _met(value: float | None, limit: float | None, full_size: bool) -> str:
     return mark if full_size else f"{mark}†"
 
 
+TABLE_COLUMNS = (
+    "step",
+    "median s",
+    "side by side s",
+    "ratio",
+    "json s",
+    "CLI s",
+    "target",
+    "met",
+    "peak RSS MB",
+)
+
+
+def _row(step: str, **cells: str) -> list[str]:
+    """One line of the table: `cells` by column (spaces as underscores: median_s=...), the
+    others blank."""
+    named = {k.replace("_", " "): v for k, v in cells.items()}
+    unknown = set(named) - set(TABLE_COLUMNS)
+    if unknown:
+        raise KeyError(f"not a column: {sorted(unknown)}")
+    return [step] + [named.get(column, "") for column in TABLE_COLUMNS[1:]]
+
+
 def table_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    header = [
-        "step",
-        "median s",
-        "side by side s",
-        "ratio",
-        "json s",
-        "CLI s",
-        "target",
-        "met",
-        "peak RSS MB",
-    ]
     size = report["data"]
     full_notes = size["notes"] >= 0.9 * TARGET_NOTES
     full_calls = report["args"]["calls"] >= 0.9 * TARGET_CALLS
@@ -802,48 +814,36 @@ def table_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = []
     sample = build_["sample"]
     rows.append(
-        [
+        _row(
             "sample (ridealong sample)",
-            _s(sample["seconds"]),
-            "",
-            "",
-            "",
-            "",
-            "≤ 60 s at 4M calls",
-            _met(sample["seconds"], 60, full_calls),
-            f"{sample['peak_rss_mb']:.0f}",
-        ]
+            median_s=_s(sample["seconds"]),
+            target="≤ 60 s at 4M calls",
+            met=_met(sample["seconds"], 60, full_calls),
+            peak_RSS_MB=f"{sample['peak_rss_mb']:.0f}",
+        )
     )
     ingest = build_["ingest"]
     ctas = build_.get("ctas")
     ingest_ok = _met(ingest["seconds"], 90, full_notes)
     mem_ok = _met(ingest["peak_rss_mb"] / 1024, 3, full_notes)
     rows.append(
-        [
+        _row(
             "ingest (ridealong ingest)",
-            _s(ingest["seconds"]),
-            _s(ctas["seconds"]) if ctas else "–",
-            _ratio(ingest["seconds"], ctas["seconds"] if ctas else None),
-            "",
-            "",
-            "≤ 90 s, ≤ 3 GB",
-            f"{ingest_ok} / {mem_ok}",
-            f"{ingest['peak_rss_mb']:.0f}",
-        ]
+            median_s=_s(ingest["seconds"]),
+            side_by_side_s=_s(ctas["seconds"]) if ctas else "–",
+            ratio=_ratio(ingest["seconds"], ctas["seconds"] if ctas else None),
+            target="≤ 90 s, ≤ 3 GB",
+            met=f"{ingest_ok} / {mem_ok}",
+            peak_RSS_MB=f"{ingest['peak_rss_mb']:.0f}",
+        )
     )
     if ctas:
         rows.append(
-            [
+            _row(
                 "  DuckDB CTAS read_csv",
-                _s(ctas["seconds"]),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                f"{ctas['peak_rss_mb']:.0f}",
-            ]
+                median_s=_s(ctas["seconds"]),
+                peak_RSS_MB=f"{ctas['peak_rss_mb']:.0f}",
+            )
         )
     phase = report["metrics"]
     cli = report.get("cli", {})
@@ -851,75 +851,44 @@ def table_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         fig = phase["figures"][name]
         cli_s = cli.get(name)
         rows.append(
-            [
+            _row(
                 f"{name} (metrics.sql)",
-                _s(fig["seconds"], 3),
-                _s(fig["handwritten_s"], 3),
-                _ratio(fig["seconds"], fig["handwritten_s"]),
-                _s(fig["json_s"], 3),
-                _s(cli_s["seconds"]) if cli_s else "",
-                "" if target is None else f"≤ {target:g} s",
-                _met(fig["seconds"], target, full_notes),
-                f"{phase['peak_rss_mb']:.0f}" if name == "overview" else "″",
-            ]
+                median_s=_s(fig["seconds"], 3),
+                side_by_side_s=_s(fig["handwritten_s"], 3),
+                ratio=_ratio(fig["seconds"], fig["handwritten_s"]),
+                json_s=_s(fig["json_s"], 3),
+                CLI_s=_s(cli_s["seconds"]) if cli_s else "",
+                target="" if target is None else f"≤ {target:g} s",
+                met=_met(fig["seconds"], target, full_notes),
+                peak_RSS_MB=f"{phase['peak_rss_mb']:.0f}" if name == "overview" else "″",
+            )
         )
     pandas = report.get("pandas")
     if pandas:
         sql_s = pandas["sql"]["seconds"]
         label = f"{pandas['calls']:,} calls, {pandas['notes']:,} notes"
-        rows.append(
-            [
+        rows += [
+            _row(
                 f"pandas read CSV ({label})",
-                _s(pandas["read_s"]),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                f"{pandas['peak_rss_mb']:.0f}",
-            ]
-        )
-        rows.append(
-            [
+                median_s=_s(pandas["read_s"]),
+                peak_RSS_MB=f"{pandas['peak_rss_mb']:.0f}",
+            ),
+            _row(
                 "pandas prepare + all + by manager",
-                _s(pandas["total_s"], 3),
-                _s(sql_s, 3),
-                _ratio(pandas["total_s"], sql_s),
-                "",
-                "",
-                "",
-                "",
-                "″",
-            ]
-        )
-        rows.append(
-            [
-                "  of which prepare (order, look-ahead)",
-                _s(pandas["prepare_s"], 3),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
-        rows.append(
-            [
+                median_s=_s(pandas["total_s"], 3),
+                side_by_side_s=_s(sql_s, 3),
+                ratio=_ratio(pandas["total_s"], sql_s),
+                peak_RSS_MB="″",
+            ),
+            _row("  of which prepare (order, look-ahead)", median_s=_s(pandas["prepare_s"], 3)),
+            _row(
                 "  of which all + by manager (prepared)",
-                _s(pandas["aggregate_s"], 3),
-                _s(sql_s, 3),
-                _ratio(pandas["aggregate_s"], sql_s),
-                "",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
-    return header, rows
+                median_s=_s(pandas["aggregate_s"], 3),
+                side_by_side_s=_s(sql_s, 3),
+                ratio=_ratio(pandas["aggregate_s"], sql_s),
+            ),
+        ]
+    return list(TABLE_COLUMNS), rows
 
 
 def _lines(report: dict[str, Any]) -> list[str]:
