@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -89,15 +90,30 @@ def ingest(files: tuple[str, ...], db: Path | None, dayfirst: bool) -> None:
     replaces all of its notes, so re-importing a file changes nothing. With any problem in any
     file, every problem is listed on stderr, nothing is written and the exit status is 2.
     """
+    path = _db_path(db)
+    existed, folder_existed = path.exists(), path.parent.exists()
     store = _open_store(db)
     try:
         result = store.ingest(list(files), dayfirst=dayfirst)
     except importer.ImportFailed as exc:
+        store.close()
+        if not existed:  # "nothing was written": not even an empty store
+            _remove_store_file(path, folder_existed)
         _problems(exc)
     finally:
         store.close()
     click.echo(result.summary(), err=True)
     click.echo(f"Store: {store.path}", err=True)
+
+
+def _remove_store_file(path: Path, folder_existed: bool) -> None:
+    """Remove a store file this command created (and its write-ahead log), and its folder if
+    the command created that too."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    if not folder_existed:
+        with contextlib.suppress(OSError):  # not empty after all: leave it
+            path.parent.rmdir()
 
 
 @main.command()
@@ -178,14 +194,20 @@ def metrics_cmd(
     recurrence and mistake-repeat comparisons are observational: managers choose when to step
     in, and praise tends to follow unusually good calls (regression to the mean).
     """
+    if start and end and start > end:
+        _fail(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}", 2)
     if files:
         try:
             store, result = load_files(list(files), dayfirst=dayfirst)
         except importer.ImportFailed as exc:
             _problems(exc)
-        click.echo(result.summary(), err=True)
+        click.echo(_read_summary(result), err=True)
     else:
         store = _open_store(db, read_only=True)
+    unknown = _unknown_filter_values(store, teams=teams, managers=managers, reps=reps)
+    if unknown:
+        store.close()
+        _fail(unknown, 2)
     filters = metrics.Filters(
         start=start.date() if start else None,
         end=end.date() if end else None,
@@ -203,6 +225,37 @@ def metrics_cmd(
     from dashboard.text import metrics_table
 
     click.echo(metrics_table(data, by))
+
+
+def _read_summary(result) -> str:
+    """What `metrics FILE...` read: nothing is stored, so nothing is added or replaced."""
+    lines = []
+    for f in result.files:
+        lines.append(
+            f"{f.file}: {f.rows} rows, {f.calls} calls, {f.notes} notes read (nothing is stored)"
+        )
+        lines += [f"  note: {w}" for w in f.warnings]
+    return "\n".join(lines)
+
+
+FILTER_NAMES = {"teams": "team", "managers": "manager", "reps": "rep"}
+
+
+def _unknown_filter_values(store: Store, **chosen: tuple[str, ...]) -> str | None:
+    """An error naming each --team/--manager/--rep value no call has, and the values that
+    exist (as `report` does for --team); None when every value is known."""
+    known = metrics.run(store.con, "data_range").row(0, named=True)
+    messages = []
+    for field, values in chosen.items():
+        have = known[field] or []
+        missing = [v for v in values if v not in have]
+        if missing:
+            names = ", ".join(repr(v) for v in missing)
+            listed = ", ".join("'' (no team)" if v == "" else repr(v) for v in have) or "none"
+            messages.append(
+                f"unknown {FILTER_NAMES[field]} {names}; {field} in the data: {listed}."
+            )
+    return " ".join(messages) or None
 
 
 @main.command()

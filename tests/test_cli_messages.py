@@ -1,0 +1,91 @@
+"""What the CLI says is true: `metrics FILE` reads (stores nothing), an unknown filter value is
+an error naming what exists, a backwards date range is an error, and a failed ingest leaves no
+store file behind. tests/data/tiny.csv: 25 rows, 14 calls, 23 notes; teams North and South, and a call without a team;
+managers Maria and Tom; reps Ana, Ben and Cleo (see tests/expected_tiny.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dashboard.cli import main
+from tests import expected_tiny as ex
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_metrics_on_files_says_the_calls_were_read_not_added() -> None:
+    result = run("metrics", ex.TINY_CSV, "--json")
+    assert result.exit_code == 0, result.output
+    assert "tiny.csv: 25 rows, 14 calls, 23 notes read (nothing is stored)" in result.stderr
+    assert "added" not in result.stderr and "replaced" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--team", "Nowhere", "teams in the data: '' (no team), 'North', 'South'"),
+        ("--manager", "Nobody", "managers in the data: 'Maria', 'Tom'"),
+        ("--rep", "Zed", "reps in the data: 'Ana', 'Ben', 'Cleo'"),
+    ],
+)
+def test_metrics_with_an_unknown_filter_value_names_what_exists(
+    tmp_path: Path, option: str, value: str, named: str
+) -> None:
+    result = run("metrics", ex.TINY_CSV, option, value)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"unknown {option.removeprefix('--')} '{value}'" in result.stderr
+    assert named in result.stderr
+    # the same from a store
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", ex.TINY_CSV, "--db", db).exit_code == 0
+    result = run("metrics", "--db", db, option, value, "--json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert named in result.stderr
+
+
+def test_metrics_with_a_known_filter_value_still_works() -> None:
+    result = run("metrics", ex.TINY_CSV, "--team", "North", "--rep", "Ana", "--json")
+    assert result.exit_code == 0, result.output
+    # Ana's calls are all North's: C1 C4 C9 C10 C12 C13
+    assert '"calls": 6' in result.stdout
+
+
+def test_metrics_with_start_after_end_is_an_error() -> None:
+    result = run("metrics", ex.TINY_CSV, "--start", "2026-04-01", "--end", "2026-03-01")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--start 2026-04-01 is after --end 2026-03-01" in result.stderr
+    assert (
+        run("metrics", ex.TINY_CSV, "--start", "2026-03-01", "--end", "2026-03-01").exit_code == 0
+    )
+
+
+def test_a_failed_ingest_leaves_no_store_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "observed_on,manager,rep,manager_action\n2026-02-30,Dana,Eli,observed\n", encoding="utf-8"
+    )
+    db = tmp_path / "new" / "store.duckdb"
+    result = run("ingest", bad, "--db", db)
+    assert result.exit_code == 2
+    assert "nothing was written" in result.stderr
+    assert not db.exists()
+    assert list(tmp_path.glob("new/*")) == []
+
+
+def test_a_failed_ingest_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "observed_on,manager,rep,manager_action\n2026-02-30,Dana,Eli,observed\n", encoding="utf-8"
+    )
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", ex.TINY_CSV, "--db", db).exit_code == 0
+    assert run("ingest", bad, "--db", db).exit_code == 2
+    result = run("metrics", "--db", db, "--json")
+    assert '"calls": 14' in result.stdout
