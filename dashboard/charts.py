@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from dashboard import text
+
 PRAISE = "#2f9e6e"  # green: praise, recognition, things going right
 CRITICISM = "#d9534f"  # red: criticism, mistakes
 NEUTRAL = "#5b6b7f"
@@ -398,6 +400,18 @@ def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
     `frame` is one row of metrics (by='all')."""
     prefixes = {f"mr_{k}": v for k, v in RESPONSE_LABELS.items()}
     long = _rate_rows(frame, "grp", prefixes, "repeated")
+    # written here, by the rule every figure follows: "63% of 8 mistakes", "0% of 1 mistake"
+    long = long.with_columns(
+        pl.Series(
+            "caption",
+            [
+                f"{text.pct(r['rate'])} of {text.plural(r['eligible'], 'mistake')}"
+                + (" · small sample" if r["small"] else "")
+                for r in long.iter_rows(named=True)
+            ],
+            dtype=pl.String,
+        )
+    )
     order = list(RESPONSE_LABELS.values())
     base = alt.Chart(long).encode(
         y=alt.Y(
@@ -427,16 +441,11 @@ def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
         x=alt.X("lo:Q", title=title), x2="hi:Q", tooltip=tooltip
     )
     labels = (  # above each bar, from the axis: never clipped at the right edge
-        base.mark_text(align="left", baseline="bottom", dx=2, dy=-16, fontSize=11)
-        .encode(
+        base.mark_text(align="left", baseline="bottom", dx=2, dy=-16, fontSize=11).encode(
             x=alt.datum(0),
             text=alt.Text("caption:N"),
             color=alt.condition("datum.small", alt.value(NEUTRAL), alt.value("#3b4451")),
             opacity=alt.value(1.0),  # the label stays readable on a faded row
-        )
-        .transform_calculate(
-            caption="format(datum.rate, '.0%') + ' of ' + datum.eligible + ' mistakes'"
-            " + (datum.small ? ' · small sample' : '')"
         )
     )
     return alt.layer(bars, whiskers, labels).properties(

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 SMALL = "*"
 
 
+def rounded(value: float | Decimal, digits: int = 0) -> str:
+    """VALUE written with DIGITS decimals, halves rounded up (away from zero): the one rounding
+    rule of every figure Ridealong writes. Python's own formatting rounds halves to even, so
+    10 of 16 (62.5%) would read 62% beside 63% for 5 of 8 written elsewhere. A float is taken
+    as written (its shortest repr), so 0.145 rounds to 0.15, not to the 0.14 its binary form
+    is closest to."""
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    done = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return str(abs(done) if done == 0 else done)  # never "-0"
+
+
 def pct(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f}%"
+    """0.625 -> '63%' (a share written as a percentage, halves up)."""
+    return "–" if value is None else f"{rounded(Decimal(repr(float(value))) * 100, digits)}%"
 
 
 def ratio(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}:1"
+    """2.25 -> '2.3:1'."""
+    return "–" if value is None else f"{rounded(value, 1)}:1"
+
+
+def slug(name: str) -> str:
+    """A file name safe everywhere: accents dropped, each run of spaces or other characters one
+    dash ('ridealong_Adam Quintero_timeline' -> 'ridealong_Adam-Quintero_timeline'); letters,
+    digits, dots, dashes and underscores kept, as the review's file names keep them."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name).strip("-") or "ridealong"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 mistake', '2 mistakes', '1,200 calls'."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 def interval(ci: list[float | None] | None, fmt=pct) -> str:
@@ -47,9 +76,9 @@ def bucket(b: dict[str, Any], hit: str) -> str:
 def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
     rec = m["recurrence"]
     mr = m["mistake_repeat"]
-    lift = "–" if rec["lift"] is None else f"{rec['lift']:.2f}×"
+    lift = "–" if rec["lift"] is None else f"{rounded(rec['lift'], 2)}×"
     if rec.get("lift_ci"):
-        lift += f" [{rec['lift_ci'][0]:.2f}–{rec['lift_ci'][1]:.2f}]"
+        lift += f" [{rounded(rec['lift_ci'][0], 2)}–{rounded(rec['lift_ci'][1], 2)}]"
     return [
         ("Calls observed", f"{m['calls']}"),
         ("Notes", f"{m['notes']} ({m['praise']} praise, {m['criticism']} criticism)"),

@@ -1,0 +1,64 @@
+"""How numbers are written: one rounding rule (halves up) and singular/plural."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard import charts, text
+
+
+def test_a_half_percent_rounds_up_everywhere() -> None:
+    # 10 of 16 = 62.5%: Python's own "{:.0f}" gives 62 (half to even), 5 of 8 the same value
+    assert text.pct(10 / 16) == "63%"
+    assert text.pct(10 / 16, 1) == "62.5%"
+    # 0.145 as written is 14.5%, though its binary form is a hair below
+    assert text.pct(0.145) == "15%"
+    assert text.pct(0.6249) == "62%"
+    assert text.pct(None) == "–"
+    assert text.pct(-0.001) == "0%"  # never "-0%"
+
+
+def test_ratios_and_intervals_follow_the_same_rule() -> None:
+    assert text.ratio(2.25) == "2.3:1"  # "{:.1f}" gives 2.2
+    assert text.ratio(2.35) == "2.4:1"
+    assert text.interval([0.125, 0.375]) == "[13%–38%]"  # "{:.0f}" gives 12% and 38%
+    assert text.ratio_with_ci(2.25, [1.25, None]) == "2.3:1 [1.3:1–∞]"
+
+
+def test_counts_say_one_mistake_and_two_mistakes() -> None:
+    assert text.plural(1, "mistake") == "1 mistake"
+    assert text.plural(0, "mistake") == "0 mistakes"
+    assert text.plural(1200, "call") == "1,200 calls"
+
+
+def test_the_mistake_chart_labels_one_mistake_in_the_singular() -> None:
+    # one row of metrics: took over 0 of 1 (small), assisted 10 of 16, the others none
+    row = {"grp": ["all"], "window": [3]}
+    counts = {"took_over": (1, 0), "assisted": (16, 10), "observed_debriefed": (0, 0)}
+    counts["observed_only"] = (0, 0)
+    for key, (eligible, hits) in counts.items():
+        rate = hits / eligible if eligible else None
+        row |= {
+            f"mr_{key}_eligible": [eligible],
+            f"mr_{key}_repeated": [hits],
+            f"mr_{key}_rate": [rate],
+            f"mr_{key}_rate_lo": [rate],
+            f"mr_{key}_rate_hi": [rate],
+            f"mr_{key}_small": [eligible < 10],
+        }
+    data = charts.mistake_repeat(pl.DataFrame(row)).data
+    assert dict(zip(data["bucket"], data["caption"], strict=True)) == {
+        "Took over": "0% of 1 mistake · small sample",
+        "Assisted": "63% of 16 mistakes",
+    }
+
+
+def test_download_names_are_slugs() -> None:
+    assert (
+        text.slug("ridealong_Adam Quintero_timeline.png") == "ridealong_Adam-Quintero_timeline.png"
+    )
+    assert text.slug("ridealong_rep_history_José  O'Brien.csv") == (
+        "ridealong_rep_history_Jose-O-Brien.csv"
+    )
+    assert text.slug("ridealong_by_month.csv") == "ridealong_by_month.csv"
+    assert text.slug("  ") == "ridealong"
