@@ -612,11 +612,19 @@ class Store:
             raise
         return IngestResult(results, removed_sample)
 
+    def was_cleared(self) -> bool:
+        """True once someone cleared the store on purpose (Clear the sample): it then stays
+        empty rather than getting the sample back when the dashboard starts again."""
+        row = self.cursor().execute("select count(*) from meta where key = 'cleared'").fetchone()
+        return bool(row[0])
+
     def load_sample_if_empty(self) -> bool:
-        """Fill an empty store with the bundled sample (marked as such). True if it did."""
+        """Fill an empty store with the bundled sample (marked as such), unless it was cleared
+        on purpose. True if it did."""
         if (
             not self.is_empty()
             or self.cursor().execute("select count(*) from imports").fetchone()[0]
+            or self.was_cleared()
         ):
             return False
         from dashboard.resources import sample_log
@@ -625,11 +633,14 @@ class Store:
         return True
 
     def clear(self) -> None:
-        """Remove every call, note and import record (one transaction)."""
+        """Remove every call, note and import record (one transaction), and remember that the
+        store was cleared on purpose (see was_cleared)."""
         con = self.con
         con.execute("begin transaction")
         try:
             _clear(con)
+            con.execute("delete from meta where key = 'cleared'")
+            con.execute("insert into meta values ('cleared', current_timestamp::varchar)")
             self.rebuild_derived(con)
             _bump_version(con)
             con.execute("commit")
