@@ -351,15 +351,19 @@ def streamlit_flags() -> list[str]:
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(db: Path | None, port: int, host: str) -> None:
-    """Start the dashboard (headless). An empty store is filled with the bundled sample."""
+    """Start the dashboard (headless: it prints its address and opens no browser). An empty
+    store is filled with the bundled sample, unless the sample was cleared from it."""
     from streamlit.web import cli as stcli
 
     path = _db_path(db)
     store = _open_store(path)
     loaded = store.load_sample_if_empty()
+    cleared = store.is_empty() and store.was_cleared()
     store.close()
     if loaded:
         click.echo(f"The store was empty: loaded the bundled sample into {path}", err=True)
+    elif cleared:
+        click.echo("The store is empty (the sample was cleared): upload a log to start.", err=True)
     os.environ["RIDEALONG_DB"] = str(path)
     app = Path(__file__).with_name("app.py")
     sys.argv = [

@@ -4,10 +4,12 @@ downloads. Pages stay thin: read widgets, call these, draw charts."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from dashboard import metrics
+from dashboard import metrics, text
 from dashboard.store import WRITE_LOCK, Store, default_db_path
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
@@ -127,10 +129,25 @@ def _from_url(choices: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _prepare_state(choices: dict[str, Any]) -> None:
+def narrowed(
+    combos: pl.DataFrame, teams: Sequence[str], managers: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The managers to offer once TEAMS are chosen, and the reps once TEAMS and MANAGERS are
+    (everyone when nothing is chosen); `combos` is queries/filter_choices.sql."""
+    in_teams = combos.filter(pl.col("team").is_in(list(teams))) if teams else combos
+    of_managers = in_teams.filter(pl.col("manager").is_in(list(managers))) if managers else in_teams
+    return sorted(set(in_teams["manager"])), sorted(set(of_managers["rep"]))
+
+
+def _names(values: Sequence[str]) -> str:
+    return ", ".join(v or "(no team)" for v in values)
+
+
+def _prepare_state(choices: dict[str, Any]) -> dict[str, Any]:
     """Give the filter widgets their state: from the URL on a session's first page, then from
     what the session chose last (pages without filters drop widget state), kept valid for the
-    data at hand."""
+    data at hand. Team narrows Manager, and both narrow Rep: a choice that no longer fits is
+    dropped. Returns the managers and reps to offer, and a note for each choice dropped."""
     saved = st.session_state.get("_filters")
     if saved is None:
         saved = _from_url(choices)
@@ -138,10 +155,32 @@ def _prepare_state(choices: dict[str, Any]) -> None:
     for key, value in saved.items():
         if key not in st.session_state:
             st.session_state[key] = value
-    options = {"f_team": "teams", "f_manager": "managers", "f_rep": "reps"}
-    for key, choice in options.items():
-        allowed = set(choices[choice] or [])
-        st.session_state[key] = [v for v in st.session_state[key] if v in allowed]
+    notes = []
+    teams = st.session_state["f_team"]
+    kept_teams = [t for t in teams if t in set(choices["teams"] or [])]
+    if kept_teams != teams:
+        missing = [t for t in teams if t not in kept_teams]
+        notes.append(f"Team {_names(missing)} left out: no calls in the data.")
+    st.session_state["f_team"] = kept_teams
+    combos = query("filter_choices")
+    managers, _ = narrowed(combos, kept_teams, ())
+    chosen = st.session_state["f_manager"]
+    kept_managers = [m for m in chosen if m in set(managers)]
+    if kept_managers != chosen:
+        missing = [m for m in chosen if m not in kept_managers]
+        where = f"in {_names(kept_teams)}" if kept_teams else "in the data"
+        notes.append(f"Manager {', '.join(missing)} left out: no calls {where}.")
+    st.session_state["f_manager"] = kept_managers
+    _, reps = narrowed(combos, kept_teams, kept_managers)
+    chosen = st.session_state["f_rep"]
+    kept_reps = [r for r in chosen if r in set(reps)]
+    if kept_reps != chosen:
+        missing = [r for r in chosen if r not in kept_reps]
+        scope = [_names(kept_teams)] if kept_teams else []
+        scope += [", ".join(kept_managers)] if kept_managers else []
+        where = f"with {' and '.join(scope)}" if scope else "in the data"
+        notes.append(f"Rep {', '.join(missing)} left out: no calls {where}.")
+    st.session_state["f_rep"] = kept_reps
     # re-assert the window too: a widget's state is dropped on a page that does not draw it
     st.session_state["f_window"] = st.session_state["f_window"]
     first, last = choices["first_day"], choices["last_day"]
@@ -163,35 +202,68 @@ def _prepare_state(choices: dict[str, Any]) -> None:
         st.session_state["f_dates"] = (start, end)
     else:
         st.session_state["f_dates"] = ()
+    return {"managers": managers, "reps": reps, "notes": notes}
+
+
+def _all_means_none(key: str, options: Sequence[str]) -> None:
+    """A multiselect's "Select all" (or every option picked) means no filter: an empty list,
+    not every name in the URL."""
+    if len(options) > 1 and set(options) <= set(st.session_state[key]):
+        st.session_state[key] = []
 
 
 def sidebar_filters() -> metrics.Filters:
     """Date range, team, manager, rep and the recurrence window; kept in the URL."""
     choices = _choices()
-    _prepare_state(choices)
     first, last = choices["first_day"], choices["last_day"]
+    if first is None:
+        with st.sidebar:
+            st.markdown("### Filters")
+            st.caption("No calls in the data yet.")
+        return metrics.Filters()
+    offered = _prepare_state(choices)
     with st.sidebar:
         st.markdown("### Filters")
-        if first is None:
-            st.caption("No calls in the data yet.")
-            return metrics.Filters()
         st.date_input(
             "Date range",
             key="f_dates",
             min_value=first,
             max_value=last,
-            help="Calls observed on these days (inclusive).",
+            help="Calls observed on these days (inclusive). Type a date and press Enter, or "
+            "pick the first and last day in the calendar.",
         )
+        _enter_applies_dates()
         team_label = {"": "(no team)"}
+        teams = choices["teams"] or []
         st.multiselect(
             "Team",
-            choices["teams"] or [],
+            teams,
             key="f_team",
             format_func=lambda t: team_label.get(t, t),
             placeholder="All teams",
+            on_change=_all_means_none,
+            args=("f_team", teams),
         )
-        st.multiselect("Manager", choices["managers"] or [], key="f_manager", placeholder="All")
-        st.multiselect("Rep", choices["reps"] or [], key="f_rep", placeholder="All")
+        st.multiselect(
+            "Manager",
+            offered["managers"],
+            key="f_manager",
+            placeholder="All",
+            help="Managers with calls in the chosen teams.",
+            on_change=_all_means_none,
+            args=("f_manager", offered["managers"]),
+        )
+        st.multiselect(
+            "Rep",
+            offered["reps"],
+            key="f_rep",
+            placeholder="All",
+            help="Reps with calls in the chosen teams, observed by the chosen managers.",
+            on_change=_all_means_none,
+            args=("f_rep", offered["reps"]),
+        )
+        for note in offered["notes"]:
+            st.info(note, icon=":material/filter_alt_off:")
         st.slider(
             "Recurrence window (calls)",
             1,
@@ -220,6 +292,29 @@ def sidebar_filters() -> metrics.Filters:
     }
     _write_url(filters, first, last)
     return filters
+
+
+# Streamlit's date field commits a typed date when it loses focus, not on Enter: the range
+# was shown but not applied. This listener (one per browser tab) ends the typing on Enter.
+ENTER_APPLIES_DATES_JS = """
+export default function () {
+  if (window.__ridealongEnterApplies) return;
+  window.__ridealongEnterApplies = true;
+  document.addEventListener("keydown", (event) => {
+    const field = event.target.closest && event.target.closest('[data-testid="stDateInputField"]');
+    if (event.key === "Enter" && field) event.target.blur();
+  }, true);
+}
+"""
+
+
+@functools.cache
+def _enter_component():
+    return st.components.v2.component("ridealong_enter_applies_dates", js=ENTER_APPLIES_DATES_JS)
+
+
+def _enter_applies_dates() -> None:
+    _enter_component()(key="enter_applies_dates")
 
 
 def _write_url(filters: metrics.Filters, first: dt.date, last: dt.date) -> None:
@@ -254,7 +349,7 @@ def banners(src: Source) -> None:
             "untouched.",
             icon=":material/travel_explore:",
         )
-        if col2.button("Back to team data", key="leave_explore", width="stretch"):
+        if col2.button("Back to the team's data", key="leave_explore", width="stretch"):
             st.session_state.pop(EXPLORE_KEY, None)
             reset_filters()
             st.rerun()
@@ -262,14 +357,38 @@ def banners(src: Source) -> None:
         col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.warning(
             "**You are looking at sample data** — a generated log bundled with Ridealong. "
-            "Upload a real export on the Upload page, or clear the sample.",
+            "Upload a real export on the Upload page (it replaces the sample), or clear the "
+            "sample.",
             icon=":material/science:",
         )
         if col2.button("Clear the sample", key="clear_sample", width="stretch"):
-            with WRITE_LOCK:  # never while another session is writing
-                src.store.clear()
-            reset_filters()
-            st.rerun()
+            st.session_state[CONFIRM_CLEAR] = True
+        if st.session_state.get(CONFIRM_CLEAR):
+            _confirm_clear(src.store)
+
+
+CONFIRM_CLEAR = "_confirm_clear_sample"
+
+
+def _confirm_clear(store: Store) -> None:
+    """The second step of "Clear the sample": say what it does, then do it or not."""
+    calls = _choices()["calls"]
+    st.warning(
+        f"**Clear the sample?** Its {calls:,} calls leave the team's store for everyone using "
+        "it, and the store stays empty — also after the dashboard restarts — until a log is "
+        "uploaded.",
+        icon=":material/delete:",
+    )
+    row = st.container(horizontal=True, gap="small")
+    if row.button("Yes, clear the sample", key="clear_sample_yes", type="primary"):
+        st.session_state.pop(CONFIRM_CLEAR, None)
+        with WRITE_LOCK:  # never while another session is writing
+            store.clear()
+        reset_filters()
+        st.rerun()
+    if row.button("Cancel", key="clear_sample_no"):
+        st.session_state.pop(CONFIRM_CLEAR, None)
+        st.rerun()
 
 
 def page_start(title: str, caption: str | None = None) -> tuple[Source, metrics.Filters]:
@@ -307,7 +426,7 @@ def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Dow
     st.download_button(
         label,
         data=csv_bytes(frame),
-        file_name=filename,
+        file_name=text.slug(filename),
         mime="text/csv",
         key=key,
         on_click="ignore",
@@ -315,7 +434,22 @@ def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Dow
     )
 
 
+# Where a team with no calls yet can start (the pages must be in app.py's navigation).
+START_PAGES = [("views/upload.py", "Upload a log", ":material/upload_file:")]
+
+
 def empty_message(what: str = "calls") -> None:
+    """Why a page has nothing to show: no calls at all yet (and where to add some), or none
+    that match the filters."""
+    if not _choices()["calls"]:
+        st.info(
+            "**No calls yet.** Upload an export of your ride-along log to see coaching figures "
+            "here.",
+            icon=":material/inbox:",
+        )
+        for page, label, icon in START_PAGES:
+            st.page_link(page, label=label, icon=icon)
+        return
     st.info(
         f"No {what} match these filters. Widen the date range or clear a team, manager or rep "
         "filter in the sidebar.",
@@ -332,7 +466,7 @@ def chart(figure, name: str, key: str) -> None:
     row.download_button(
         "PNG",
         data=lambda: charts.to_png(figure),
-        file_name=f"{name}.png",
+        file_name=f"{text.slug(name)}.png",
         mime="image/png",
         key=f"{key}_png",
         on_click="ignore",
@@ -342,7 +476,7 @@ def chart(figure, name: str, key: str) -> None:
     row.download_button(
         "SVG",
         data=lambda: charts.to_svg(figure),
-        file_name=f"{name}.svg",
+        file_name=f"{text.slug(name)}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",
         on_click="ignore",

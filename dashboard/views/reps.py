@@ -17,26 +17,40 @@ src, filters = common.page_start(
     "praised and criticised, and which recognised behaviours came back.",
 )
 
-# The reps with calls in the selection (the sidebar's rep filter narrows the choice).
+# The reps with calls in the selection of dates, teams and managers. The picker and the
+# sidebar's Rep filter are one choice: picking a rep here sets the filter (unless the rep is
+# already in it), and a rep chosen in the sidebar is the one shown here.
 by_rep = common.metrics_frame(filters.replace(reps=()), by="rep").filter(pl.col("calls") > 0)
-options = [r for r in by_rep["grp"].to_list() if not filters.reps or r in filters.reps]
-if not options:
+options = by_rep["grp"].to_list()
+if not options or (filters.reps and not set(filters.reps) & set(options)):
     common.empty_message()
     st.stop()
 
+
+def _picked() -> None:
+    rep = st.session_state["rep_focus"]
+    if rep not in st.session_state.get("f_rep", []):
+        st.session_state["f_rep"] = [rep]
+
+
 wanted = st.query_params.get(FOCUS) or st.session_state.get("_rep_focus")
-if st.session_state.get("rep_focus") not in options:
-    if len(filters.reps) == 1 and filters.reps[0] in options:
-        st.session_state["rep_focus"] = filters.reps[0]
-    elif wanted in options:
-        st.session_state["rep_focus"] = wanted
-    else:
-        st.session_state["rep_focus"] = options[0]
+focus = st.session_state.get("rep_focus")
+added = [r for r in filters.reps if r not in st.session_state.get("_rep_filter_seen", ())]
+st.session_state["_rep_filter_seen"] = filters.reps
+if added and added[-1] in options:
+    focus = added[-1]  # just chosen in the sidebar
+elif filters.reps and focus not in filters.reps:
+    focus = [r for r in filters.reps if r in options][-1]
+elif focus not in options:
+    focus = wanted if wanted in options else options[0]
+st.session_state["rep_focus"] = focus
 rep = st.columns([2, 3])[0].selectbox(
     "Rep",
     options,
     key="rep_focus",
-    help="Reps with observed calls in the selection. Narrow the list with the sidebar filters.",
+    on_change=_picked,
+    help="Reps with observed calls in the dates, teams and managers chosen in the sidebar. "
+    "Picking one here sets the sidebar's Rep filter too.",
 )
 st.session_state["_rep_focus"] = rep
 if st.query_params.get(FOCUS) != rep:
@@ -104,7 +118,7 @@ ci[4].caption(
 if filters.managers:
     st.caption("Only calls observed by " + ", ".join(filters.managers) + " (sidebar filter).")
 
-common.chart(charts.rep_timeline(history), f"ridealong_{rep}_timeline", "rep_timeline")
+common.chart(charts.rep_timeline(history), f"ridealong_{text.slug(rep)}_timeline", "rep_timeline")
 
 st.subheader(f"{rep}'s calls")
 st.caption(
@@ -172,6 +186,6 @@ common.download_csv(
         pl.col(c).list.join("; ")
         for c in ("praise_notes", "criticism_notes", "came_back", "did_not_come_back", "too_soon")
     ).with_columns(pl.lit(rep).alias("rep")),
-    f"ridealong_rep_history_{rep}.csv",
+    f"ridealong_rep_history_{text.slug(rep)}.csv",
     key="dl_rep_history",
 )
