@@ -84,13 +84,25 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
     )
     layers = [band, line]
     if reference:
-        rule = (
-            alt.Chart(pl.DataFrame({"reference": [float(reference)]}))
-            .mark_rule(color=NEUTRAL, strokeDash=[4, 4])
-            .encode(y="reference:Q", tooltip=[alt.Tooltip("reference:Q", format=".1f")])
+        ref = alt.Chart(
+            pl.DataFrame({"reference": [float(reference)], "label": [reference_label(reference)]})
         )
-        layers.append(rule)
+        rule = ref.mark_rule(color=NEUTRAL, strokeDash=[4, 4]).encode(
+            y="reference:Q", tooltip=[alt.Tooltip("reference:Q", format=".1f")]
+        )
+        # the label is part of the chart, so PNG and SVG exports carry it too
+        label = ref.mark_text(
+            align="left", baseline="bottom", dx=4, dy=-2, color=NEUTRAL, fontSize=11
+        ).encode(y="reference:Q", x=alt.value(0), text="label:N")
+        layers += [rule, label]
     return alt.layer(*layers).properties(height=260, title="Praise-to-criticism ratio")
+
+
+def reference_label(reference: float) -> str:
+    """The reference line's label; 5.6:1 is the widely quoted, disputed Losada figure."""
+    if abs(reference - 5.6) < 1e-9:
+        return "5.6:1 reference (Losada; disputed)"
+    return f"{reference:.1f}:1 reference"
 
 
 def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
@@ -571,3 +583,16 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc
 
     return vlc.vegalite_to_png(chart.to_dict(), scale=scale, allowed_base_urls=[])
+
+
+def outside_limits(managers: pl.DataFrame, limits: pl.DataFrame) -> int:
+    """How many managers' intervention rates fall outside the 95% limits at their call count."""
+    if limits.is_empty() or managers.is_empty():
+        return 0
+    joined = managers.select("calls", "intervention_rate").join(
+        limits.select("n", "lo95", "hi95"), left_on="calls", right_on="n", how="inner"
+    )
+    return joined.filter(
+        (pl.col("intervention_rate") < pl.col("lo95"))
+        | (pl.col("intervention_rate") > pl.col("hi95"))
+    ).height

@@ -380,3 +380,56 @@ def concurrently(
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
     row = run(con, "data_range").row(0, named=True)
     return row["first_day"], row["last_day"]
+
+
+def with_adjusted(row: dict[str, Any], adjusted: Adjusted) -> dict[str, Any]:
+    """A metrics.sql row with its adjusted comparisons as columns (adj_lift, adj_lift_lo/_hi,
+    adj_lift_strata, adj_lift_exposed_n/_reference_n; the same for adj_<response>_ratio), the
+    crude take-over vs debrief ratio and the unknown-debrief counts: what the pages and the
+    report read."""
+    out = dict(row)
+    named = {"adj_lift": adjusted.lift}
+    named |= {f"adj_{r}_ratio": e for r, e in adjusted.responses.items()}
+    for key, e in named.items():
+        stem = key.removesuffix("_ratio")
+        out[key] = e.ratio
+        out[f"{key}_lo"], out[f"{key}_hi"] = e.ci if e.ci else (None, None)
+        out[f"{stem}_strata"] = e.strata
+        out[f"{stem}_exposed_n"] = e.exposed_n
+        out[f"{stem}_reference_n"] = e.reference_n
+        out[f"{stem}_small"] = e.small
+    out["adj_by"] = adjusted.by
+    ref = row.get(f"mr_{REFERENCE_RESPONSE}_rate")
+    took = row.get("mr_took_over_rate")
+    out["took_over_vs_debrief"] = took / ref if took is not None and ref else None
+    out |= adjusted.unknown
+    return out
+
+
+def overdispersed_limits(limits: pl.DataFrame, phi: float | None) -> pl.DataFrame:
+    """queries/funnel_limits.sql's limits widened by Spiegelhalter's factor: p0 ± z·sqrt(φ p0
+    (1 − p0) / n), clipped to [0, 1]. φ ≤ 1 (or unknown) leaves them as they are."""
+    if limits.is_empty() or phi is None or phi <= 1:
+        return limits
+    se = (pl.col("p0") * (1 - pl.col("p0")) * phi / pl.col("n")).sqrt()
+    return limits.with_columns(
+        lo95=pl.max_horizontal(pl.lit(0.0), pl.col("p0") - effects.Z_95 * se),
+        hi95=pl.min_horizontal(pl.lit(1.0), pl.col("p0") + effects.Z_95 * se),
+        lo998=pl.max_horizontal(pl.lit(0.0), pl.col("p0") - 3.090232306167813 * se),
+        hi998=pl.min_horizontal(pl.lit(1.0), pl.col("p0") + 3.090232306167813 * se),
+    )
+
+
+def shrunk_rates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per-manager (or any group's) empirical-Bayes rates beside the raw ones: intervention,
+    debrief and recognised recurrence, each pulled toward the selection's pooled rate
+    (effects.shrink)."""
+    pairs = {
+        "intervention_rate_eb": ("took_over", "calls"),
+        "debrief_rate_eb": ("debriefed", "debrief_known"),
+        "rec_rate_eb": ("rec_recurred", "rec_eligible"),
+    }
+    return frame.with_columns(
+        pl.Series(name, effects.shrink(frame[k].to_list(), frame[n].to_list()), pl.Float64)
+        for name, (k, n) in pairs.items()
+    )
