@@ -37,7 +37,15 @@ def expected_tiles(groups: dict, quarter: str, previous: str) -> dict[str, tuple
             text.pct(now["debrief_rate"]),
             f"{(now['debrief_rate'] - before['debrief_rate']) * 100:+.0f} pts",
         ),
-        "Recognition lift": (f"{now['recurrence']['lift']:.2f}×", None),
+        "Recognition lift, within rep": (
+            f"{now['recurrence']['adjusted']['lift']:.2f}×",
+            None,
+        ),
+        "Recognition lift, crude": (f"{now['recurrence']['lift']:.2f}×", None),
+        "Repeats after a take-over vs debrief, within rep": (
+            f"{now['mistake_repeat']['adjusted']['took_over']['ratio']:.2f}×",
+            None,
+        ),
         "Mistakes repeat: took over": (
             text.pct(now["mistake_repeat"]["took_over"]["rate"]),
             None,
