@@ -71,8 +71,11 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
         y=alt.Y("praise_to_criticism_lo:Q", title="Praise per criticism"),
         y2="praise_to_criticism_hi:Q",
     )
-    line = base.mark_line(color=PRAISE, point=alt.OverlayMarkDef(color=PRAISE, size=50)).encode(
+    line = base.mark_line(color=PRAISE).encode(y="praise_to_criticism:Q")
+    # periods resting on fewer notes than the small-sample rule: faded points, said in the tooltip
+    points = base.mark_point(color=PRAISE, filled=True, size=50).encode(
         y="praise_to_criticism:Q",
+        opacity=alt.condition("datum.ratio_small", alt.value(SMALL_OPACITY), alt.value(1.0)),
         tooltip=[
             alt.Tooltip(f"{period}:O"),
             alt.Tooltip("praise_to_criticism:Q", title="ratio", format=".2f"),
@@ -80,9 +83,10 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
             alt.Tooltip("praise_to_criticism_hi:Q", title="95% high", format=".2f"),
             alt.Tooltip("praise:Q"),
             alt.Tooltip("criticism:Q"),
+            alt.Tooltip("ratio_small:N", title="small sample"),
         ],
     )
-    layers = [band, line]
+    layers = [band, line, points]
     if reference:
         ref = alt.Chart(
             pl.DataFrame({"reference": [float(reference)], "label": [reference_label(reference)]})

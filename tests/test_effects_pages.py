@@ -172,3 +172,22 @@ def test_an_infinite_ratio_is_shown_with_its_counts_not_as_no_notes() -> None:
     assert text.ratio_counts(4, 0, None) == "∞ (no criticism, 4 praise)"
     assert text.ratio_counts(0, 0, None) == "–"
     assert text.ratio_counts(6, 3, 2.0) == "2.0:1"
+
+
+def test_the_ratio_trend_labels_the_reference_line_and_fades_small_periods(data_dir) -> None:
+    from dashboard import charts
+    from dashboard.store import load_files
+
+    store, _ = load_files([data_dir / "strata.csv"])
+    # one month of 15 notes: small under a threshold of 20
+    trend = metrics.metrics_frame(store.con, metrics.Filters(min_n=20), by="month")
+    store.close()
+    spec = charts.ratio_trend(trend, "month", 5.6).to_dict()
+    layers = spec["layer"]
+    texts = [layer for layer in layers if layer["mark"]["type"] == "text"]
+    assert texts, "the reference line has a label drawn in the chart (so exports carry it)"
+    data = spec["datasets"]
+    assert any("5.6:1 reference (Losada; disputed)" in str(rows) for rows in data.values())
+    points = [layer for layer in layers if layer["mark"]["type"] == "point"]
+    assert "ratio_small" in str(points[0]["encoding"]["opacity"])
+    assert trend["ratio_small"].to_list() == [True]
