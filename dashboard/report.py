@@ -748,9 +748,21 @@ def sentence(change: Change, who: str | None) -> str:
             f"{text.ratio(c.value(before))} to {text.ratio(c.value(now))} "
             f"({now['praise']:,} praise and {now['criticism']:,} criticism notes this quarter)."
         )
+    if key == "adj_lift":
+        return (
+            f"Recognition lift within rep {'rose' if up else 'fell'} from {c.shown(before)} to "
+            f"{c.shown(now)} (each rep's recognised praise against their own unrecognised "
+            f"praise, over {now['adj_lift_strata']:,} reps; observational)."
+        )
+    if key == "adj_took_over_ratio":
+        return (
+            f"Within rep, mistakes after a take-over repeated {c.shown(now)} as often as after "
+            f"observe + debrief, {'up' if up else 'down'} from {c.shown(before)} "
+            "(observational)."
+        )
     if key == "lift":
         return (
-            f"Recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
+            f"Crude recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
             f"{c.shown(now)}: recognised praise came back {text.pct(now['rec_rate'])} of the "
             f"time, unrecognised {text.pct(now['unrec_rate'])}."
         )

@@ -197,3 +197,33 @@ def test_strata_with_one_side_only_do_not_count():
 def test_adjusted_is_small_when_either_side_rests_on_fewer_than_min_n():
     assert effects.mantel_haenszel([(3, 10, 6, 9)], min_n=10).small
     assert not effects.mantel_haenszel([(3, 10, 6, 10)], min_n=10).small
+
+
+def test_lifts_are_compared_by_their_log_difference_not_by_overlapping_intervals():
+    from dashboard import report
+
+    def row(lift: float, lo: float, hi: float) -> dict:
+        return {
+            "adj_lift": lift, "adj_lift_lo": lo, "adj_lift_hi": hi, "adj_lift_strata": 20,
+            "adj_lift_exposed_n": 100, "adj_lift_reference_n": 100,
+        }  # fmt: skip
+
+    # 1.5 [1.2, 1.9] against 1.05 [0.85, 1.3]: the intervals overlap, yet
+    # z = ln(1.5/1.05) / sqrt(0.1172^2 + 0.1084^2) = 0.3567 / 0.1597 = 2.23: beyond chance
+    c = report.Change(report.ADJ_LIFT, row(1.5, 1.2, 1.9), row(1.05, 0.85, 1.3), 10)
+    assert c.z == pytest.approx(2.234, abs=0.01)
+    assert c.clear and c.tone == 1
+    assert "within rep rose from 1.05× to 1.50×" in report.sentence(c, None)
+    lo, hi = c.change_interval()
+    assert lo > 1 and hi == pytest.approx(1.5 / 1.05 * (1.5 / 1.05 / lo), rel=1e-6)
+    # a small side keeps it grey, whatever z says
+    small = row(1.5, 1.2, 1.9) | {"adj_lift_reference_n": 9}
+    assert not report.Change(report.ADJ_LIFT, small, row(1.05, 0.85, 1.3), 10).clear
+
+
+def test_the_difference_interval_of_two_rates_is_newcombes():
+    # 30/50 against 15/50. Wilson: 30/50 -> [0.46181, 0.72391], 15/50 -> [0.19103, 0.43751].
+    # lo = 0.3 - sqrt((0.6 - 0.46181)^2 + (0.43751 - 0.3)^2) = 0.3 - 0.19495 = 0.10505
+    # hi = 0.3 + sqrt((0.72391 - 0.6)^2 + (0.3 - 0.19103)^2) = 0.3 + 0.16501 = 0.46501
+    lo, hi = effects.difference_interval(30, 50, 15, 50)
+    assert (lo, hi) == pytest.approx((0.10505, 0.46501), abs=5e-5)
