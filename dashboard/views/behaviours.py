@@ -157,7 +157,11 @@ else:
                     help=f"Praise on calls without a debrief with at least {K} later calls.",
                     width="small",
                 ),
-                "lift": st.column_config.NumberColumn("Lift", format="%.2f×", help=D["lift"]),
+                "lift": st.column_config.NumberColumn(
+                    "Lift (crude)",
+                    format="%.2f×",
+                    help=D["lift"] + " Crude: within one behaviour, every rep pooled.",
+                ),
                 "note": st.column_config.TextColumn("Note", help=SMALL_HELP),
             },
         )
