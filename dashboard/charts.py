@@ -73,8 +73,11 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
         y=alt.Y("praise_to_criticism_lo:Q", title="Praise per criticism"),
         y2="praise_to_criticism_hi:Q",
     )
-    line = base.mark_line(color=PRAISE, point=alt.OverlayMarkDef(color=PRAISE, size=50)).encode(
+    line = base.mark_line(color=PRAISE).encode(y="praise_to_criticism:Q")
+    # periods resting on fewer notes than the small-sample rule: faded points, said in the tooltip
+    points = base.mark_point(color=PRAISE, filled=True, size=50).encode(
         y="praise_to_criticism:Q",
+        opacity=alt.condition("datum.ratio_small", alt.value(SMALL_OPACITY), alt.value(1.0)),
         tooltip=[
             alt.Tooltip(f"{period}:O"),
             alt.Tooltip("praise_to_criticism:Q", title="ratio", format=".2f"),
@@ -82,17 +85,30 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
             alt.Tooltip("praise_to_criticism_hi:Q", title="95% high", format=".2f"),
             alt.Tooltip("praise:Q"),
             alt.Tooltip("criticism:Q"),
+            alt.Tooltip("ratio_small:N", title="small sample"),
         ],
     )
-    layers = [band, line]
+    layers = [band, line, points]
     if reference:
-        rule = (
-            alt.Chart(pl.DataFrame({"reference": [float(reference)]}))
-            .mark_rule(color=NEUTRAL, strokeDash=[4, 4])
-            .encode(y="reference:Q", tooltip=[alt.Tooltip("reference:Q", format=".1f")])
+        ref = alt.Chart(
+            pl.DataFrame({"reference": [float(reference)], "label": [reference_label(reference)]})
         )
-        layers.append(rule)
+        rule = ref.mark_rule(color=NEUTRAL, strokeDash=[4, 4]).encode(
+            y="reference:Q", tooltip=[alt.Tooltip("reference:Q", format=".1f")]
+        )
+        # the label is part of the chart, so PNG and SVG exports carry it too
+        label = ref.mark_text(
+            align="left", baseline="bottom", dx=4, dy=-2, color=NEUTRAL, fontSize=11
+        ).encode(y="reference:Q", x=alt.value(0), text="label:N")
+        layers += [rule, label]
     return alt.layer(*layers).properties(height=260, title="Praise-to-criticism ratio")
+
+
+def reference_label(reference: float) -> str:
+    """The reference line's label; 5.6:1 is the widely quoted, disputed Losada figure."""
+    if abs(reference - 5.6) < 1e-9:
+        return "5.6:1 reference (Losada; disputed)"
+    return f"{reference:.1f}:1 reference"
 
 
 def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
@@ -580,3 +596,16 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc
 
     return vlc.vegalite_to_png(chart.to_dict(), scale=scale, allowed_base_urls=[])
+
+
+def outside_limits(managers: pl.DataFrame, limits: pl.DataFrame) -> int:
+    """How many managers' intervention rates fall outside the 95% limits at their call count."""
+    if limits.is_empty() or managers.is_empty():
+        return 0
+    joined = managers.select("calls", "intervention_rate").join(
+        limits.select("n", "lo95", "hi95"), left_on="calls", right_on="n", how="inner"
+    )
+    return joined.filter(
+        (pl.col("intervention_rate") < pl.col("lo95"))
+        | (pl.col("intervention_rate") > pl.col("hi95"))
+    ).height

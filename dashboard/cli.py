@@ -171,6 +171,14 @@ def _filters_options(f):
     show_default=True,
     help="Flag results resting on fewer eligible events than this.",
 )
+@click.option(
+    "--adjust-by",
+    type=click.Choice(metrics.ADJUST_BY),
+    default=metrics.DEFAULT_ADJUST_BY,
+    show_default=True,
+    help="Compare recognised with unrecognised praise, and each response with observe + "
+    "debrief, within each rep (or manager): Mantel-Haenszel risk ratios.",
+)
 @_filters_options
 @_dayfirst_option
 @click.option("--json", "as_json", is_flag=True, help="Only JSON on stdout.")
@@ -180,6 +188,7 @@ def metrics_cmd(
     by: str | None,
     window: int,
     min_n: int,
+    adjust_by: str,
     start: dt.datetime | None,
     end: dt.datetime | None,
     teams: tuple[str, ...],
@@ -217,7 +226,7 @@ def metrics_cmd(
         window=window,
         min_n=min_n,
     )
-    data = metrics.metrics_json(store.con, filters, by)
+    data = metrics.metrics_json(store.con, filters, by, adjust_by)
     store.close()
     if as_json:
         click.echo(json.dumps(data))  # compact: indent= switches to the slow pure-Python encoder
@@ -321,13 +330,21 @@ def report(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A .csv or .parquet file.",
 )
-def sample(calls: int, seed: int, out: Path) -> None:
+@click.option(
+    "--effects",
+    type=click.Choice(["planted", "none"]),
+    default="planted",
+    show_default=True,
+    help="planted: debriefs and responses change what comes next. none: the same people and "
+    "habits with no such effect (to check that the adjusted comparisons find none).",
+)
+def sample(calls: int, seed: int, out: Path, effects: str) -> None:
     """Write a realistic observation log (deterministic for a seed)."""
     from dashboard import sample as sample_mod
 
     if out.suffix.lower() not in (".csv", ".parquet"):
         _fail(f"--out {out}: the sample is written as .csv or .parquet", 2)
-    frame = sample_mod.generate(calls, seed)
+    frame = sample_mod.generate(calls, seed, effects)
     sample_mod.write(frame, out)
     click.echo(f"Wrote {frame.height} rows ({calls} calls, seed {seed}) to {out}", err=True)
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
+from dashboard import effects
 from dashboard.resources import queries_dir
 
 # A filter, not warnings.catch_warnings() around the call: that one is not thread-safe, and
@@ -30,6 +31,10 @@ DEFAULT_WINDOW = 3
 DEFAULT_MIN_N = 10
 MAX_WINDOW = 10  # the recurrence windows derived at ingest (store.MAX_WINDOW)
 MISTAKE_RESPONSES = ("took_over", "assisted", "observed_debriefed", "observed_only")
+REFERENCE_RESPONSE = "observed_debriefed"  # what each other response is compared with
+COMPARED_RESPONSES = ("took_over", "assisted", "observed_only")
+ADJUST_BY = ("rep", "manager")
+DEFAULT_ADJUST_BY = "rep"
 
 # One-line definitions, shown on hover in the dashboard and in `ridealong metrics --help`.
 DEFINITIONS = {
@@ -49,7 +54,19 @@ DEFINITIONS = {
     "choose when to praise, and praise follows unusually good calls (regression to the mean).",
     "mistake_repeat": "Share of mistakes noted again on one of the rep's next K calls, by what "
     "the manager did on the call. Observational: managers choose when to step in.",
+    "adjusted_lift": "Recognition lift within rep: recognised against unrecognised praise of the "
+    "same rep, pooled over reps (Mantel–Haenszel risk ratio), so a manager who notes more is "
+    "not mistaken for praise that works. 95% interval clustered by rep. Still observational.",
+    "adjusted_ratio": "Repeat rate after this response divided by the rate after observe + "
+    "debrief, within rep (Mantel–Haenszel risk ratio, 95% interval clustered by rep). Below 1: "
+    "fewer repeats than after a debrief. Still observational.",
 }
+ADJUSTED_METHOD = (
+    "Within-rep figures compare each rep with themselves (a Mantel–Haenszel risk ratio "
+    "stratified by rep), so who watches and how much they note does not masquerade as an "
+    "effect; the 95% interval allows for a rep's events being alike (clustered by rep). The "
+    "crude figure pools everyone and is shown beside it, labelled crude."
+)
 OBSERVATIONAL_NOTE = (
     "These comparisons are observational, not experiments: managers choose when to step in and "
     "when to praise, and praise tends to follow unusually good calls (regression to the mean), "
@@ -145,9 +162,23 @@ def _ci(row: dict, name: str) -> list[float] | None:
     return [lo, hi]
 
 
-def to_json(row: dict) -> dict[str, Any]:
+def adjusted_json(adjusted: Adjusted | None) -> tuple[dict | None, dict | None]:
+    """The "adjusted" objects of recurrence and mistake_repeat (None: not asked for)."""
+    if adjusted is None:
+        return None, None
+    lift = adjusted.lift
+    rec = {"by": adjusted.by, "lift": lift.ratio, "lift_ci": lift.ci_list(), "strata": lift.strata}
+    mr: dict[str, Any] = {"by": adjusted.by, "reference": REFERENCE_RESPONSE}
+    for response in COMPARED_RESPONSES:
+        e = adjusted.responses[response]
+        mr[response] = {"ratio": e.ratio, "ratio_ci": e.ci_list()}
+    return rec, mr
+
+
+def to_json(row: dict, adjusted: Adjusted | None = None) -> dict[str, Any]:
     """One row of queries/metrics.sql -> the documented JSON object (plus intervals/flags)."""
-    return {
+    rec_adjusted, mr_adjusted = adjusted_json(adjusted)
+    data = {
         "calls": row["calls"],
         "notes": row["notes"],
         "praise": row["praise"],
@@ -180,18 +211,125 @@ def to_json(row: dict) -> dict[str, Any]:
             response: _bucket(row, f"mr_{response}", "repeated") for response in MISTAKE_RESPONSES
         },
         "small_sample": row["calls_small"],
+        "praise_to_criticism_small_sample": row["ratio_small"],
+        "debrief_rate_small_sample": row["debrief_small"],
     }
+    data["planned_observer_took_over"]["small_sample"] = row["planned_observer_small"]
+    data["recurrence"]["lift_small_sample"] = row["rec_small"] or row["unrec_small"]
+    if rec_adjusted is not None:
+        data["recurrence"]["adjusted"] = rec_adjusted
+        data["mistake_repeat"]["adjusted"] = mr_adjusted
+    return data
 
 
 def metrics_json(
-    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), by: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = Filters(),
+    by: str | None = None,
+    adjust_by: str = DEFAULT_ADJUST_BY,
 ) -> dict[str, Any]:
     """The `ridealong metrics --json` document."""
     frame = metrics_frame(con, filters, by or "all")
+    adjusted = adjusted_from_strata(
+        strata_frame(con, filters, by or "all", adjust_by), filters.min_n, adjust_by
+    )
     rows = frame.to_dicts()
     if by is None:
-        return to_json(rows[0])
-    return {"by": by, "groups": {row["grp"]: to_json(row) for row in rows}}
+        return to_json(rows[0], adjusted.get("") or empty_adjusted(adjust_by, filters.min_n))
+    return {
+        "by": by,
+        "groups": {
+            row["grp"]: to_json(
+                row, adjusted.get(row["grp"]) or empty_adjusted(adjust_by, filters.min_n)
+            )
+            for row in rows
+        },
+    }
+
+
+# ---- adjusted (within-rep) comparisons ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """A group's within-stratum comparisons (dashboard/effects.py on queries/effect_strata.sql)."""
+
+    by: str  # "rep" | "manager"
+    lift: effects.Effect  # recognised against unrecognised recurrence
+    responses: dict[str, effects.Effect]  # each response's mistake repeat against the reference
+    unknown: dict[str, int]  # events whose call's debrief is unknown (see effect_strata.sql)
+
+
+def strata_frame(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = Filters(),
+    by: str = "all",
+    adjust_by: str = DEFAULT_ADJUST_BY,
+) -> pl.DataFrame:
+    """queries/effect_strata.sql: one row per group and stratum."""
+    if by != "all" and by not in BY_FIELDS:
+        raise ValueError(f"by must be one of {', '.join(BY_FIELDS)}")
+    if adjust_by not in ADJUST_BY:
+        raise ValueError(f"adjust_by must be one of {', '.join(ADJUST_BY)}")
+    return run(con, "effect_strata", by=by, adjust_by=adjust_by, **filters.params())
+
+
+UNKNOWN_COUNTS = (
+    "rec_unknown_eligible",
+    "rec_unknown_recurred",
+    "mr_observed_unknown_eligible",
+    "mr_observed_unknown_repeated",
+)
+
+
+def adjusted_from_strata(frame: pl.DataFrame, min_n: int, adjust_by: str) -> dict[str, Adjusted]:
+    """Group -> its adjusted comparisons, from effect_strata rows."""
+    out: dict[str, Adjusted] = {}
+    if frame.is_empty():
+        return out
+    for (grp,), part in frame.group_by(["grp"], maintain_order=True):
+        cols = {c: part[c].to_list() for c in part.columns}
+
+        def effect(
+            exposed: str, reference: str, hit: str, cols: dict[str, list] = cols
+        ) -> effects.Effect:
+            strata = zip(
+                cols[f"{exposed}_{hit}"],
+                cols[f"{exposed}_eligible"],
+                cols[f"{reference}_{hit}"],
+                cols[f"{reference}_eligible"],
+                strict=True,
+            )
+            return effects.mantel_haenszel(strata, min_n)
+
+        ref = f"mr_{REFERENCE_RESPONSE}"
+        out[grp] = Adjusted(
+            by=adjust_by,
+            lift=effect("rec", "unrec", "recurred"),
+            responses={r: effect(f"mr_{r}", ref, "repeated") for r in COMPARED_RESPONSES},
+            unknown={c: int(sum(cols[c])) for c in UNKNOWN_COUNTS},
+        )
+    return out
+
+
+def empty_adjusted(adjust_by: str, min_n: int) -> Adjusted:
+    """The adjusted comparisons of a group with no eligible event."""
+    none = effects.mantel_haenszel([], min_n)
+    return Adjusted(
+        adjust_by, none, {r: none for r in COMPARED_RESPONSES}, dict.fromkeys(UNKNOWN_COUNTS, 0)
+    )
+
+
+def adjusted(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = Filters(),
+    adjust_by: str = DEFAULT_ADJUST_BY,
+) -> Adjusted:
+    """The adjusted comparisons over everything `filters` selects."""
+    found = adjusted_from_strata(
+        strata_frame(con, filters, "all", adjust_by), filters.min_n, adjust_by
+    )
+    return found.get("") or empty_adjusted(adjust_by, filters.min_n)
 
 
 @dataclass
@@ -242,3 +380,56 @@ def concurrently(
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
     row = run(con, "data_range").row(0, named=True)
     return row["first_day"], row["last_day"]
+
+
+def with_adjusted(row: dict[str, Any], adjusted: Adjusted) -> dict[str, Any]:
+    """A metrics.sql row with its adjusted comparisons as columns (adj_lift, adj_lift_lo/_hi,
+    adj_lift_strata, adj_lift_exposed_n/_reference_n; the same for adj_<response>_ratio), the
+    crude take-over vs debrief ratio and the unknown-debrief counts: what the pages and the
+    report read."""
+    out = dict(row)
+    named = {"adj_lift": adjusted.lift}
+    named |= {f"adj_{r}_ratio": e for r, e in adjusted.responses.items()}
+    for key, e in named.items():
+        stem = key.removesuffix("_ratio")
+        out[key] = e.ratio
+        out[f"{key}_lo"], out[f"{key}_hi"] = e.ci if e.ci else (None, None)
+        out[f"{stem}_strata"] = e.strata
+        out[f"{stem}_exposed_n"] = e.exposed_n
+        out[f"{stem}_reference_n"] = e.reference_n
+        out[f"{stem}_small"] = e.small
+    out["adj_by"] = adjusted.by
+    ref = row.get(f"mr_{REFERENCE_RESPONSE}_rate")
+    took = row.get("mr_took_over_rate")
+    out["took_over_vs_debrief"] = took / ref if took is not None and ref else None
+    out |= adjusted.unknown
+    return out
+
+
+def overdispersed_limits(limits: pl.DataFrame, phi: float | None) -> pl.DataFrame:
+    """queries/funnel_limits.sql's limits widened by Spiegelhalter's factor: p0 ± z·sqrt(φ p0
+    (1 − p0) / n), clipped to [0, 1]. φ ≤ 1 (or unknown) leaves them as they are."""
+    if limits.is_empty() or phi is None or phi <= 1:
+        return limits
+    se = (pl.col("p0") * (1 - pl.col("p0")) * phi / pl.col("n")).sqrt()
+    return limits.with_columns(
+        lo95=pl.max_horizontal(pl.lit(0.0), pl.col("p0") - effects.Z_95 * se),
+        hi95=pl.min_horizontal(pl.lit(1.0), pl.col("p0") + effects.Z_95 * se),
+        lo998=pl.max_horizontal(pl.lit(0.0), pl.col("p0") - 3.090232306167813 * se),
+        hi998=pl.min_horizontal(pl.lit(1.0), pl.col("p0") + 3.090232306167813 * se),
+    )
+
+
+def shrunk_rates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per-manager (or any group's) empirical-Bayes rates beside the raw ones: intervention,
+    debrief and recognised recurrence, each pulled toward the selection's pooled rate
+    (effects.shrink)."""
+    pairs = {
+        "intervention_rate_eb": ("took_over", "calls"),
+        "debrief_rate_eb": ("debriefed", "debrief_known"),
+        "rec_rate_eb": ("rec_recurred", "rec_eligible"),
+    }
+    return frame.with_columns(
+        pl.Series(name, effects.shrink(frame[k].to_list(), frame[n].to_list()), pl.Float64)
+        for name, (k, n) in pairs.items()
+    )

@@ -23,11 +23,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboard import metrics, text
+from dashboard import effects, metrics, text
+from dashboard.effects import Z_95, count_z, two_proportion_z  # the one beyond-chance test
 
 LOOKBACK_QUARTERS = 4  # "usual" and "observed before" look at this many quarters back
 USUAL_SHARE = 0.75  # a manager is below usual with fewer calls than this share of usual
-Z_95 = 1.959963984540054  # two-sided 5% level
 MAX_CHANGE_HIGHLIGHTS = 6
 TOP_BEHAVIOURS = 8
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -118,6 +118,7 @@ class Measure:
     unit: str = "calls"  # what the denominator counts, in words
     help: str = ""
     short: str = ""  # a column heading
+    sides: tuple[str, str] | None = None  # a ratio's two event counts (default: recognition's)
 
     @property
     def heading(self) -> str:
@@ -160,13 +161,34 @@ DEBRIEF = Measure(
     metrics.DEFINITIONS["debrief_rate"],
     "Debriefed",
 )
-LIFT = Measure(
-    "lift",
-    "Recognition lift",
+ADJ_LIFT = Measure(
+    "adj_lift",
+    "Recognition lift, within rep",
     "lift",
     +1,
     unit="praised behaviours",
-    help=metrics.DEFINITIONS["lift"],
+    help=metrics.DEFINITIONS["adjusted_lift"],
+    short="Lift within rep",
+    sides=("adj_lift_exposed_n", "adj_lift_reference_n"),
+)
+LIFT = Measure(
+    "lift",
+    "Recognition lift, crude",
+    "lift",
+    +1,
+    unit="praised behaviours",
+    help=metrics.DEFINITIONS["lift"] + " Crude: pools every rep and manager.",
+    short="Lift, crude",
+)
+ADJ_TOOK_OVER = Measure(
+    "adj_took_over_ratio",
+    "Repeats after a take-over vs debrief, within rep",
+    "lift",
+    -1,
+    unit="mistakes",
+    help=metrics.DEFINITIONS["adjusted_ratio"],
+    short="Take-over vs debrief",
+    sides=("adj_took_over_exposed_n", "adj_took_over_reference_n"),
 )
 MR_TOOK_OVER = Measure(
     "mr_took_over_rate",
@@ -188,7 +210,17 @@ MR_OBSERVED_DEBRIEFED = Measure(
     "mistakes",
     metrics.DEFINITIONS["mistake_repeat"],
 )
-HEADLINE = (CALLS, RATIO, INTERVENTION, DEBRIEF, LIFT, MR_TOOK_OVER, MR_OBSERVED_DEBRIEFED)
+HEADLINE = (
+    CALLS,
+    RATIO,
+    INTERVENTION,
+    DEBRIEF,
+    ADJ_LIFT,
+    LIFT,
+    ADJ_TOOK_OVER,
+    MR_TOOK_OVER,
+    MR_OBSERVED_DEBRIEFED,
+)
 PEOPLE = (CALLS, INTERVENTION, DEBRIEF, RATIO)
 RESPONSES = {
     "took_over": "After a take-over",
@@ -196,24 +228,6 @@ RESPONSES = {
     "observed_debriefed": "After observe + debrief",
     "observed_only": "After observing only",
 }
-
-
-def two_proportion_z(k1: int, n1: int, k0: int, n0: int) -> float | None:
-    """The pooled two-proportion z statistic of k1/n1 against k0/n0 (None when undefined)."""
-    if n1 <= 0 or n0 <= 0:
-        return None
-    pooled = (k1 + k0) / (n1 + n0)
-    variance = pooled * (1 - pooled) * (1 / n1 + 1 / n0)
-    if variance <= 0:
-        return None
-    return (k1 / n1 - k0 / n0) / math.sqrt(variance)
-
-
-def count_z(n1: int, n0: int) -> float | None:
-    """z for two Poisson counts over periods of (about) equal length: (n1 - n0) / sqrt(n1 + n0)."""
-    if n1 + n0 <= 0:
-        return None
-    return (n1 - n0) / math.sqrt(n1 + n0)
 
 
 @dataclass(frozen=True)
@@ -239,7 +253,10 @@ class Change:
         if m.kind == "ratio":
             return row["praise"] + row["criticism"]
         if m.kind == "lift":
-            return min(row["rec_eligible"], row["unrec_eligible"])
+            first, second = m.sides or ("rec_eligible", "unrec_eligible")
+            if row.get(first) is None or row.get(second) is None:
+                return None
+            return min(row[first], row[second])
         return row[m.base]
 
     def interval(self, row: dict[str, Any]) -> list[float | None] | None:
@@ -249,8 +266,7 @@ class Change:
         return None if lo is None and hi is None else [lo, hi]
 
     def small(self, row: dict[str, Any]) -> bool:
-        base = self.base(row)
-        return base is None or base < self.min_n
+        return effects.small(self.base(row), self.min_n)
 
     @property
     def delta(self) -> float | None:
@@ -276,21 +292,61 @@ class Change:
                 self.hits(self.before),
                 self.base(self.before),
             )
-        return None
+        return effects.log_ratio_z(
+            self.value(self.now),
+            self.interval(self.now),
+            self.value(self.before),
+            self.interval(self.before),
+        )
 
     @property
     def clear(self) -> bool:
-        """Beyond chance: both quarters rest on at least min_n, and the change passes the test
-        (|z| >= 1.96; for the lift, the two 95% intervals do not overlap)."""
+        """Beyond chance: both periods rest on at least min_n, and the change passes the one
+        test (effects.beyond_chance: |z| >= 1.96; a lift or risk ratio by its log difference)."""
         if self.direction == 0 or self.small(self.now) or self.small(self.before):
             return False
-        if self.measure.kind == "lift":
-            a, b = self.interval(self.now), self.interval(self.before)
-            if not a or not b or None in a or None in b:
-                return False
-            return a[0] > b[1] or b[0] > a[1]
+        return effects.beyond_chance(self.z)
+
+    def change_interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the change: a difference of rates (Newcombe), of counts
+        (Poisson), of praise shares for the ratio, or the ratio of two lifts."""
+        m, now, before = self.measure, self.now, self.before
+        if self.delta is None:
+            return None
+        if m.kind == "count":
+            half = Z_95 * math.sqrt(now["calls"] + before["calls"])
+            return self.delta - half, self.delta + half
+        if m.kind in ("rate", "ratio"):
+            hits_now, hits_before = self.hits(now), self.hits(before)
+            base_now, base_before = self.base(now), self.base(before)
+            if None in (hits_now, hits_before, base_now, base_before):
+                return None
+            return effects.difference_interval(hits_now, base_now, hits_before, base_before)
         z = self.z
-        return z is not None and abs(z) >= Z_95
+        if not z:
+            return None
+        log_change = math.log(self.value(now)) - math.log(self.value(before))
+        se = log_change / z
+        return math.exp(log_change - Z_95 * se), math.exp(log_change + Z_95 * se)
+
+    def change_interval_text(self) -> str:
+        ci = self.change_interval()
+        if ci is None:
+            return ""
+        kind = self.measure.kind
+        if kind == "count":
+            return f"change {self.delta:+,.0f}, 95% interval {ci[0]:+,.0f} to {ci[1]:+,.0f}"
+        if kind == "rate":
+            return (
+                f"change {self.delta * 100:+.1f} pts, 95% interval {ci[0] * 100:+.1f} to "
+                f"{ci[1] * 100:+.1f} pts"
+            )
+        if kind == "ratio":
+            return (
+                f"praise share changed by a 95% interval of {ci[0] * 100:+.1f} to "
+                f"{ci[1] * 100:+.1f} pts"
+            )
+        return f"now ÷ before: 95% interval {ci[0]:.2f}× to {ci[1]:.2f}×"
 
     @property
     def tone(self) -> int:
@@ -306,7 +362,7 @@ class Change:
         if m.kind == "rate":
             return text.pct(v)
         if m.kind == "ratio":
-            return text.ratio(v)
+            return text.ratio_counts(row["praise"], row["criticism"], v).split(" (")[0]
         return "–" if v is None else f"{v:.2f}×"
 
     def detail(self, row: dict[str, Any]) -> str:
@@ -319,7 +375,15 @@ class Change:
         if m.kind == "ratio":
             if not row["praise"] + row["criticism"]:
                 return "no notes"
+            if not row["criticism"]:
+                return f"no criticism, {row['praise']:,} praise"
             return f"{row['praise']:,} praise, {row['criticism']:,} criticism"
+        if m.key.startswith("adj_"):
+            stem = m.key.removesuffix("_ratio")
+            strata = row.get(f"{stem}_strata") or 0
+            crude = row.get("lift") if m.key == "adj_lift" else row.get("took_over_vs_debrief")
+            crude_text = "–" if crude is None else f"{crude:.2f}×"
+            return f"within {strata:,} reps; crude {crude_text}"
         if row["rec_eligible"] or row["unrec_eligible"]:
             return (
                 f"came back {text.pct(row['rec_rate'])} recognised vs "
@@ -429,6 +493,14 @@ def _metrics(run: Runner, filters: metrics.Filters, by: str) -> pl.DataFrame:
     return run("metrics", by=by, **filters.params())
 
 
+def _adjusted(run: Runner, filters: metrics.Filters) -> metrics.Adjusted:
+    """The within-rep comparisons (queries/effect_strata.sql through dashboard/effects.py)."""
+    by = metrics.DEFAULT_ADJUST_BY
+    frame = run("effect_strata", by="all", adjust_by=by, **filters.params())
+    found = metrics.adjusted_from_strata(frame, filters.min_n, by)
+    return found.get("") or metrics.empty_adjusted(by, filters.min_n)
+
+
 def _zero_row(frame: pl.DataFrame, grp: str) -> dict[str, Any]:
     """A metrics.sql row for a group without calls: counts 0, rates null, flagged small."""
     row: dict[str, Any] = {}
@@ -519,7 +591,8 @@ def build_review(
     prev_f = base.replace(start=prev.start, end=prev.end)
 
     now_all, before_all = _metrics(run, this_f, "all"), _metrics(run, prev_f, "all")
-    current, before = now_all.row(0, named=True), before_all.row(0, named=True)
+    current = metrics.with_adjusted(now_all.row(0, named=True), _adjusted(run, this_f))
+    before = metrics.with_adjusted(before_all.row(0, named=True), _adjusted(run, prev_f))
     headline = [Change(m, current, before, min_n) for m in HEADLINE]
     managers = _groups(
         _metrics(run, this_f, "manager"), _metrics(run, prev_f, "manager"), PEOPLE, min_n
@@ -675,9 +748,21 @@ def sentence(change: Change, who: str | None) -> str:
             f"{text.ratio(c.value(before))} to {text.ratio(c.value(now))} "
             f"({now['praise']:,} praise and {now['criticism']:,} criticism notes this quarter)."
         )
+    if key == "adj_lift":
+        return (
+            f"Recognition lift within rep {'rose' if up else 'fell'} from {c.shown(before)} to "
+            f"{c.shown(now)} (each rep's recognised praise against their own unrecognised "
+            f"praise, over {now['adj_lift_strata']:,} reps; observational)."
+        )
+    if key == "adj_took_over_ratio":
+        return (
+            f"Within rep, mistakes after a take-over repeated {c.shown(now)} as often as after "
+            f"observe + debrief, {'up' if up else 'down'} from {c.shown(before)} "
+            "(observational)."
+        )
     if key == "lift":
         return (
-            f"Recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
+            f"Crude recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
             f"{c.shown(now)}: recognised praise came back {text.pct(now['rec_rate'])} of the "
             f"time, unrecognised {text.pct(now['unrec_rate'])}."
         )
@@ -1280,15 +1365,24 @@ def worked_intro(review: Review) -> str:
     return (
         "Behaviours praised on a debriefed call (recognised) and praised again on one of the "
         f"rep's next {review.window} calls, most often first; beside them the same behaviours "
-        "praised without a debrief, and last quarter."
+        "praised without a debrief, and last quarter. These are crude per-behaviour figures; "
+        "the headline's within-rep lift is the one to read first. " + metrics.OBSERVATIONAL_NOTE
     )
 
 
 def wrong_intro(review: Review) -> str:
     return (
         f"Mistakes noted again on one of the rep's next {review.window} calls, most often first, "
-        "and how often they came back after each kind of response from the manager."
+        "and how often they came back after each kind of response from the manager (crude; "
+        "the headline's within-rep ratio is the one to read first). " + metrics.OBSERVATIONAL_NOTE
     )
+
+
+HEADLINE_CAVEAT = (
+    "Within rep: each rep compared with themselves (Mantel–Haenszel, 95% interval clustered "
+    "by rep); crude: everyone pooled, which mixes up who watches with what works. "
+    + metrics.OBSERVATIONAL_NOTE
+)
 
 
 def render_html(review: Review) -> str:
@@ -1320,6 +1414,7 @@ def render_html(review: Review) -> str:
         '<section id="headline"><h2>The quarter at a glance</h2>',
         _table_html(headline_table(review), "headline", main_cols=(1, 2)),
         f'<p class="legend">{_e(CHANGE_LEGEND)}</p>',
+        f'<p class="legend">{_e(HEADLINE_CAVEAT)}</p>',
         f'<div class="chart">{_svg(charts_["headline"], "c1")}</div></section>',
         '<section id="managers" class="page"><h2>Managers</h2>',
         _table_html(people_table(review, review.managers, "Manager")),
@@ -1593,6 +1688,7 @@ def render_pdf(review: Review, font_dir: Path | None = DEJAVU) -> bytes:
         main_cols=(1, 3),
     )
     w.para(CHANGE_LEGEND, 7.5, SOFT, 3.5)
+    w.para(HEADLINE_CAVEAT, 7.5, SOFT, 3.5)
 
     pdf.add_page()
     w.h2(f"{review.quarter.label} against {review.previous.label}")

@@ -19,9 +19,10 @@ What is built in, so the dashboard has a story to tell:
 * Calls on weekdays from 2024-10-01 to 2026-09-30, quieter in August and late December, busier
   towards quarter ends, growing slowly.
 * Causal coaching effects, simulated call by call along each rep's history (vectorised across
-  reps): a behaviour praised on a debriefed call becomes more likely on the rep's next calls
-  (recognised praise recurs); a mistake the manager observed and debriefed becomes much less
-  likely to be repeated, while taking over barely changes it.
+  reps; `effects="none"` turns them off and nothing else): a behaviour praised on a debriefed
+  call becomes more likely on the rep's next calls (recognised praise recurs); a mistake the
+  manager observed and debriefed becomes much less likely to be repeated, while taking over
+  barely changes it.
 * About 10% of calls without notes, otherwise 1-5 notes; now and then the same behaviour twice on
   a call, and ~1% of behaviours typed with different case or spacing.
 * Deals that span a few calls each, with values by segment and outcomes that suffer from major
@@ -225,6 +226,12 @@ _PRAISE_P_MAX = 0.85
 _LEARN = np.array([[0.85, 0.60], [0.70, 0.65], [0.96, 0.92]], dtype=np.float32)
 _RELAPSE = 0.97  # share of the learning kept from one call to the next
 _LEARN_MIN = 0.25
+# With effects="none": the same people, habits and noting, but what the manager does has no
+# effect on what comes next: praise memory grows the same whether or not the call is debriefed,
+# and a noted mistake is learnt from the same whatever the response.
+EFFECTS = ("planted", "none")
+_NULL_BOOST = 0.3
+_NULL_LEARN = 0.8
 # airtime the rep has, by manager action: scales noted praise and mistakes
 _AIR_PRAISE = np.array([1.0, 0.85, 0.60])
 _AIR_MISTAKE = np.array([1.0, 0.90, 0.80])
@@ -418,8 +425,15 @@ def _check_calls(calls: int) -> int:
     return int(calls)
 
 
-def generate(calls: int, seed: int = 7) -> pl.DataFrame:
-    """A realistic observation log with exactly `calls` calls, one row per note."""
+def generate(calls: int, seed: int = 7, effects: str = "planted") -> pl.DataFrame:
+    """A realistic observation log with exactly `calls` calls, one row per note.
+
+    effects="planted" (the default) simulates the coaching effects described above;
+    effects="none" keeps everything else (people, habits, who notes what, the same random
+    draws) but gives debriefs and responses no effect, for testing that the adjusted
+    comparisons find none."""
+    if effects not in EFFECTS:
+        raise ValueError(f"effects must be one of {', '.join(EFFECTS)}, not {effects!r}")
     n = _check_calls(calls)
     if n == 0:
         return pl.DataFrame(schema=SCHEMA)
@@ -479,8 +493,12 @@ def generate(calls: int, seed: int = 7) -> pl.DataFrame:
     f_crit = np.array([s.criticism for s in STYLES])[style] * _AIR_MISTAKE[action]
     f_minor = (f_crit * (1.0 + 1.5 * fresh)).astype(np.float32)
     f_major = (f_crit * (1.0 + 3.5 * fresh)).astype(np.float32)
-    boost = np.where(debrief, _REC_BOOST, _UNREC_BOOST).astype(np.float32)
-    learn = _LEARN[action, debrief.astype(np.int64)]
+    if effects == "none":
+        boost = np.full(n, _NULL_BOOST, dtype=np.float32)
+        learn = np.full(n, _NULL_LEARN, dtype=np.float32)
+    else:
+        boost = np.where(debrief, _REC_BOOST, _UNREC_BOOST).astype(np.float32)
+        learn = _LEARN[action, debrief.astype(np.int64)]
     del f_crit, fresh, p_debrief, tenure, own, cover, style
 
     # -- each rep's propensities, then the calls in order, all reps at once -------------------
@@ -674,8 +692,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("path", help="output file, .csv or .parquet")
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--effects", choices=EFFECTS, default="planted")
     args = parser.parse_args(argv)
-    write(generate(args.calls, args.seed), args.path)
+    write(generate(args.calls, args.seed, args.effects), args.path)
 
 
 if __name__ == "__main__":

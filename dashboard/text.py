@@ -44,6 +44,36 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
+def ratio_counts(praise: int, criticism: int, value: float | None) -> str:
+    """The praise-to-criticism ratio in words: "–" only when nothing was noted; praise without
+    criticism is an infinite ratio, not a missing one."""
+    if praise + criticism == 0:
+        return "–"
+    if criticism == 0:
+        return f"∞ (no criticism, {praise} praise)"
+    return ratio(value)
+
+
+def times(value: float | None) -> str:
+    """A ratio of two rates (lift, risk ratio)."""
+    if value is None:
+        return "–"
+    return "∞" if value == float("inf") else f"{rounded(value, 2)}×"
+
+
+def times_with_ci(value: float | None, ci: list | tuple | None) -> str:
+    text = times(value)
+    if value is not None and ci and ci[0] is not None:
+        high = "∞" if ci[1] is None or ci[1] == float("inf") else rounded(ci[1], 2)
+        text += f" [{rounded(ci[0], 2)}–{high}]"
+    return text
+
+
+def mark(flag: bool | None) -> str:
+    """The one small-sample mark, appended to a figure resting on too few events."""
+    return SMALL if flag else ""
+
+
 def interval(ci: list[float | None] | None, fmt=pct) -> str:
     if not ci or ci[0] is None:
         return ""
@@ -73,19 +103,44 @@ def bucket(b: dict[str, Any], hit: str) -> str:
     return f"{pct(b['rate'])} ({b[hit]}/{b['eligible']}){mark}"
 
 
+def adjusted_lift(rec: dict[str, Any]) -> str:
+    """The within-rep lift of a JSON "recurrence" object, with its interval and strata."""
+    adj = rec.get("adjusted")
+    if not adj:
+        return "–"
+    if adj["lift"] is None:
+        return f"– (cannot be estimated: {adj['strata']} {adj['by']}s with both kinds of praise)"
+    return (
+        times_with_ci(adj["lift"], adj["lift_ci"])
+        + f" ({adj['strata']} {adj['by']}s){mark(rec.get('lift_small_sample'))}"
+    )
+
+
+def adjusted_ratios(mr: dict[str, Any]) -> str:
+    adj = mr.get("adjusted")
+    if not adj:
+        return "–"
+    names = {"took_over": "took over", "assisted": "assisted", "observed_only": "observed only"}
+    return ", ".join(
+        f"{label} {times_with_ci(adj[key]['ratio'], adj[key]['ratio_ci'])}"
+        for key, label in names.items()
+    )
+
+
 def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
     rec = m["recurrence"]
     mr = m["mistake_repeat"]
-    lift = "–" if rec["lift"] is None else f"{rounded(rec['lift'], 2)}×"
-    if rec.get("lift_ci"):
-        lift += f" [{rounded(rec['lift_ci'][0], 2)}–{rounded(rec['lift_ci'][1], 2)}]"
+    lift = times_with_ci(rec["lift"], rec.get("lift_ci")) + mark(rec.get("lift_small_sample"))
+    by = (rec.get("adjusted") or {}).get("by", "rep")
+    ratio_text = (
+        ratio_with_ci(m["praise_to_criticism"], m.get("praise_to_criticism_ci"))
+        if m["criticism"]
+        else ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])
+    )
     return [
-        ("Calls observed", f"{m['calls']}"),
+        ("Calls observed", f"{m['calls']}{mark(m.get('small_sample'))}"),
         ("Notes", f"{m['notes']} ({m['praise']} praise, {m['criticism']} criticism)"),
-        (
-            "Praise : criticism",
-            ratio_with_ci(m["praise_to_criticism"], m.get("praise_to_criticism_ci")),
-        ),
+        ("Praise : criticism", ratio_text + mark(m.get("praise_to_criticism_small_sample"))),
         (
             "Actions",
             f"observed {m['actions']['observed']}, assisted {m['actions']['assisted']}, "
@@ -93,15 +148,22 @@ def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         (
             "Intervention rate",
-            rate_with_ci(m["intervention_rate"], m.get("intervention_rate_ci")),
+            rate_with_ci(m["intervention_rate"], m.get("intervention_rate_ci"))
+            + mark(m.get("small_sample")),
         ),
-        ("Debrief rate", rate_with_ci(m["debrief_rate"], m.get("debrief_rate_ci"))),
+        (
+            "Debrief rate",
+            rate_with_ci(m["debrief_rate"], m.get("debrief_rate_ci"))
+            + mark(m.get("debrief_rate_small_sample")),
+        ),
         (
             f"Praise recurs (next {rec['window']} calls)",
             f"recognised {bucket(rec['recognized'], 'recurred')}, "
             f"unrecognised {bucket(rec['unrecognized'], 'recurred')}",
         ),
-        ("Recognition lift", lift),
+        (f"Recognition lift, within {by}", adjusted_lift(rec)),
+        ("Recognition lift, crude", lift),
+        (f"Repeats vs observe + debrief, within {by}", adjusted_ratios(mr)),
         (
             "Mistakes repeat after",
             f"took over {bucket(mr['took_over'], 'repeated')}, "
@@ -113,8 +175,11 @@ def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 FOOTNOTE = (
-    f"{SMALL} fewer eligible events than the small-sample threshold. Intervals are Wilson 95%. "
-    "Recurrence and repeat comparisons are observational: managers choose when to step in."
+    f"{SMALL} fewer calls, notes or eligible events than the small-sample threshold (--min-n). "
+    "Rates: Wilson 95% intervals. Within-rep figures: Mantel–Haenszel risk ratios stratified "
+    "by rep, 95% intervals clustered by rep; crude figures pool everyone. Recurrence and repeat "
+    "comparisons are observational: managers choose when to step in and when to praise, and "
+    "praise follows unusually good calls (regression to the mean)."
 )
 
 
@@ -133,21 +198,28 @@ def metrics_table(data: dict[str, Any], by: str | None) -> str:
         "debrief",
         "recognised",
         "unrecognised",
+        "lift within rep",
+        "lift crude",
         "repeat/took over",
         "repeat/obs+debrief",
     ]
     rows = [header]
     for key, m in data["groups"].items():
         rec, mr = m["recurrence"], m["mistake_repeat"]
+        adj = rec.get("adjusted") or {}
+        small = m.get("small_sample")
         rows.append(
             [
                 key or "(none)",
-                str(m["calls"]),
-                ratio(m["praise_to_criticism"]),
-                pct(m["intervention_rate"]),
-                pct(m["debrief_rate"]),
+                str(m["calls"]) + mark(small),
+                ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])
+                + mark(m.get("praise_to_criticism_small_sample")),
+                pct(m["intervention_rate"]) + mark(small),
+                pct(m["debrief_rate"]) + mark(m.get("debrief_rate_small_sample")),
                 bucket(rec["recognized"], "recurred"),
                 bucket(rec["unrecognized"], "recurred"),
+                times(adj.get("lift")) + mark(rec.get("lift_small_sample")),
+                times(rec["lift"]) + mark(rec.get("lift_small_sample")),
                 bucket(mr["took_over"], "repeated"),
                 bucket(mr["observed_debriefed"], "repeated"),
             ]

@@ -18,6 +18,7 @@
 --   $window    K (1 to 10): a praise event recurred / a mistake repeated when noted again on
 --              one of the rep's next K calls; only events with at least K later calls count.
 --   $min_n     results resting on fewer eligible events (or calls) than this are flagged small
+--              (the one small-sample rule, effects.small in Python): *_small columns
 --
 -- The look-ahead is derived once per write from each rep's whole history in the store (see
 -- store.py: call_facts.praise_recurred / criticism_repeated hold, per call, how many of its
@@ -258,16 +259,22 @@ select
     wilson_lo(unrec_recurred, unrec_eligible) as unrec_rate_lo,
     wilson_hi(unrec_recurred, unrec_eligible) as unrec_rate_hi,
     case when unrec_rate > 0 then rec_rate / unrec_rate end as lift,
-    -- Katz log interval of a ratio of two proportions; needs a recurrence on both sides
-    case when rec_recurred > 0 and unrec_recurred > 0 then
-        exp(ln(rec_rate / unrec_rate) - 1.959963984540054 * sqrt(
-            1.0 / rec_recurred - 1.0 / rec_eligible
-            + 1.0 / unrec_recurred - 1.0 / unrec_eligible))
+    -- Katz log interval of a ratio of two proportions with 0.5 added to each cell (recurred
+    -- and not, on each side): valid at 0 and at n, never zero-width; null without events on
+    -- both sides
+    case when rec_eligible > 0 and unrec_eligible > 0 then
+        exp(ln(((rec_recurred + 0.5) / (rec_eligible + 1.0))
+            / ((unrec_recurred + 0.5) / (unrec_eligible + 1.0)))
+            - 1.959963984540054 * sqrt(
+                1.0 / (rec_recurred + 0.5) - 1.0 / (rec_eligible + 1.0)
+                + 1.0 / (unrec_recurred + 0.5) - 1.0 / (unrec_eligible + 1.0)))
     end::double as lift_lo,
-    case when rec_recurred > 0 and unrec_recurred > 0 then
-        exp(ln(rec_rate / unrec_rate) + 1.959963984540054 * sqrt(
-            1.0 / rec_recurred - 1.0 / rec_eligible
-            + 1.0 / unrec_recurred - 1.0 / unrec_eligible))
+    case when rec_eligible > 0 and unrec_eligible > 0 then
+        exp(ln(((rec_recurred + 0.5) / (rec_eligible + 1.0))
+            / ((unrec_recurred + 0.5) / (unrec_eligible + 1.0)))
+            + 1.959963984540054 * sqrt(
+                1.0 / (rec_recurred + 0.5) - 1.0 / (rec_eligible + 1.0)
+                + 1.0 / (unrec_recurred + 0.5) - 1.0 / (unrec_eligible + 1.0)))
     end::double as lift_hi,
     mr_took_over_eligible,
     mr_took_over_repeated,
@@ -298,6 +305,8 @@ select
     mr_took_over_eligible < $min_n::integer as mr_took_over_small,
     mr_assisted_eligible < $min_n::integer as mr_assisted_small,
     mr_observed_debriefed_eligible < $min_n::integer as mr_observed_debriefed_small,
-    mr_observed_only_eligible < $min_n::integer as mr_observed_only_small
+    mr_observed_only_eligible < $min_n::integer as mr_observed_only_small,
+    debrief_known < $min_n::integer as debrief_small,
+    planned_observer < $min_n::integer as planned_observer_small
 from rates
 order by grp

@@ -37,7 +37,15 @@ def expected_tiles(groups: dict, quarter: str, previous: str) -> dict[str, tuple
             text.pct(now["debrief_rate"]),
             f"{(now['debrief_rate'] - before['debrief_rate']) * 100:+.0f} pts",
         ),
-        "Recognition lift": (f"{now['recurrence']['lift']:.2f}×", None),
+        "Recognition lift, within rep": (
+            f"{now['recurrence']['adjusted']['lift']:.2f}×",
+            None,
+        ),
+        "Recognition lift, crude": (f"{now['recurrence']['lift']:.2f}×", None),
+        "Repeats after a take-over vs debrief, within rep": (
+            f"{now['mistake_repeat']['adjusted']['took_over']['ratio']:.2f}×",
+            None,
+        ),
         "Mistakes repeat: took over": (
             text.pct(now["mistake_repeat"]["took_over"]["rate"]),
             None,
@@ -109,13 +117,15 @@ def test_the_recurrence_window_changes_the_review_and_stays_in_the_link(
 ) -> None:
     with Store(sample_store, read_only=True) as store:
         by_quarter = metrics.metrics_json(store.con, metrics.Filters(window=6), by="quarter")
-    expected = by_quarter["groups"]["2026-Q3"]["recurrence"]["lift"]
+    recurrence = by_quarter["groups"]["2026-Q3"]["recurrence"]
+    expected, adjusted = recurrence["lift"], recurrence["adjusted"]["lift"]
     at = app(sample_store, page=PAGE)
     assert at.slider(key="q_window").value == metrics.DEFAULT_WINDOW
     assert "window" not in at.query_params
     at.slider(key="q_window").set_value(6).run()
     assert not at.exception
-    assert tiles(at)["Recognition lift"][0] == f"{expected:.2f}×"
+    assert tiles(at)["Recognition lift, crude"][0] == f"{expected:.2f}×"
+    assert tiles(at)["Recognition lift, within rep"][0] == f"{adjusted:.2f}×"
     assert at.query_params["window"] == "6"
     assert "recurrence window 6 calls" in " ".join(c.value for c in at.caption)
 

@@ -15,6 +15,7 @@ from tests import expected_tiny as ex
 # A sample value for every parameter any query takes. A new parameter needs a line here.
 PARAM_SAMPLES = {
     "by": "manager",
+    "adjust_by": "rep",
     "start": dt.date(2026, 2, 1),
     "end": dt.date(2026, 4, 30),
     "teams": [],

@@ -426,3 +426,34 @@ def test_small_log_is_quick() -> None:
     start = time.perf_counter()
     sample.generate(3_000, seed=1)
     assert time.perf_counter() - start < 3.0  # ~0.05 s; generous for a busy CI machine
+
+
+def test_effects_none_keeps_the_people_calls_and_habits_and_changes_only_what_comes_next() -> None:
+    planted = sample.generate(600, seed=3)
+    null = sample.generate(600, seed=3, effects="none")
+    call_cols = ["observation_id", "observed_on", "team", "manager", "rep", "manager_action",
+                 "debrief", "planned_role"]  # fmt: skip
+    assert (
+        planted.select(call_cols)
+        .unique()
+        .sort("observation_id")
+        .equals(null.select(call_cols).unique().sort("observation_id"))
+    )
+    # the notes differ: learning and praise memory no longer depend on the response
+    assert not planted.select("behavior").equals(null.select("behavior"))
+
+
+def test_effects_must_be_planted_or_none(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="planted, none"):
+        sample.generate(10, seed=1, effects="some")
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    out = tmp_path / "null.csv"
+    result = CliRunner().invoke(
+        main, ["sample", "--calls", "50", "--seed", "2", "--effects", "none", "--out", str(out)]
+    )
+    assert result.exit_code == 0 and out.exists()
+    bad = CliRunner().invoke(main, ["sample", "--effects", "some", "--out", str(out)])
+    assert bad.exit_code == 2

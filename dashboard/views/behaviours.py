@@ -32,7 +32,11 @@ SMALL_HELP = (
 )
 pct_format = "%.0f%%"
 
-st.info(metrics.OBSERVATIONAL_NOTE, icon=":material/info:")
+strata = common.query("effect_strata", by="all", adjust_by="rep", **filters.params())
+adjusted = metrics.adjusted_from_strata(strata, filters.min_n, "rep").get(
+    ""
+) or metrics.empty_adjusted("rep", filters.min_n)
+row = metrics.with_adjusted(overall.row(0, named=True), adjusted)
 
 
 def interval_texts(frame: pl.DataFrame, prefix: str) -> pl.Series:
@@ -61,6 +65,38 @@ st.caption(
     f"next {K} calls, when the praise was given on a call with a debrief (recognised) and when "
     f"there was no debrief. Only praise with at least {K} later calls counts. Bars are 95% "
     "intervals; faded points are small samples."
+)
+lift_cols = st.columns(3)
+lift_cols[0].metric(
+    "Recognition lift, within rep",
+    text.times(row["adj_lift"]) + text.mark(row["adj_lift_small"]),
+    help=D["adjusted_lift"],
+)
+lift_cols[0].caption(
+    text.interval([row["adj_lift_lo"], row["adj_lift_hi"]], text.times)
+    + f" · {row['adj_lift_strata']} reps with both kinds of praise"
+    + (" · small sample" if row["adj_lift_small"] else "")
+)
+lift_cols[1].metric(
+    "Recognition lift, crude",
+    text.times(row["lift"]) + text.mark(row["rec_small"] or row["unrec_small"]),
+    help=D["lift"] + " Crude: pools every rep and manager.",
+)
+lift_cols[1].caption(
+    text.interval([row["lift_lo"], row["lift_hi"]], text.times)
+    + f" · recognised {text.pct(row['rec_rate'])} ({row['rec_recurred']}/{row['rec_eligible']})"
+    + f" vs not {text.pct(row['unrec_rate'])} ({row['unrec_recurred']}/{row['unrec_eligible']})"
+)
+lift_cols[2].metric(
+    "Praise with unknown debrief",
+    f"{row['rec_unknown_eligible']:,}",
+    help="Praise on calls whose debrief was not recorded: on neither side of the comparison.",
+)
+lift_cols[2].caption("left out of recognised and unrecognised alike")
+st.caption(
+    "Read the within-rep figure first: it compares each rep with themselves, so a manager who "
+    "notes more (and debriefs more) does not pass for praise that works. "
+    + metrics.OBSERVATIONAL_NOTE
 )
 by_behavior = common.metrics_frame(filters, by="behavior")
 praised = by_behavior.filter(pl.col("rec_eligible") + pl.col("unrec_eligible") > 0)
@@ -121,7 +157,11 @@ else:
                     help=f"Praise on calls without a debrief with at least {K} later calls.",
                     width="small",
                 ),
-                "lift": st.column_config.NumberColumn("Lift", format="%.2f×", help=D["lift"]),
+                "lift": st.column_config.NumberColumn(
+                    "Lift (crude)",
+                    format="%.2f×",
+                    help=D["lift"] + " Crude: within one behaviour, every rep pooled.",
+                ),
                 "note": st.column_config.TextColumn("Note", help=SMALL_HELP),
             },
         )
@@ -155,11 +195,10 @@ st.divider()
 st.subheader("Crash and burn, or jump in?")
 st.caption(
     f"Each mistake (criticism) with at least {K} later calls, by what the manager did on the "
-    f"call: how often the rep made it again on one of their next {K} calls. Observational: "
-    "managers choose when to step in (see the note at the top)."
+    f"call: how often the rep made it again on one of their next {K} calls (crude: everyone "
+    "pooled; the within-rep ratios above come first)."
 )
 RESPONSES = charts.RESPONSE_LABELS
-row = overall.row(0, named=True)
 if sum(row[f"mr_{k}_eligible"] for k in RESPONSES) == 0:
     st.info(
         f"No mistake in this selection has {K} later calls to look at yet. Widen the date range "
@@ -167,6 +206,48 @@ if sum(row[f"mr_{k}_eligible"] for k in RESPONSES) == 0:
         icon=":material/hourglass_empty:",
     )
 else:
+    within = pl.DataFrame(
+        {
+            "Manager's response": [RESPONSES[k] for k in metrics.COMPARED_RESPONSES],
+            "Within rep vs observe + debrief": [
+                row[f"adj_{k}_ratio"] for k in metrics.COMPARED_RESPONSES
+            ],
+            "95% CI": [
+                text.interval([row[f"adj_{k}_ratio_lo"], row[f"adj_{k}_ratio_hi"]], text.times)
+                for k in metrics.COMPARED_RESPONSES
+            ],
+            "Reps": [row[f"adj_{k}_strata"] for k in metrics.COMPARED_RESPONSES],
+            "Note": [
+                "small sample" if row[f"adj_{k}_small"] else "" for k in metrics.COMPARED_RESPONSES
+            ],
+        },
+        schema_overrides={"Within rep vs observe + debrief": pl.Float64},
+    )
+    st.dataframe(
+        within,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Within rep vs observe + debrief": st.column_config.NumberColumn(
+                format="%.2f×", help=D["adjusted_ratio"]
+            ),
+            "95% CI": st.column_config.TextColumn(
+                help="Clustered by rep: a rep's mistakes are alike, so they count less than "
+                "independent ones."
+            ),
+            "Reps": st.column_config.NumberColumn(
+                help="Reps with mistakes after both this response and observe + debrief."
+            ),
+            "Note": st.column_config.TextColumn(help=SMALL_HELP),
+        },
+    )
+    st.caption(
+        f"Above 1: mistakes repeat more after this response than after observe + debrief, "
+        f"for the same rep. Unknown debriefs: {row['mr_observed_unknown_eligible']:,} mistakes "
+        "on observed calls whose debrief was not recorded count as observed only (never as "
+        "debriefed); take-overs and assists count whatever the debrief. The crude rates below "
+        "pool everyone. " + metrics.OBSERVATIONAL_NOTE
+    )
     common.chart(charts.mistake_repeat(overall), "mistake_repeat_by_response", "mistakes")
     headline = pl.DataFrame(
         {

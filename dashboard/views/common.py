@@ -356,9 +356,10 @@ def banners(src: Source) -> None:
     elif src.store.is_sample():
         col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.warning(
-            "**You are looking at sample data** — a generated log bundled with Ridealong. "
-            "Upload a real export on the Upload page (it replaces the sample), or clear the "
-            "sample.",
+            "**You are looking at sample data** — a generated log bundled with Ridealong. Its "
+            "coaching effects were planted by the generator: they are not evidence that "
+            "anything works. Upload a real export on the Upload page (it replaces the sample), "
+            "or clear the sample.",
             icon=":material/science:",
         )
         if col2.button("Clear the sample", key="clear_sample", width="stretch"):

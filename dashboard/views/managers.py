@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, metrics, text
+from dashboard import charts, effects, metrics, text
 from dashboard.views import common
 
 src, filters = common.page_start(
@@ -15,7 +15,9 @@ src, filters = common.page_start(
     "praise they give comes back.",
 )
 
-by_manager = common.metrics_frame(filters, by="manager").filter(pl.col("calls") > 0)
+by_manager = metrics.shrunk_rates(
+    common.metrics_frame(filters, by="manager").filter(pl.col("calls") > 0)
+)
 if by_manager.is_empty():
     common.empty_message()
     st.stop()
@@ -39,6 +41,10 @@ def _small_note(row: dict) -> str:
         parts.append("calls")
     if row["ratio_small"]:
         parts.append("notes")
+    if row["debrief_small"]:
+        parts.append("debriefs known")
+    if row["planned_observer_small"] and row["planned_observer"]:
+        parts.append("planned as observer")
     if row["rec_small"]:
         parts.append("recurrence")
     return "small sample: " + ", ".join(parts) if parts else ""
@@ -54,14 +60,17 @@ table = by_manager.select(
     ),
     (pl.col("intervention_rate") * 100).alias("intervention"),
     _interval("intervention_rate_lo", "intervention_rate_hi").alias("intervention_ci"),
+    (pl.col("intervention_rate_eb") * 100).alias("intervention_eb"),
     (pl.col("planned_observer_took_over_rate") * 100).alias("observer_took_over"),
     _interval("planned_observer_took_over_rate_lo", "planned_observer_took_over_rate_hi").alias(
         "observer_took_over_ci"
     ),
     (pl.col("debrief_rate") * 100).alias("debrief"),
     _interval("debrief_rate_lo", "debrief_rate_hi").alias("debrief_ci"),
+    (pl.col("debrief_rate_eb") * 100).alias("debrief_eb"),
     (pl.col("rec_rate") * 100).alias("recurs"),
     _interval("rec_rate_lo", "rec_rate_hi").alias("recurs_ci"),
+    (pl.col("rec_rate_eb") * 100).alias("recurs_eb"),
     pl.Series("note", [_small_note(r) for r in by_manager.to_dicts()]),
 )
 if not (table["note"].str.len_chars() > 0).any():
@@ -71,6 +80,17 @@ pct_format = "%.0f%%"
 
 def ci_column() -> st.column_config.Column:
     return st.column_config.TextColumn("95% CI", help=CI_HELP, width="small")
+
+
+EB_HELP = (
+    "Partially pooled: the manager's rate pulled toward the team's, more so the fewer calls or "
+    "events it rests on (empirical Bayes, a beta-binomial fitted to all the managers shown). "
+    "Read this one for a manager with few calls."
+)
+
+
+def eb_column(label: str) -> st.column_config.Column:
+    return st.column_config.NumberColumn(label, format=pct_format, help=EB_HELP, width="small")
 
 
 st.subheader("Each manager")
@@ -89,6 +109,7 @@ st.dataframe(
             "Took over", format=pct_format, help=D["intervention_rate"]
         ),
         "intervention_ci": ci_column(),
+        "intervention_eb": eb_column("pooled"),
         "observer_took_over": st.column_config.NumberColumn(
             "Observer took over", format=pct_format, help=D["planned_observer_took_over_rate"]
         ),
@@ -97,12 +118,14 @@ st.dataframe(
             "Debriefed", format=pct_format, help=D["debrief_rate"]
         ),
         "debrief_ci": ci_column(),
+        "debrief_eb": eb_column("pooled"),
         "recurs": st.column_config.NumberColumn(
             "Praise recurs",
             format=pct_format,
             help=D["recognized_rate"].replace("next K", f"next {filters.window}"),
         ),
         "recurs_ci": ci_column(),
+        "recurs_eb": eb_column("pooled"),
         "note": st.column_config.TextColumn(
             "Note",
             help=f"Figures resting on fewer than {filters.min_n} calls, notes or eligible "
@@ -144,6 +167,11 @@ common.download_csv(
         "calls_small",
         "ratio_small",
         "rec_small",
+        "debrief_small",
+        "planned_observer_small",
+        "intervention_rate_eb",
+        "debrief_rate_eb",
+        "rec_rate_eb",
     ),
     "ridealong_managers.csv",
     key="dl_managers",
@@ -163,22 +191,52 @@ limits = common.query(
     managers=list(filters.managers),
     reps=list(filters.reps),
 )
+team = limits.row(0, named=True)
+phi = effects.overdispersion(
+    by_manager["took_over"].to_list(), by_manager["calls"].to_list(), team["p0"] or 0.0
+)
+unadjusted = st.toggle(
+    "Plain binomial limits",
+    value=False,
+    key="funnel_unadjusted",
+    help="The limits chance alone would give if every manager shared the team's rate. "
+    "Managers differ for many ordinary reasons (their reps, their deals), so by default the "
+    "limits are widened by the overdispersion factor φ estimated from all managers "
+    "(Spiegelhalter, 2005).",
+)
+shown_limits = limits if unadjusted else metrics.overdispersed_limits(limits, phi)
+outside = charts.outside_limits(by_manager, shown_limits)
 left, right = st.columns([3, 2])
 with left:
-    common.chart(charts.funnel(by_manager, limits), "intervention_funnel", "funnel")
+    common.chart(charts.funnel(by_manager, shown_limits), "intervention_funnel", "funnel")
 with right:
-    team = limits.row(0, named=True)
     st.metric(
         "Team intervention rate",
         text.pct(team["p0"], 1),
         help=D["intervention_rate"] + " Over all the selected calls: the funnel's centre line.",
     )
     st.caption(f"{team['team_took_over']:,} of {team['team_calls']:,} selected calls taken over.")
+    st.metric(
+        "Overdispersion φ",
+        "–" if phi is None else f"{phi:.2f}",
+        help="Spiegelhalter's φ: the mean squared z-score of the managers' rates against the "
+        "team rate (winsorised at 10%). 1 is binomial scatter; above 1 the managers differ "
+        "more than chance, and the limits are widened by √φ.",
+    )
+    st.caption(
+        (
+            "Plain binomial limits"
+            if unadjusted or not phi or phi <= 1
+            else f"Limits widened by √φ = {phi**0.5:.2f}"
+        )
+        + f": {outside} of {by_manager.height} managers outside the 95% limits."
+    )
     st.markdown(
         "**How to read it.** Each dot is a manager: calls observed across, share taken over up. "
         "The solid line is the team rate; the dashed and dotted curves are the 95% and 99.8% "
         "limits — where a manager's rate would fall by chance alone if they intervened at the "
-        "team rate. The funnel narrows because more calls leave less room for chance.\n\n"
+        "team rate. The funnel narrows because more calls leave less room for chance. Limits: "
+        "normal approximation to the binomial, clipped to 0–100%.\n\n"
         "A dot **outside** the limits differs from the team rate by more than chance would "
         "explain: worth a conversation. A dot inside does not. Neither is a ranking — a high "
         "rate can be right with new reps or big deals."

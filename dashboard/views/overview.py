@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, metrics, text
+from dashboard import charts, metrics, report, text
 from dashboard.views import common
 
 REFERENCE_HELP = (
@@ -22,9 +22,16 @@ src, filters = common.page_start(
 frames = common.metrics_frames(
     metrics.overview_requests(filters, st.session_state.get("trend_period") or "month")
 )
+first_day = common.query("data_range").row(0, named=True)["first_day"]
 current = frames[0].row(0, named=True)
 previous = frames[1].row(0, named=True) if len(frames) == 3 else None
-if previous is not None and previous["calls"] == 0:
+# A previous period that starts before the data would compare with part of a period
+no_earlier = bool(
+    previous is not None
+    and first_day is not None
+    and metrics.previous_period(filters.start, filters.end)[0] < first_day
+)
+if no_earlier or (previous is not None and previous["calls"] == 0):
     previous = None
 
 if current["calls"] == 0:
@@ -34,71 +41,104 @@ if current["calls"] == 0:
 reference = st.session_state.get("reference_ratio", 5.6)
 
 
-def delta(name: str, fmt) -> str | None:
-    if previous is None or current[name] is None or previous[name] is None:
-        return None
-    return fmt(current[name] - previous[name])
+def adjusted(f: metrics.Filters) -> metrics.Adjusted:
+    strata = common.query("effect_strata", by="all", adjust_by="rep", **f.params())
+    found = metrics.adjusted_from_strata(strata, f.min_n, "rep")
+    return found.get("") or metrics.empty_adjusted("rep", f.min_n)
+
+
+current = metrics.with_adjusted(current, adjusted(filters))
+if previous is not None:
+    prev_start, prev_end = metrics.previous_period(filters.start, filters.end)
+    previous = metrics.with_adjusted(
+        previous, adjusted(filters.replace(start=prev_start, end=prev_end))
+    )
+
+SIGNED = {
+    "count": lambda d: f"{d:+,.0f}",
+    "rate": lambda d: f"{d * 100:+.0f} pts",
+    "ratio": lambda d: f"{d:+.1f}",
+    "lift": lambda d: f"{d:+.2f}",
+}
+
+
+def tile(column, measure: report.Measure, value: str, note: str) -> None:
+    """A tile: the figure (marked when small), its change when beyond chance in colour (the
+    quarterly review's test), grey otherwise, and the change's interval in the tooltip."""
+    c = report.Change(measure, current, previous or current, filters.min_n)
+    shown = value + text.mark(c.small(current))
+    help_text = measure.help
+    delta, colour, arrow = None, "off", "auto"
+    if previous is None:
+        help_text += " " + ("No earlier data to compare with." if no_earlier else "")
+    elif c.delta is not None:
+        delta = SIGNED[measure.kind](c.delta)
+        if c.change_text() == "same":
+            delta, arrow = delta.replace("+", "±").replace("-", "±"), "off"
+        if c.clear:
+            colour = "normal" if measure.better > 0 else "inverse"
+        help_text += (
+            f" Change against the previous period of equal length: {c.chance_text()}"
+            + (f"; {c.change_interval_text()}" if c.change_interval_text() else "")
+            + "."
+        )
+    column.metric(
+        measure.label, shown, delta=delta, delta_color=colour, delta_arrow=arrow, help=help_text
+    )
+    column.caption(note + (" · small sample" if c.small(current) else ""))
 
 
 tiles = st.columns(5)
-tiles[0].metric(
-    "Calls observed",
+tile(
+    tiles[0],
+    report.CALLS,
     f"{current['calls']:,}",
-    delta=None if previous is None else f"{current['calls'] - previous['calls']:+,}",
-    help=metrics.DEFINITIONS["calls"] + " Change: against the previous period of equal length.",
+    "no earlier data" if no_earlier else "",
 )
-tiles[1].metric(
-    "Praise : criticism",
-    text.ratio(current["praise_to_criticism"]),
-    delta=delta("praise_to_criticism", lambda d: f"{d:+.1f}"),
-    help=metrics.DEFINITIONS["praise_to_criticism"] + f" Reference: {reference:.1f}:1.",
-)
-tiles[2].metric(
-    "Intervention rate",
-    text.pct(current["intervention_rate"]),
-    delta=delta("intervention_rate", lambda d: f"{d * 100:+.0f} pts"),
-    delta_color="inverse",
-    help=metrics.DEFINITIONS["intervention_rate"],
-)
-tiles[3].metric(
-    "Debrief rate",
-    text.pct(current["debrief_rate"]),
-    delta=delta("debrief_rate", lambda d: f"{d * 100:+.0f} pts"),
-    help=metrics.DEFINITIONS["debrief_rate"],
-)
-tiles[4].metric(
-    "Recognition lift",
-    "–" if current["lift"] is None else f"{current['lift']:.2f}×",
-    delta=delta("lift", lambda d: f"{d:+.2f}"),
-    help=metrics.DEFINITIONS["lift"],
-)
-ci = st.columns(5)
-ci[1].caption(
-    text.ratio_with_ci(
-        current["praise_to_criticism"],
-        [current["praise_to_criticism_lo"], current["praise_to_criticism_hi"]],
+tile(
+    tiles[1],
+    report.RATIO,
+    text.ratio_counts(current["praise"], current["criticism"], current["praise_to_criticism"]),
+    text.interval(
+        [current["praise_to_criticism_lo"], current["praise_to_criticism_hi"]], text.ratio
     )
-    + (" · few notes" if current["ratio_small"] else "")
+    + f" · reference {reference:.1f}:1",
 )
-ci[2].caption(
+tile(
+    tiles[2],
+    report.INTERVENTION,
+    text.pct(current["intervention_rate"]),
     f"{current['took_over']} of {current['calls']} calls "
-    + text.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]])
+    + text.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]]),
 )
-ci[3].caption(
+tile(
+    tiles[3],
+    report.DEBRIEF,
+    text.pct(current["debrief_rate"]),
     f"{current['debriefed']} of {current['debrief_known']} known "
-    + text.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]])
+    + text.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]]),
 )
-lift_note = (
-    f"recognised {text.pct(current['rec_rate'])} vs unrecognised {text.pct(current['unrec_rate'])}"
+tile(
+    tiles[4],
+    report.ADJ_LIFT,
+    text.times(current["adj_lift"]),
+    text.interval([current["adj_lift_lo"], current["adj_lift_hi"]], text.times)
+    + f" within {current['adj_lift_strata']} reps · crude {text.times(current['lift'])} "
+    + text.interval([current["lift_lo"], current["lift_hi"]], text.times),
 )
-if current["rec_small"] or current["unrec_small"]:
-    lift_note += " · small sample"
-ci[4].caption(lift_note)
 if previous is not None:
     st.caption(
         f"Changes compare {filters.start:%d %b %Y}–{filters.end:%d %b %Y} with the "
-        f"{(filters.end - filters.start).days + 1} days before it ({previous['calls']:,} calls)."
+        f"{(filters.end - filters.start).days + 1} days before it ({previous['calls']:,} calls). "
+        "Coloured only when beyond chance (the quarterly review's test); grey within chance "
+        "or resting on too few."
     )
+elif no_earlier:
+    st.caption("No earlier data: the period before this one starts before the first call.")
+st.caption(
+    "Recognition lift within rep compares each rep with themselves; the crude lift pools "
+    "everyone, mixing up who watches with what works. " + metrics.OBSERVATIONAL_NOTE
+)
 
 st.divider()
 left, right = st.columns([3, 1])
@@ -141,8 +181,8 @@ with st.expander(f"Figures by {period}"):
         "rec_rate",
         "unrec_rate",
         "lift",
+        "calls_small",
+        "ratio_small",
     ).rename({"grp": period})
     st.dataframe(table, hide_index=True, width="stretch")
     common.download_csv(table, f"ridealong_by_{period}.csv", key="dl_trend")
-
-st.caption(metrics.OBSERVATIONAL_NOTE)

@@ -9,7 +9,7 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from dashboard import metrics, report
+from dashboard import metrics, report, text
 from dashboard.views import common
 
 src = common.source()
@@ -193,16 +193,19 @@ def delta(change: report.Change) -> str | None:
     return f"{d:+.1f}" if kind == "ratio" else f"{d:+.2f}"
 
 
+st.caption(report.HEADLINE_CAVEAT)
 for start in range(0, len(review.headline), 4):
     tiles = st.columns(4)
     for tile, c in zip(tiles, review.headline[start : start + 4], strict=False):
         colour = "off" if not c.clear else ("normal" if c.measure.better > 0 else "inverse")
+        interval = c.change_interval_text()
         tile.metric(
             c.measure.label,
-            c.shown(c.now),
+            c.shown(c.now) + text.mark(c.small(c.now)),
             delta=delta(c),
             delta_color=colour,
-            help=c.measure.help,
+            delta_arrow="off" if c.change_text() == "same" else "auto",
+            help=c.measure.help + (f" Change: {interval}." if interval else ""),
         )
         notes = [x for x in (c.detail(c.now), c.interval_text(c.now)) if x]
         before = f"{review.previous}: {c.shown(c.before)}"

@@ -107,6 +107,7 @@ ci[2].caption(
 ci[3].caption(
     f"{summary['debriefed']} of {summary['debrief_known']} known "
     + interval_text([summary["debrief_rate_lo"], summary["debrief_rate_hi"]])
+    + (" · small sample" if summary["debrief_small"] else "")
 )
 ci[4].caption(
     f"{summary['rec_recurred']} of {summary['rec_eligible']} within {K} calls "

@@ -209,18 +209,19 @@ def cli_metrics(*args: str) -> dict[str, Any]:
 
 def kpis(m: dict[str, Any]) -> dict[str, str]:
     """The Overview's five tiles for a `ridealong metrics --json` document, written as a reader
-    sees them: 3,000 · 2.4:1 · 17% · 61% · 2.04× (– when there is nothing to divide by)."""
+    sees them: 3,000 · 2.4:1 · 17% · 61% · 1.31× (the lift within rep; – when there is nothing
+    to divide by)."""
 
     def pct(v: float | None) -> str:
         return "–" if v is None else f"{v * 100:.0f}%"
 
-    ratio, lift = m["praise_to_criticism"], m["recurrence"]["lift"]
+    ratio, lift = m["praise_to_criticism"], m["recurrence"]["adjusted"]["lift"]
     return {
         "Calls observed": f"{m['calls']:,}",
         "Praise : criticism": "–" if ratio is None else f"{ratio:.1f}:1",
         "Intervention rate": pct(m["intervention_rate"]),
         "Debrief rate": pct(m["debrief_rate"]),
-        "Recognition lift": "–" if lift is None else f"{lift:.2f}×",
+        "Recognition lift, within rep": "–" if lift is None else f"{lift:.2f}×",
     }
 
 

@@ -1,0 +1,148 @@
+-- effect_strata: the per-stratum counts behind the adjusted (within-rep or within-manager)
+-- comparisons: recognised vs unrecognised recurrence, and each response's mistake repeat
+-- against observed-and-debriefed. dashboard/effects.py turns them into Mantel–Haenszel risk
+-- ratios with a stratum-clustered interval. Each count is defined exactly as the crude one of
+-- metrics.sql (the same events, the same windows), split by stratum: summed over the strata of
+-- a group they give metrics.sql's columns of the same name.
+--
+-- Grain: one row per group of $by and stratum (the rep, or the manager, of the call where the
+-- event was noted) that has at least one eligible event. No rows when no event is eligible.
+--
+-- Columns besides the counts: rec_unknown_eligible / rec_unknown_recurred are praise events on
+-- calls whose debrief is unknown (on neither side of the recognition comparison);
+-- mr_observed_unknown_eligible / _repeated are mistakes on observed calls whose debrief is
+-- unknown (counted with "observed only", as metrics.sql counts them).
+--
+-- Parameters (those of metrics.sql but the small-sample threshold):
+--   $by        'all' | 'manager' | 'rep' | 'team' | 'month' | 'quarter' | 'behavior'
+--   $adjust_by 'rep' | 'manager': what a stratum is
+--   $start     first day included (DATE or null = open)
+--   $end       last day included (DATE or null = open)
+--   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
+--   $managers  VARCHAR[]: managers to keep (empty = all)
+--   $reps      VARCHAR[]: reps to keep (empty = all)
+--   $window    K (1 to 10), as in metrics.sql
+with filtered_calls as (
+    select *
+    from call_facts
+    where ($start::date is null or observed_on >= $start::date)
+        and ($end::date is null or observed_on <= $end::date)
+        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
+        and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
+        and (len($reps::varchar[]) = 0 or list_contains($reps::varchar[], rep))
+        and later_calls >= $window::integer
+        and praise_events + criticism_events > 0
+),
+
+filtered_events as (
+    select *
+    from event_facts
+    where $by::varchar = 'behavior'
+        and later_calls >= $window::integer
+        and ($start::date is null or observed_on >= $start::date)
+        and ($end::date is null or observed_on <= $end::date)
+        and (len($teams::varchar[]) = 0 or team_id in (
+            select team_id from team_ids where list_contains($teams::varchar[], team)))
+        and (len($managers::varchar[]) = 0 or manager_id in (
+            select manager_id from manager_ids where list_contains($managers::varchar[], manager)))
+        and (len($reps::varchar[]) = 0 or rep_id in (
+            select rep_id from rep_ids where list_contains($reps::varchar[], rep)))
+),
+
+units as (
+    -- one row per eligible call (every grouping but behaviour) ...
+    select
+        case $by::varchar
+            when 'manager' then manager
+            when 'rep' then rep
+            when 'team' then team
+            when 'month' then month
+            when 'quarter' then quarter
+            else ''
+        end as grp,
+        0 as grp_id,
+        case when $adjust_by::varchar = 'manager' then manager_id else rep_id end as stratum,
+        manager_action,
+        debrief,
+        praise_events as praise_eligible,
+        praise_recurred[$window::integer] as praise_again,
+        criticism_events as criticism_eligible,
+        criticism_repeated[$window::integer] as criticism_again
+    from filtered_calls
+    where $by::varchar <> 'behavior'
+    union all
+    -- ... or one row per eligible event (behaviour grouping)
+    select
+        null::varchar as grp,
+        behavior_id as grp_id,
+        case when $adjust_by::varchar = 'manager' then manager_id else rep_id end as stratum,
+        manager_action,
+        debrief,
+        (polarity = 'praise')::integer as praise_eligible,
+        (polarity = 'praise' and coalesce(gap <= $window::integer, false))::integer
+            as praise_again,
+        (polarity = 'criticism')::integer as criticism_eligible,
+        (polarity = 'criticism' and coalesce(gap <= $window::integer, false))::integer
+            as criticism_again
+    from filtered_events
+),
+
+strata as (
+    select
+        grp,
+        grp_id,
+        stratum,
+        sum(praise_eligible) filter (where debrief) as rec_eligible,
+        sum(praise_again) filter (where debrief) as rec_recurred,
+        sum(praise_eligible) filter (where not debrief) as unrec_eligible,
+        sum(praise_again) filter (where not debrief) as unrec_recurred,
+        sum(praise_eligible) filter (where debrief is null) as rec_unknown_eligible,
+        sum(praise_again) filter (where debrief is null) as rec_unknown_recurred,
+        sum(criticism_eligible) filter (where manager_action = 'took_over')
+            as mr_took_over_eligible,
+        sum(criticism_again) filter (where manager_action = 'took_over')
+            as mr_took_over_repeated,
+        sum(criticism_eligible) filter (where manager_action = 'assisted')
+            as mr_assisted_eligible,
+        sum(criticism_again) filter (where manager_action = 'assisted')
+            as mr_assisted_repeated,
+        sum(criticism_eligible) filter (where manager_action = 'observed' and debrief is true)
+            as mr_observed_debriefed_eligible,
+        sum(criticism_again) filter (where manager_action = 'observed' and debrief is true)
+            as mr_observed_debriefed_repeated,
+        sum(criticism_eligible) filter (
+            where manager_action = 'observed' and debrief is not true
+        ) as mr_observed_only_eligible,
+        sum(criticism_again) filter (
+            where manager_action = 'observed' and debrief is not true
+        ) as mr_observed_only_repeated,
+        sum(criticism_eligible) filter (where manager_action = 'observed' and debrief is null)
+            as mr_observed_unknown_eligible,
+        sum(criticism_again) filter (where manager_action = 'observed' and debrief is null)
+            as mr_observed_unknown_repeated
+    from units
+    group by grp, grp_id, stratum
+)
+
+select
+    coalesce(b.label, s.grp) as grp,
+    s.stratum::bigint as stratum,
+    coalesce(s.rec_eligible, 0)::bigint as rec_eligible,
+    coalesce(s.rec_recurred, 0)::bigint as rec_recurred,
+    coalesce(s.unrec_eligible, 0)::bigint as unrec_eligible,
+    coalesce(s.unrec_recurred, 0)::bigint as unrec_recurred,
+    coalesce(s.rec_unknown_eligible, 0)::bigint as rec_unknown_eligible,
+    coalesce(s.rec_unknown_recurred, 0)::bigint as rec_unknown_recurred,
+    coalesce(s.mr_took_over_eligible, 0)::bigint as mr_took_over_eligible,
+    coalesce(s.mr_took_over_repeated, 0)::bigint as mr_took_over_repeated,
+    coalesce(s.mr_assisted_eligible, 0)::bigint as mr_assisted_eligible,
+    coalesce(s.mr_assisted_repeated, 0)::bigint as mr_assisted_repeated,
+    coalesce(s.mr_observed_debriefed_eligible, 0)::bigint as mr_observed_debriefed_eligible,
+    coalesce(s.mr_observed_debriefed_repeated, 0)::bigint as mr_observed_debriefed_repeated,
+    coalesce(s.mr_observed_only_eligible, 0)::bigint as mr_observed_only_eligible,
+    coalesce(s.mr_observed_only_repeated, 0)::bigint as mr_observed_only_repeated,
+    coalesce(s.mr_observed_unknown_eligible, 0)::bigint as mr_observed_unknown_eligible,
+    coalesce(s.mr_observed_unknown_repeated, 0)::bigint as mr_observed_unknown_repeated
+from strata as s
+left join behaviors as b on b.behavior_id = s.grp_id and $by::varchar = 'behavior'
+order by grp, stratum
