@@ -1,0 +1,379 @@
+"""The suggestion engine, the mapping file and the checks made on a mapping before any row.
+
+The form exports in tests/data, worked out by hand (calls are keyed by date + manager + rep
+unless the file has an id):
+- form_google.csv (the issue's Google Forms export: question text for headers, sentences for
+  answers, a Timestamp): 6 rows -> 4 calls (3/2 Maria Lopez/Ana Ruiz observed, debriefed,
+  2 notes; 3/3 Tom Berg/Ben Okafor took over, 1 note; 3/12 Maria Lopez/Cleo Park took over, no
+  note; 3/13 Tom Berg/Ana Ruiz answered and handed back = assisted, debriefed, 2 notes),
+  5 notes: 3 praise ("Well done"), 2 criticism ("To improve").
+- form_microsoft.csv (Microsoft Forms: ID, Start time, Completion time, Email, Name, CRLF):
+  4 responses, each its own call by ID; 3 notes (2 Positive, 1 Negative); Just listened =
+  observed, Led the call = took_over (twice), Helped out = assisted; Observer only = observer.
+- form_spreadsheet.csv (a sheet whose merged group headers were flattened: "Call - Date",
+  "Coaching - +/-", an empty header, "Deal value ($)"): 5 rows -> 4 calls, 4 notes
+  (2 "+", 2 "-"); watched = observed, chimed in = assisted.
+- form_spanish.csv, form_german.csv: 4 rows -> 3 calls (2 Mar, 3 Mar, 13 Mar), 4 notes,
+  2 praise and 2 criticism; the Spanish dates are day first (13/03/2026).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard import importer, mapping
+from dashboard.mapping import Mapping
+from dashboard.store import Store, load_files
+
+DATA = Path(__file__).resolve().parent / "data"
+
+GOOGLE = Mapping(
+    {
+        "Timestamp": "",
+        "Date of the call": "observed_on",
+        "Your name": "manager",
+        "Who did you ride along with?": "rep",
+        "Team": "team",
+        "What did you do during the call?": "manager_action",
+        "Did you debrief afterwards?": "debrief",
+        "What did you notice?": "behavior",
+        "Well done or to improve?": "polarity",
+    },
+    {
+        "manager_action": {
+            "I answered a question and handed back": "assisted",
+            "I observed": "observed",
+            "I took over": "took_over",
+        },
+        "polarity": {"To improve": "criticism", "Well done": "praise"},
+    },
+)
+MICROSOFT = Mapping(
+    {
+        "ID": "observation_id",
+        "Start time": "",
+        "Completion time": "",
+        "Email": "",
+        "Name": "manager",
+        "Date of the ride-along": "observed_on",
+        "Which rep?": "rep",
+        "Your planned role": "planned_role",
+        "How did you take part?": "manager_action",
+        "Debrief held?": "debrief",
+        "Observation": "behavior",
+        "Positive or negative?": "polarity",
+    },
+    {
+        "planned_role": {"Observer only": "observer"},
+        "manager_action": {
+            "Helped out": "assisted",
+            "Just listened": "observed",
+            "Led the call": "took_over",
+        },
+    },
+)
+SPREADSHEET = Mapping(
+    {
+        "Call - Date": "observed_on",
+        "Call - Coach": "manager",
+        "Call - Rep name": "rep",
+        "Coaching - What I did": "manager_action",
+        "Coaching - Debrief (Y/N)": "debrief",
+        "Coaching - Note": "behavior",
+        "Coaching - +/-": "polarity",
+        "Deal value ($)": "deal_value",
+    },
+    {"manager_action": {"chimed in": "assisted", "watched": "observed"}},
+)
+SPANISH = Mapping(
+    {
+        "Marca temporal": "",
+        "Fecha de la llamada": "observed_on",
+        "Tu nombre": "manager",
+        "¿A quién acompañaste?": "rep",
+        "Equipo": "team",
+        "¿Qué hiciste durante la llamada?": "manager_action",
+        "¿Hubo retroalimentación después?": "debrief",
+        "¿Qué observaste?": "behavior",
+        "¿Bien hecho o a mejorar?": "polarity",
+    },
+    {
+        "manager_action": {
+            "Respondí una pregunta y le devolví la palabra": "assisted",
+            "Solo observé": "observed",
+            "Tomé el control": "took_over",
+        },
+        "debrief": {"Sí": "yes"},
+        "polarity": {"A mejorar": "criticism", "Bien hecho": "praise"},
+    },
+    dayfirst=True,
+)
+GERMAN = Mapping(
+    {
+        "Zeitstempel": "",
+        "Datum des Termins": "observed_on",
+        "Ihr Name": "manager",
+        "Wen haben Sie begleitet?": "rep",
+        "Team": "team",
+        "Was haben Sie im Gespräch getan?": "manager_action",
+        "Nachbesprechung gehalten?": "debrief",
+        "Was ist Ihnen aufgefallen?": "behavior",
+        "Gut gemacht oder zu verbessern?": "polarity",
+    },
+    {
+        "manager_action": {
+            "Eine Frage beantwortet und zurückgegeben": "assisted",
+            "Gespräch übernommen": "took_over",
+            "Nur beobachtet": "observed",
+        },
+        "debrief": {"Ja": "yes", "Nein": "no"},
+        "polarity": {"Gut gemacht": "praise", "Zu verbessern": "criticism"},
+    },
+)
+UNKNOWN = Mapping(
+    {
+        "Ride ID": "observation_id",
+        "Date": "observed_on",
+        "Reviewer": "manager",
+        "Person coached": "rep",
+        "What the leader did": "manager_action",
+        "Comment": "behavior",
+        "Tone": "polarity",
+    },
+    {"manager_action": {"Shadowed": "observed"}, "polarity": {"kudos": "praise"}},
+)
+
+# (file, the mapping a person would choose, most actions allowed, calls, notes, praise)
+EXPORTS = [
+    ("form_google.csv", GOOGLE, 3, 4, 5, 3),
+    ("form_microsoft.csv", MICROSOFT, 3, 4, 3, 2),
+    ("form_spreadsheet.csv", SPREADSHEET, 3, 4, 4, 2),
+    ("form_spanish.csv", SPANISH, 3, 3, 4, 2),
+    ("form_german.csv", GERMAN, 3, 3, 4, 2),
+    ("upload_unknown_headers.csv", UNKNOWN, 3, 3, 3, 2),
+]
+
+
+def suggestion_for(name: str) -> mapping.Suggestion:
+    return mapping.suggest(mapping.read_columns(DATA / name))
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    return store.con.execute(
+        "select (select count(*) from calls), (select count(*) from notes), "
+        "(select count(*) from notes where polarity = 'praise')"
+    ).fetchone()
+
+
+def load_with(path: Path, used: Mapping) -> Store:
+    store, _ = load_files(
+        [path],
+        dayfirst=used.dayfirst,
+        header_overrides=used.header_overrides(),
+        value_overrides=used.value_overrides(),
+    )
+    return store
+
+
+# ---- the suggestions against the mappings a person would choose ----------------------------
+
+
+@pytest.mark.parametrize(("name", "expected", "most", "calls", "notes", "praise"), EXPORTS)
+def test_a_form_export_is_mapped_in_at_most_three_actions(
+    name, expected, most, calls, notes, praise
+):
+    suggestion = suggestion_for(name)
+    needed = mapping.actions_needed(suggestion, expected)
+    print(f"{name}: {needed} action(s) from the suggestion")  # the measure, in -s output
+    assert needed <= most
+    # without suggestions every column and every answer is one choice
+    headers = [h for h in expected.headers if expected.headers[h]]
+    answers = sum(len(v) for v in expected.values.values())
+    assert needed < len(headers) + answers
+
+
+@pytest.mark.parametrize(("name", "expected", "most", "calls", "notes", "praise"), EXPORTS)
+def test_the_expected_mapping_reads_each_form_export_with_the_hand_worked_figures(
+    name, expected, most, calls, notes, praise
+):
+    store = load_with(DATA / name, expected)
+    assert counts(store) == (calls, notes, praise)
+    store.close()
+
+
+def test_the_google_forms_export_of_the_issue_needs_no_action_at_all():
+    """Nine columns and five answers, every one right and sure: nothing to do but look."""
+    suggestion = suggestion_for("form_google.csv")
+    assert suggestion.mapping() == GOOGLE
+    assert suggestion.unsure() == []
+    assert mapping.actions_needed(suggestion, GOOGLE) == 0
+    store = load_with(DATA / "form_google.csv", suggestion.mapping())
+    assert counts(store) == (4, 5, 3)
+    actions = store.con.execute(
+        "select manager_action, count(*) from calls group by 1 order by 1"
+    ).fetchall()
+    assert actions == [("assisted", 1), ("observed", 1), ("took_over", 2)]
+    store.close()
+
+
+def test_unsure_guesses_are_marked_and_counted_as_actions():
+    """Microsoft Forms' "Name" is whoever filled the form in: likely the manager, not sure."""
+    suggestion = suggestion_for("form_microsoft.csv")
+    assert [(kind, g.key, g.target) for kind, g in suggestion.unsure()] == [
+        ("header", "Name", "manager")
+    ]
+    assert mapping.actions_needed(suggestion, MICROSOFT) == 1
+    wrong = Mapping({**MICROSOFT.headers, "Name": ""}, MICROSOFT.values)
+    assert mapping.actions_needed(suggestion, wrong) == 1  # the same look, then a change
+
+
+def test_a_wrong_sure_guess_costs_one_correction():
+    suggestion = suggestion_for("form_google.csv")
+    other = Mapping({**GOOGLE.headers, "Team": ""}, GOOGLE.values)
+    assert mapping.actions_needed(suggestion, other) == 1
+    day = Mapping(GOOGLE.headers, GOOGLE.values, dayfirst=True)
+    assert mapping.actions_needed(suggestion, day) == 1
+
+
+def test_day_first_dates_are_suggested_when_a_day_above_12_comes_first():
+    assert suggestion_for("form_spanish.csv").dayfirst is True
+    assert suggestion_for("form_google.csv").dayfirst is False  # 3/13/2026: month first
+
+
+def test_a_file_that_reads_as_is_gets_the_mapping_it_already_has():
+    suggestion = suggestion_for("tiny.csv")
+    pv = importer.preview(DATA / "tiny.csv")
+    assert suggestion.mapping().headers == {h: h for h in pv.headers}
+    assert suggestion.values == {} and suggestion.unsure() == []
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "field"),
+    [
+        ("Date of the call", ["3/2/2026", "3/12/2026"], "observed_on"),
+        ("When was it?", ["2026-03-02"], "observed_on"),
+        ("Fecha", ["02/03/2026"], "observed_on"),
+        ("Your name", ["Maria Lopez"], "manager"),
+        ("Sales leader", ["Maria"], "manager"),
+        ("Who did you ride along with?", ["Ana Ruiz"], "rep"),
+        ("¿A quién acompañaste?", ["Ana"], "rep"),
+        ("Wen haben Sie begleitet?", ["Ana"], "rep"),
+        ("What did you do during the call?", ["I observed", "I took over"], "manager_action"),
+        ("Was haben Sie getan?", ["Nur beobachtet"], "manager_action"),
+        ("Did you debrief afterwards?", ["Yes", "No"], "debrief"),
+        ("Any", ["Yes", "No", "Yes"], "debrief"),  # the answers say it
+        ("What did you notice?", ["Asked good questions"], "behavior"),
+        ("Well done or to improve?", ["Well done", "To improve"], "polarity"),
+        ("Verdict", ["To improve", "Well done"], "polarity"),  # the answers say it
+        ("Timestamp", ["3/14/2026 9:02:11"], ""),
+        ("Email Address", ["a@example.com"], ""),
+        ("Favourite colour", ["blue"], ""),
+    ],
+)
+def test_a_header_and_its_values_suggest_a_field(header, values, field):
+    col = mapping.columns_of([header], [[v] for v in values])
+    (guess,) = mapping.suggest(col).headers
+    assert guess.target == field, guess
+
+
+@pytest.mark.parametrize(
+    ("fld", "answer", "value", "sure"),
+    [
+        ("manager_action", "I observed", "observed", True),
+        ("manager_action", "I took over", "took_over", True),
+        ("manager_action", "I answered a question and handed back", "assisted", True),
+        ("manager_action", "Stepped in to close", "took_over", True),
+        ("manager_action", "Tomé el control", "took_over", True),
+        ("manager_action", "Nur beobachtet", "observed", True),
+        ("manager_action", "Watched, then took over", "took_over", False),
+        ("manager_action", "Shrug", "", False),
+        ("polarity", "To improve", "criticism", True),
+        ("polarity", "Well done", "praise", True),
+        ("polarity", "A mejorar", "criticism", True),
+        ("polarity", "Gut gemacht", "praise", True),
+        ("debrief", "Sí", "yes", True),
+        ("debrief", "Nein", "no", True),
+        ("planned_role", "Observer only", "observer", True),
+    ],
+)
+def test_an_answer_suggests_a_value_and_says_how_sure(fld, answer, value, sure):
+    guess = mapping.guess_value(fld, answer)
+    assert (guess.target, guess.sure) == (value, sure)
+
+
+# ---- the mapping file ------------------------------------------------------------------------
+
+
+def test_a_mapping_round_trips_through_its_file_and_has_a_stable_digest():
+    text = SPANISH.document()
+    assert mapping.parse(text) == SPANISH
+    assert mapping.parse(text.encode()).digest() == SPANISH.digest()
+    assert len(SPANISH.digest()) == 16 and SPANISH.digest() != GERMAN.digest()
+    assert Mapping().digest() is None
+    # the Upload page's saved files (issue 5) still load
+    assert mapping.parse((DATA / "upload_mapping.json").read_bytes()) == Mapping(
+        {k: v for k, v in UNKNOWN.headers.items() if k != "Date"}, UNKNOWN.values
+    )
+
+
+def test_a_debrief_answer_reaches_the_importer_as_true_or_false():
+    assert SPANISH.value_overrides()["debrief"] == {"Sí": "true"}
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"{", "is not valid JSON"),
+        (b"[]", "must be a JSON object"),
+        (b"\xff\xfe", "is not a text file"),
+        (b'{"version": 2}', "has version 2"),
+        (b'{"version": 1, "colours": {}, "size": 2}', "unknown keys 'colours', 'size'"),
+        (b'{"version": 1, "headers": {"Reviewer": "boss"}}', "'Reviewer' is mapped to 'boss'"),
+        (b'{"version": 1, "headers": ["Reviewer"]}', '"headers" must be an object'),
+        (b'{"version": 1, "values": {"team": {}}}', "unknown field(s) 'team'"),
+        (b'{"version": 1, "values": {"polarity": {"kudos": "great"}}}', "praise, criticism"),
+        (b'{"version": 1, "dayfirst": "yes"}', '"dayfirst" must be true or false'),
+    ],
+)
+def test_a_bad_mapping_file_says_what_is_wrong(data, says):
+    with pytest.raises(mapping.MappingError) as caught:
+        mapping.parse(data)
+    assert says in str(caught.value)
+
+
+def test_a_mapping_names_the_headers_a_file_no_longer_has():
+    headers = importer.preview(DATA / "form_google.csv", 0).headers
+    assert GOOGLE.missing_headers(headers) == []
+    assert GOOGLE.missing_headers([h for h in headers if h != "Team"]) == ["Team"]
+
+
+# ---- the mapping checked as a whole, before any row -----------------------------------------
+
+
+def test_a_missing_required_column_names_the_columns_that_could_be_it():
+    columns = mapping.read_columns(DATA / "form_google.csv")
+    partial = Mapping({**GOOGLE.headers, "What did you do during the call?": ""}, GOOGLE.values)
+    (choice,) = mapping.open_choices(columns, partial)
+    assert choice.field == "manager_action" and choice.key == ""
+    assert choice.candidates[0] == "What did you do during the call?"
+
+
+def test_open_choices_list_only_answers_still_without_a_value():
+    columns = mapping.read_columns(DATA / "form_google.csv")
+    values = {"manager_action": {"I observed": "observed"}, "polarity": GOOGLE.values["polarity"]}
+    choices = mapping.open_choices(columns, Mapping(GOOGLE.headers, values))
+    assert [(c.field, c.key) for c in choices] == [
+        ("manager_action", "I answered a question and handed back"),
+        ("manager_action", "I took over"),
+    ]
+    assert mapping.open_choices(columns, GOOGLE) == []
+
+
+def test_the_same_content_twice_in_one_go_is_a_problem():
+    problems = mapping.same_content(["a.csv", "b.csv", "c.csv"], ["1", "2", "1"])
+    assert [(p.file, p.message.split(":")[0]) for p in problems] == [
+        ("c.csv", "is the same file twice")
+    ]
+    assert "a.csv" in problems[0].message
