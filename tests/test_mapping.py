@@ -377,3 +377,117 @@ def test_the_same_content_twice_in_one_go_is_a_problem():
         ("c.csv", "is the same file twice")
     ]
     assert "a.csv" in problems[0].message
+
+
+# ---- the command line: map, --mapping, the imports log ---------------------------------------
+
+
+def run(*args: str):
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_map_prints_the_suggested_mapping_in_the_upload_pages_format(tmp_path):
+    result = run("map", DATA / "form_google.csv")
+    assert result.exit_code == 0, result.output
+    assert mapping.parse(result.stdout) == GOOGLE
+    assert "0 guesses to check" in result.stderr
+    out = tmp_path / "google.json"
+    assert run("map", DATA / "form_microsoft.csv", "--out", out).exit_code == 0
+    assert mapping.load(out) == MICROSOFT
+    assert "check 'Name' -> manager" in run("map", DATA / "form_microsoft.csv").stderr
+
+
+def test_ingest_with_a_mapping_reads_the_form_and_the_imports_log_records_its_hash(tmp_path):
+    db, saved = tmp_path / "team.duckdb", tmp_path / "google.json"
+    saved.write_text(GOOGLE.document(), encoding="utf-8")
+    bare = run("ingest", DATA / "form_google.csv", "--db", db)
+    assert bare.exit_code == 2
+    assert "missing required column 'manager_action'" in bare.stderr
+    assert "ridealong map FILE" in bare.stderr  # the way out is named
+    done = run("ingest", DATA / "form_google.csv", "--db", db, "--mapping", saved)
+    assert done.exit_code == 0, done.output
+    assert "4 calls added" in done.stderr
+    with Store(db, read_only=True) as store:
+        assert counts(store) == (4, 5, 3)
+        (row,) = store.imports()
+        assert row["mapping_hash"] == GOOGLE.digest()
+    assert f"mapping {GOOGLE.digest()}" in run("imports", "--db", db).stdout
+
+
+def test_an_import_identical_to_an_earlier_one_says_nothing_changed(tmp_path):
+    db, saved = tmp_path / "team.duckdb", tmp_path / "google.json"
+    saved.write_text(GOOGLE.document(), encoding="utf-8")
+    run("ingest", DATA / "form_google.csv", "--db", db, "--mapping", saved)
+    again = run("ingest", DATA / "form_google.csv", "--db", db, "--mapping", saved)
+    assert again.exit_code == 0
+    day = Store(db, read_only=True).imports()[0]["imported_at"]
+    assert f"form_google.csv: already imported on {day:%Y-%m-%d}, nothing changed" in again.stderr
+    # the same file under another mapping is another import, with its own figures
+    other = tmp_path / "other.json"
+    other.write_text(Mapping({**GOOGLE.headers, "Team": ""}, GOOGLE.values).document())
+    changed = run("ingest", DATA / "form_google.csv", "--db", db, "--mapping", other)
+    assert "already imported" not in changed.stderr and "4 replaced" in changed.stderr
+
+
+def test_the_same_content_twice_in_one_ingest_is_reported_and_nothing_is_written(tmp_path):
+    db = tmp_path / "team.duckdb"
+    copy = tmp_path / "copy of tiny.csv"
+    copy.write_bytes((DATA / "tiny.csv").read_bytes())
+    result = run("ingest", DATA / "tiny.csv", copy, "--db", db)
+    assert result.exit_code == 2
+    assert (
+        "copy of tiny.csv: is the same file twice: its content is that of tiny.csv" in result.stderr
+    )
+    assert not db.exists() or Store(db, read_only=True).imports() == []
+
+
+def test_metrics_with_a_mapping_reads_the_form_and_a_mapping_needs_files(tmp_path):
+    saved = tmp_path / "spanish.json"
+    saved.write_text(SPANISH.document(), encoding="utf-8")
+    result = run("metrics", DATA / "form_spanish.csv", "--mapping", saved, "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    overall = json.loads(result.stdout)
+    assert overall["calls"] == 3  # day first came with the mapping: 13/03/2026 is a date
+    lonely = run("metrics", "--mapping", saved)
+    assert lonely.exit_code == 2 and "--mapping applies to FILES" in lonely.stderr
+
+
+def test_a_mapping_that_no_longer_fits_the_file_names_the_headers_gone(tmp_path):
+    saved = tmp_path / "google.json"
+    saved.write_text(
+        Mapping({**GOOGLE.headers, "Region": "team"}, GOOGLE.values).document(), encoding="utf-8"
+    )
+    result = run(
+        "ingest", DATA / "form_google.csv", "--db", tmp_path / "x.duckdb", "--mapping", saved
+    )
+    assert result.exit_code == 2
+    assert "form_google.csv:1: does not fit the mapping google.json: it has no column 'Region'" in (
+        result.stderr
+    )
+    assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_a_mapping_with_unknown_keys_is_refused_naming_them(tmp_path):
+    saved = tmp_path / "odd.json"
+    saved.write_text('{"version": 1, "headers": {}, "colour": "red", "size": 3}')
+    result = run("metrics", DATA / "tiny.csv", "--mapping", saved)
+    assert result.exit_code == 2
+    assert "--mapping odd.json has unknown keys 'colour', 'size'" in result.stderr
+
+
+def test_a_store_made_before_the_mapping_hash_gains_the_column_when_opened(tmp_path):
+    db = tmp_path / "old.duckdb"
+    with Store(db) as store:
+        store.ingest([DATA / "tiny.csv"])
+        store.con.execute("alter table imports drop column mapping_hash")
+    with Store(db, read_only=True) as store:
+        assert "mapping_hash" not in store.imports()[0]  # read-only: read as it is
+    with Store(db) as store:
+        (row,) = store.imports()
+        assert row["mapping_hash"] is None and row["calls_added"] == 14
