@@ -436,6 +436,58 @@ def actions_needed(suggestion: Suggestion, expected: Mapping) -> int:
     return count
 
 
+def auto_field(header: str) -> str:
+    """The field a header means with no mapping (its name or a known alias), or ""."""
+    return next(iter(importer.map_headers([header])[0]), "")
+
+
+def extend(current: Mapping, columns: Sequence[Column], guesses: dict[str, Guess]) -> Mapping:
+    """`current` with suggestions added for every column and answer not guessed before: new
+    files, or answers of a column just mapped to a field. Choices already made stay.
+
+    `guesses` is updated in place, keyed "h:<header>" and "v:<field>:<folded answer>"."""
+    headers = dict(current.headers)
+    values = {f: dict(v) for f, v in current.values.items()}
+    dayfirst = current.dayfirst
+    if any(c.header.strip() and f"h:{c.header}" not in guesses for c in columns):
+        first = not guesses
+        suggestion = suggest(columns)
+        for g in suggestion.headers:
+            key = f"h:{g.key}"
+            if key in guesses:
+                continue
+            guesses[key] = g
+            if g.key not in headers and g.target != auto_field(g.key):
+                headers[g.key] = g.target
+        dayfirst = dayfirst or (first and suggestion.dayfirst)
+    fields, _problems = fields_of([c.header for c in columns], Mapping(headers))
+    by_header = {c.header: c for c in columns}
+    for fld in VALUE_FIELDS:
+        if fld not in fields:
+            continue
+        chosen = {importer.fold_value(a) for a in values.get(fld, {})}
+        for answer in sorted(by_header[fields[fld]].values, key=lambda v: (v.lower(), v)):
+            key = f"v:{fld}:{importer.fold_value(answer)}"
+            if known(fld, answer) or key in guesses:
+                continue
+            g = guess_value(fld, answer)
+            guesses[key] = g
+            if g.target and importer.fold_value(answer) not in chosen:
+                values.setdefault(fld, {})[answer] = g.target
+    return Mapping(headers, values, dayfirst)
+
+
+def merge_columns(files: Sequence[Sequence[Column]]) -> list[Column]:
+    """The columns of several files, one per header (first seen first), their values summed."""
+    out: dict[str, Column] = {}
+    for cols in files:
+        for col in cols:
+            if col.header not in out:
+                out[col.header] = Column(col.header)
+            out[col.header].values.update(col.values)
+    return list(out.values())
+
+
 # ---- the mapping and its file -----------------------------------------------------------------
 
 
@@ -460,11 +512,14 @@ class Mapping:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
     def digest(self) -> str | None:
-        """A short hash of what the mapping says (None when it says nothing)."""
-        if self.empty():
+        """A short hash of what the mapping changes (None when it changes nothing): a header
+        mapped to what Ridealong reads it as anyway does not count, so `ridealong map`'s full
+        file and the Upload page's file of changes hash alike."""
+        headers = {h: t for h, t in self.headers.items() if t != auto_field(h)}
+        if not headers and not any(self.values.values()) and not self.dayfirst:
             return None
         doc = json.dumps(
-            [self.headers, {f: v for f, v in self.values.items() if v}, self.dayfirst],
+            [headers, {f: v for f, v in self.values.items() if v}, self.dayfirst],
             sort_keys=True,
             ensure_ascii=False,
         )
