@@ -391,8 +391,16 @@ def suggest(columns: Sequence[Column]) -> Suggestion:
             headers.append(Guess(col.header, "", not_used, why))
         else:
             best = max(((s, f) for f, (s, _w) in scored[i].items() if f), default=(0.0, ""))
-            sure = 0.8 if best[0] < SUGGEST else 0.5  # nothing fits, or its field is taken
-            headers.append(Guess(col.header, "", sure, "no field fits its words"))
+            owner = next(((j, t) for j, t in taken.items() if t[0] == best[1]), None)
+            if best[0] < SUGGEST:
+                headers.append(Guess(col.header, "", 0.8, "no field fits its words"))
+            elif owner is not None and owner[1][1] >= 0.95 > best[0]:
+                # e.g. Microsoft Forms' "Name" beside a question titled "Manager"
+                why = f"{best[1]} is read from “{columns[owner[0]].header}”"
+                headers.append(Guess(col.header, "", 0.8, why))
+            else:
+                why = f"it could be {best[1]}, which another column has"
+                headers.append(Guess(col.header, "", 0.5, why))
     field_of = {g.key: g.target for g in headers}
     values: dict[str, list[Guess]] = {}
     for col in columns:

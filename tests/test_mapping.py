@@ -491,3 +491,25 @@ def test_a_store_made_before_the_mapping_hash_gains_the_column_when_opened(tmp_p
     with Store(db) as store:
         (row,) = store.imports()
         assert row["mapping_hash"] is None and row["calls_added"] == 14
+
+
+# ---- the ready-made forms (README, "Ready-made forms"): read with no mapping at all ---------
+
+
+@pytest.mark.parametrize("name", ["readymade_google.csv", "readymade_microsoft.csv"])
+def test_an_export_of_the_ready_made_form_is_read_with_no_mapping(name):
+    """One response per call: 3/2 Maria Lopez/Ana Ruiz planned observer, observed, debriefed,
+    praise; 3/3 Tom Berg/Ben Okafor participant, took over, criticism; 3/12 Maria Lopez/Cleo
+    Park planned observer but took over, nothing noted; 3/13 Tom Berg/Ana Ruiz assisted,
+    praise -> 4 calls, 3 notes, 2 praise; 2 take-overs, 1 of them planned as observer."""
+    store, result = load_files([DATA / name])
+    assert counts(store) == (4, 3, 2)
+    assert store.con.execute(
+        "select count(*) filter (where manager_action = 'took_over'), "
+        "count(*) filter (where manager_action = 'took_over' and planned_role = 'observer'), "
+        "count(*) filter (where debrief) from calls"
+    ).fetchone() == (2, 1, 2)
+    store.close()
+    # the suggestion changes nothing, and nothing is left to check
+    suggestion = suggestion_for(name)
+    assert suggestion.mapping().digest() is None and suggestion.unsure() == []
