@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from dashboard import importer, metrics
+from dashboard import mapping as mapping_mod
 from dashboard.store import Store, StoreBusy, default_db_path, load_files
 
 DB_HELP = (
@@ -55,7 +56,60 @@ def _problems(exc: importer.ImportFailed) -> None:
     click.echo(
         f"ridealong: {n} problem{'s' if n != 1 else ''} found; nothing was written.", err=True
     )
+    if any(p.message.startswith("missing required column") for p in exc.problems):
+        click.echo(
+            "ridealong: for a form export, `ridealong map FILE --out mapping.json` suggests "
+            "what its columns mean; review it, then pass --mapping mapping.json.",
+            err=True,
+        )
     sys.exit(2)
+
+
+def _mapping_option(f):
+    return click.option(
+        "--mapping",
+        "mapping_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="A mapping file (JSON, from `ridealong map` or the Upload page) saying what the "
+        "files' columns and answers mean.",
+    )(f)
+
+
+def _load_mapping(mapping_file: Path | None, files: tuple[str, ...]) -> mapping_mod.Mapping:
+    """The mapping file, checked against every file's headers; a problem exits 2."""
+    if mapping_file is None:
+        return mapping_mod.Mapping()
+    try:
+        loaded = mapping_mod.load(mapping_file)
+    except mapping_mod.MappingError as exc:
+        _fail(f"--mapping {exc}", 2)
+    except OSError as exc:
+        _fail(f"--mapping {mapping_file}: cannot be read ({exc.strerror or exc})", 2)
+    problems = []
+    for file in files:
+        try:
+            headers = importer.preview(file, 0).headers
+        except importer.ImportFailed as exc:
+            _problems(exc)
+        gone = loaded.missing_headers(headers)
+        if gone:
+            problems.append(
+                importer.Problem(
+                    Path(file).name,
+                    1,
+                    None,
+                    None,
+                    f"does not fit the mapping {mapping_file.name}: it has no column "
+                    + ", ".join(repr(h) for h in gone)
+                    + " (its headers: "
+                    + ", ".join(repr(h) for h in headers)
+                    + ")",
+                )
+            )
+    if problems:
+        _problems(importer.ImportFailed(problems))
+    return loaded
 
 
 def _open_store(db: Path | None, *, read_only: bool = False) -> Store:
@@ -83,18 +137,30 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @_db_option
 @_dayfirst_option
-def ingest(files: tuple[str, ...], db: Path | None, dayfirst: bool) -> None:
+@_mapping_option
+def ingest(
+    files: tuple[str, ...], db: Path | None, dayfirst: bool, mapping_file: Path | None
+) -> None:
     """Validate FILES (CSV, XLSX, Parquet), then add them to the store in one transaction.
 
     A call is keyed by its observation_id (or date + manager + rep): importing a call again
     replaces all of its notes, so re-importing a file changes nothing. With any problem in any
     file, every problem is listed on stderr, nothing is written and the exit status is 2.
+    With --mapping, the mapping file says what the columns and answers mean (see `map`); the
+    imports log records its hash.
     """
+    used = _load_mapping(mapping_file, files)
     path = _db_path(db)
     existed, folder_existed = path.exists(), path.parent.exists()
     store = _open_store(db)
     try:
-        result = store.ingest(list(files), dayfirst=dayfirst)
+        result = store.ingest(
+            list(files),
+            dayfirst=dayfirst or used.dayfirst,
+            header_overrides=used.header_overrides(),
+            value_overrides=used.value_overrides(),
+            mapping_hash=used.digest(),
+        )
     except importer.ImportFailed as exc:
         store.close()
         if not existed:  # "nothing was written": not even an empty store
@@ -133,6 +199,7 @@ def imports(db: Path | None, limit: int) -> None:
             f"{r['rows']} rows, {r['calls']} calls, {r['calls_added']} added, "
             f"{r['calls_replaced']} replaced ({r['calls_unchanged']} unchanged) "
             f"sha256 {r['content_hash'][:12]}"
+            + (f" mapping {r['mapping_hash']}" if r.get("mapping_hash") else "")
         )
 
 
@@ -182,6 +249,7 @@ def _filters_options(f):
 @_filters_options
 @_dayfirst_option
 @click.option("--json", "as_json", is_flag=True, help="Only JSON on stdout.")
+@_mapping_option
 def metrics_cmd(
     files: tuple[str, ...],
     db: Path | None,
@@ -196,6 +264,7 @@ def metrics_cmd(
     reps: tuple[str, ...],
     dayfirst: bool,
     as_json: bool,
+    mapping_file: Path | None,
 ) -> None:
     """Compute the coaching metrics from FILES (nothing is stored) or from the store.
 
@@ -205,9 +274,17 @@ def metrics_cmd(
     """
     if start and end and start > end:
         _fail(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}", 2)
+    if mapping_file is not None and not files:
+        _fail("--mapping applies to FILES: give the files it maps", 2)
+    used = _load_mapping(mapping_file, files)
     if files:
         try:
-            store, result = load_files(list(files), dayfirst=dayfirst)
+            store, result = load_files(
+                list(files),
+                dayfirst=dayfirst or used.dayfirst,
+                header_overrides=used.header_overrides(),
+                value_overrides=used.value_overrides(),
+            )
         except importer.ImportFailed as exc:
             _problems(exc)
         click.echo(_read_summary(result), err=True)
@@ -319,6 +396,60 @@ def report(
         f"to {out}",
         err=True,
     )
+
+
+@main.command("map")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the mapping to this .json file instead of stdout.",
+)
+def map_cmd(file: Path, out: Path | None) -> None:
+    """Suggest what FILE's columns and answers mean: a mapping in the Upload page's JSON
+    format (version, headers, values), for review and for `ingest|metrics --mapping`.
+
+    Each guess, how sure it is and why go to stderr; unsure ones are marked "check".
+    """
+    try:
+        columns = mapping_mod.read_columns(file)
+    except importer.ImportFailed as exc:
+        _problems(exc)
+    suggestion = mapping_mod.suggest(columns)
+    proposed = suggestion.mapping()
+    for g in suggestion.headers:
+        mark = "sure " if g.sure else "check"
+        click.echo(f"  {mark} {g.key!r} -> {g.target or '(not used)'}: {g.reason}", err=True)
+    for fld, guesses in suggestion.values.items():
+        for g in guesses:
+            mark = "sure " if g.sure else "check"
+            click.echo(
+                f"  {mark} {fld} {g.key!r} -> {g.target or '(no value)'}: {g.reason}", err=True
+            )
+    if suggestion.dayfirst:
+        click.echo("  sure  slashed dates are day first (a day above 12 comes first)", err=True)
+    for choice in mapping_mod.open_choices(columns, proposed):
+        if choice.key:
+            click.echo(f"  still open: {choice.field} {choice.key!r} has no value", err=True)
+        else:
+            could = ", ".join(repr(h) for h in choice.candidates) or "no column"
+            click.echo(f"  still open: no column for {choice.field} (could be: {could})", err=True)
+    unsure = len(suggestion.unsure())
+    click.echo(
+        f"{file.name}: {len(suggestion.headers)} columns, "
+        f"{sum(len(v) for v in suggestion.values.values())} answers mapped; "
+        f"{unsure} guess{'es' if unsure != 1 else ''} to check.",
+        err=True,
+    )
+    if out is None:
+        click.echo(proposed.document(), nl=False)
+        return
+    try:
+        out.write_text(proposed.document(), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}")
+    click.echo(f"Wrote {out}: use it with `ridealong ingest {file.name} --mapping {out}`", err=True)
 
 
 @main.command()

@@ -12,6 +12,7 @@ Tables
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -26,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard import importer
+from dashboard.mapping import same_content
 
 SCHEMA_VERSION = "1"
 MEMORY_LIMIT = "2GB"
@@ -48,6 +50,8 @@ create table if not exists imports (
     calls_replaced bigint,
     calls_unchanged bigint
 );
+-- added after version 1: stores made before gain the column when opened for writing
+alter table imports add column if not exists mapping_hash varchar;  -- the --mapping used
 create table if not exists calls (
     call_key varchar not null,
     observation_id varchar,
@@ -331,6 +335,22 @@ class FileResult:
     ignored: list[str]
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    mapping_hash: str | None = None
+    previous: dt.datetime | None = None  # an earlier import of the same content and mapping
+
+    @property
+    def nothing_changed(self) -> bool:
+        """The same content was imported before and every call in it is as it was."""
+        return self.previous is not None and self.added == 0 and self.unchanged == self.calls
+
+    def line(self) -> str:
+        if self.nothing_changed:
+            return f"{self.file}: already imported on {self.previous:%Y-%m-%d}, nothing changed"
+        unchanged = f" ({self.unchanged} unchanged)" if self.replaced else ""
+        return (
+            f"{self.file}: {self.rows} rows, {self.calls} calls, {self.notes} notes: "
+            f"{self.added} calls added, {self.replaced} replaced{unchanged}"
+        )
 
 
 @dataclass
@@ -352,12 +372,9 @@ class IngestResult:
         if self.removed_sample:
             lines.append("The bundled sample data was removed: the store now holds your data.")
         for f in self.files:
-            unchanged = f" ({f.unchanged} unchanged)" if f.replaced else ""
-            lines.append(
-                f"{f.file}: {f.rows} rows, {f.calls} calls, {f.notes} notes: "
-                f"{f.added} calls added, {f.replaced} replaced{unchanged}"
-            )
-            lines += [f"  note: {w}" for w in f.warnings]
+            lines.append(f.line())
+            if not f.nothing_changed:
+                lines += [f"  note: {w}" for w in f.warnings]
         return "\n".join(lines)
 
 
@@ -439,12 +456,8 @@ class Store:
 
     def imports(self, limit: int = 20) -> list[dict]:
         cur = self.cursor()
-        rows = cur.execute(
-            "select import_id, file, imported_at, source, rows, calls, notes, calls_added, "
-            "calls_replaced, calls_unchanged, content_hash from imports "
-            "order by import_id desc limit ?",
-            [limit],
-        )
+        # every column there is: a store opened read-only may predate a later column
+        rows = cur.execute("select * from imports order by import_id desc limit ?", [limit])
         names = [d[0] for d in rows.description]
         return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
 
@@ -458,10 +471,13 @@ class Store:
         header_overrides: dict[str, str] | None = None,
         value_overrides: dict[str, dict[str, str]] | None = None,
         progress: Callable[[str, float], None] | None = None,
+        mapping_hash: str | None = None,
     ) -> IngestResult:
         """Validate every file, then write them all in one transaction (or nothing).
 
-        Raises importer.ImportFailed with every problem of every file; the store is untouched.
+        Raises importer.ImportFailed with every problem of every file (and a file whose content
+        is another's in the same go); the store is untouched. `mapping_hash` names the mapping
+        the overrides came from, for the imports log.
         """
         if self.read_only:
             raise RuntimeError("store opened read-only")
@@ -501,10 +517,12 @@ class Store:
                 timings[f"validate {label}"] = time.perf_counter() - started
                 if progress:
                     progress(f"validated {label}", (i + 1) / (len(paths) + 1))
+            digests = hashes.result()
+            problems += same_content(names, digests)
             if problems:
                 raise importer.ImportFailed(problems)
             started = time.perf_counter()
-            result = self._write(staged, hashes.result(), source, timings)
+            result = self._write(staged, digests, source, timings, mapping_hash)
             timings["write"] = time.perf_counter() - started
             result.timings = timings
             if progress:
@@ -522,6 +540,7 @@ class Store:
         hashes: list[str],
         source: str,
         timings: dict[str, float],
+        mapping_hash: str | None = None,
     ) -> IngestResult:
         con = self.con
         begun = time.perf_counter()
@@ -537,6 +556,11 @@ class Store:
             ]
             for s, digest in zip(staged, hashes, strict=True):
                 started = time.perf_counter()
+                (previous,) = con.execute(
+                    "select max(imported_at) from imports where content_hash = ? "
+                    "and mapping_hash is not distinct from ?",
+                    [digest, mapping_hash],
+                ).fetchone()
                 added, replaced, unchanged = con.execute(
                     f"""
                     select
@@ -570,8 +594,10 @@ class Store:
                     """
                 )
                 con.execute(
-                    "insert into imports values (?, ?, ?, current_timestamp::timestamp, ?, ?, "
-                    "?, ?, ?, ?, ?)",
+                    "insert into imports (import_id, file, content_hash, imported_at, source, "
+                    "rows, calls, notes, calls_added, calls_replaced, calls_unchanged, "
+                    "mapping_hash) values (?, ?, ?, current_timestamp::timestamp, ?, ?, "
+                    "?, ?, ?, ?, ?, ?)",
                     [
                         next_id,
                         s.file,
@@ -583,6 +609,7 @@ class Store:
                         added,
                         replaced,
                         unchanged,
+                        mapping_hash,
                     ],
                 )
                 results.append(
@@ -598,6 +625,8 @@ class Store:
                         s.ignored,
                         s.warnings,
                         time.perf_counter() - started,
+                        mapping_hash,
+                        previous,
                     )
                 )
                 next_id += 1
@@ -676,10 +705,12 @@ def load_files(
     *,
     dayfirst: bool = False,
     display_names: Sequence[str] | None = None,
+    **options,
 ) -> tuple[Store, IngestResult]:
-    """An in-memory store holding just these files (for `metrics FILE...` and Explore mode)."""
+    """An in-memory store holding just these files (for `metrics FILE...` and Explore mode).
+    `options` go to Store.ingest (header_overrides, value_overrides...)."""
     store = Store(None)
-    result = store.ingest(paths, dayfirst=dayfirst, display_names=display_names)
+    result = store.ingest(paths, dayfirst=dayfirst, display_names=display_names, **options)
     return store, result
 
 

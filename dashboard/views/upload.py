@@ -1,9 +1,11 @@
 """Upload: an export from a colleague or another tool, seen now — checked, explored on its own,
 or added to the team's store. Nothing is written while any problem remains.
 
-States: no file (what to drop, a saved mapping, recent imports) -> files read and checked
-(preview, column mapping, problems or a valid summary) -> Explore this file (every page shows
-only the upload, in this session) or Add to the team's store (one transaction, imports log).
+States: no file (what to drop, a saved mapping, recent imports) -> files read, their columns and
+answers mapped from suggestions (dashboard/mapping.py; unsure guesses marked), the mapping
+checked as a whole, then the rows (preview, problems or a valid summary) -> Explore this file
+(every page shows only the upload, in this session) or Add to the team's store (one
+transaction, imports log with the mapping's hash).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import importer
+from dashboard import importer, mapping
 from dashboard.store import IngestResult, Store, locked_ingest
 from dashboard.views import common
 
@@ -32,8 +35,9 @@ FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 REQUIRED = [f for f, required in importer.FIELDS.items() if required]
 
 # session_state keys (all "upl_..."): the mapping outlives the uploaded files, for the session.
-MAPPING = "upl_mapping"  # {"headers": {header: field or ""}, "values": {field: {spelling: v}}}
-DAYFIRST = "upl_dayfirst_saved"
+MAPPING = "upl_mapping"  # a mapping.Mapping: headers, answers' values, day-first dates
+GUESSES = "upl_guesses"  # "h:<header>" / "v:<field>:<folded answer>" -> mapping.Guess
+CONFIRMED = "upl_confirmed"  # keys of GUESSES the user chose or confirmed
 DAYFIRST_WIDGET = "upl_dayfirst"
 FILES = "upl_files"
 MAPPING_FILE = "upl_mapping_file"
@@ -62,22 +66,31 @@ class Upload:
 
 @dataclass
 class Read:
-    """One uploaded file read once: its content hash, and its preview or why it cannot be read."""
+    """One uploaded file read once: its content hash, and its preview and columns (the values
+    of its first mapping.PROFILE_ROWS rows) or why it cannot be read."""
 
     digest: str
     preview: importer.Preview | None
     problems: list[importer.Problem]
+    columns: list[mapping.Column] = field(default_factory=list)
 
 
 @dataclass
 class Check:
-    """The uploaded files validated with the current mapping: an in-memory store, or problems."""
+    """The uploaded files checked with the current mapping: first the mapping as a whole
+    (`open`: required columns without one, answers without a value), and only when nothing is
+    open the rows, into an in-memory store or a list of problems."""
 
     signature: str
     store: Store | None
     result: IngestResult | None
     problems: list[importer.Problem]
     steps: list[tuple[str, float]] = field(default_factory=list)
+    open: list[mapping.Choice] = field(default_factory=list)
+
+    @property
+    def rows_checked(self) -> bool:
+        return not self.open
 
 
 class Steps:
@@ -150,18 +163,30 @@ def read_upload(upload: Upload) -> Read:
     digest = hashlib.sha256(data).hexdigest()
     try:
         with temp_files([upload]) as (path,):
-            preview = importer.preview(path, PREVIEW_ROWS, display_name=upload.name)
+            preview = importer.preview(path, mapping.PROFILE_ROWS, display_name=upload.name)
     except importer.ImportFailed as exc:
         return Read(digest, None, exc.problems)
-    return Read(digest, preview, [])
+    return Read(digest, preview, [], mapping.columns_of(preview.headers, preview.first))
 
 
-def header_overrides(mapping: dict) -> dict[str, str] | None:
-    return dict(mapping["headers"]) or None
-
-
-def value_overrides(mapping: dict) -> dict[str, dict[str, str]] | None:
-    return {f: dict(v) for f, v in mapping["values"].items() if v} or None
+def check_mapping(
+    uploads: Sequence[Upload], reads: dict[str, Read], used: mapping.Mapping
+) -> tuple[list[mapping.Choice], list[importer.Problem]]:
+    """The mapping checked as a whole against every readable file, before any row: what is
+    still open (a required column without one, an answer without a value) and the header
+    problems (two columns read as one field)."""
+    choices: list[mapping.Choice] = []
+    problems: list[importer.Problem] = []
+    for upload in uploads:
+        read = reads[upload.file_id]
+        if read.preview is None:
+            continue
+        for choice in mapping.open_choices(read.columns, used):
+            if choice not in choices:
+                choices.append(choice)
+        _fields, header_problems = mapping.fields_of(read.preview.headers, used)
+        problems += [importer.Problem(upload.name, 1, None, None, t) for t in header_problems]
+    return choices, problems
 
 
 def _unexpected(uploads: Sequence[Upload], exc: Exception) -> importer.Problem:
@@ -173,8 +198,7 @@ def _unexpected(uploads: Sequence[Upload], exc: Exception) -> importer.Problem:
 
 def check_uploads(
     uploads: Sequence[Upload],
-    mapping: dict,
-    dayfirst: bool,
+    used: mapping.Mapping,
     signature: str,
     progress: Callable[[str, float], None] | None = None,
 ) -> Check:
@@ -184,12 +208,13 @@ def check_uploads(
         with temp_files(uploads) as paths:
             result = store.ingest(
                 paths,
-                dayfirst=dayfirst,
+                dayfirst=used.dayfirst,
                 source="upload",
                 display_names=[u.name for u in uploads],
-                header_overrides=header_overrides(mapping),
-                value_overrides=value_overrides(mapping),
+                header_overrides=used.header_overrides(),
+                value_overrides=used.value_overrides(),
                 progress=progress,
+                mapping_hash=used.digest(),
             )
     except importer.ImportFailed as exc:
         store.close()
@@ -203,8 +228,7 @@ def check_uploads(
 def add_uploads(
     store: Store,
     uploads: Sequence[Upload],
-    mapping: dict,
-    dayfirst: bool,
+    used: mapping.Mapping,
     progress: Callable[[str, float], None] | None = None,
     waiting: Callable[[bool], None] | None = None,
 ) -> IngestResult:
@@ -216,27 +240,46 @@ def add_uploads(
             store,
             paths,
             waiting=waiting,
-            dayfirst=dayfirst,
+            dayfirst=used.dayfirst,
             source="upload",
             display_names=[u.name for u in uploads],
-            header_overrides=header_overrides(mapping),
-            value_overrides=value_overrides(mapping),
+            header_overrides=used.header_overrides(),
+            value_overrides=used.value_overrides(),
             progress=progress,
+            mapping_hash=used.digest(),
         )
 
 
-def signature(
-    uploads: Sequence[Upload], reads: dict[str, Read], mapping: dict, dayfirst: bool
-) -> str:
+def signature(uploads: Sequence[Upload], reads: dict[str, Read], used: mapping.Mapping) -> str:
     doc = {
         "files": [[u.name, reads[u.file_id].digest] for u in uploads],
-        "mapping": mapping,
-        "dayfirst": dayfirst,
+        "mapping": used.document(),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
 def problems_frame(problems: Sequence[importer.Problem]) -> pl.DataFrame:
+    """The problems as a table with no empty cell a browser would show as "None": a problem
+    of the whole file has no line or column, a required cell left empty says "(empty)"."""
+    rows = [
+        {
+            "file": p.file,
+            "line": "" if p.line is None else str(p.line),
+            "column": p.column or "",
+            "value": p.value if p.value is not None else ("(empty)" if p.column else ""),
+            "problem": p.message,
+        }
+        for p in problems
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={n: pl.String for n in ("file", "line", "column", "value", "problem")},
+        orient="row",
+    )
+
+
+def problems_csv_frame(problems: Sequence[importer.Problem]) -> pl.DataFrame:
+    """The problems as downloaded: a line is a number, an empty cell is empty."""
     return pl.DataFrame(
         [p.as_dict() for p in problems],
         schema={
@@ -250,27 +293,49 @@ def problems_frame(problems: Sequence[importer.Problem]) -> pl.DataFrame:
     )
 
 
-def auto_field(header: str) -> str | None:
-    """The field a header means with no mapping (its name or a known alias), or None."""
-    found = importer.map_headers([header])[0]
-    return next(iter(found), None)
-
-
 # ---- session state ---------------------------------------------------------------------------
 
 
-def _mapping() -> dict:
+def _mapping() -> mapping.Mapping:
     if MAPPING not in st.session_state:
-        st.session_state[MAPPING] = {
-            "headers": {},
-            "values": {f: {} for f in importer.MAPPABLE_VALUES},
-        }
+        st.session_state[MAPPING] = mapping.Mapping()
     return st.session_state[MAPPING]
+
+
+def _guesses() -> dict[str, mapping.Guess]:
+    return st.session_state.setdefault(GUESSES, {})
+
+
+def _confirmed() -> set[str]:
+    return st.session_state.setdefault(CONFIRMED, set())
+
+
+def _to_check(key: str) -> bool:
+    """A guess the user has not looked at yet and that is not sure."""
+    guess = _guesses().get(key)
+    return guess is not None and not guess.sure and key not in _confirmed()
+
+
+def _unsure_now(columns: Sequence[mapping.Column]) -> list[str]:
+    """The guesses still to check for these columns: headers, and answers given a value."""
+    used = _mapping()
+    keys = [f"h:{c.header}" for c in columns if c.header.strip() and _to_check(f"h:{c.header}")]
+    fields, _problems = mapping.fields_of([c.header for c in columns], used)
+    by_header = {c.header: c for c in columns}
+    for fld in mapping.VALUE_FIELDS:
+        if fld not in fields:
+            continue
+        chosen = {importer.fold_value(a) for a, v in used.values.get(fld, {}).items() if v}
+        for answer in by_header[fields[fld]].values:
+            key = f"v:{fld}:{importer.fold_value(answer)}"
+            if importer.fold_value(answer) in chosen and _to_check(key) and key not in keys:
+                keys.append(key)
+    return keys
 
 
 def _forget_mapping_widgets() -> None:
     for key in list(st.session_state):
-        if isinstance(key, str) and key.startswith(("upl_h:", "upl_v:")):
+        if isinstance(key, str) and key.startswith(("upl_h:", "upl_v:", DAYFIRST_WIDGET)):
             del st.session_state[key]
 
 
@@ -284,23 +349,26 @@ def _apply_mapping_file() -> None:
         return
     st.session_state[MAPPING_LOADED] = uploaded.file_id
     try:
-        headers, values = importer.parse_mapping(uploaded.getvalue())
-    except ValueError as exc:
+        loaded = mapping.parse(uploaded.getvalue())
+    except mapping.MappingError as exc:
         st.session_state[MAPPING_NOTE] = (
             "error",
-            f"**{_md(uploaded.name)}** was not loaded: it {exc}. The mapping in use is unchanged.",
+            f"**{_md(uploaded.name)}** was not loaded: it {_md(str(exc))}. The mapping in use "
+            "is unchanged.",
         )
         return
-    st.session_state[MAPPING] = {
-        "headers": headers,
-        "values": {f: dict(values.get(f, {})) for f in importer.MAPPABLE_VALUES},
-    }
+    st.session_state[MAPPING] = loaded
+    # a saved mapping is the user's own choice: nothing in it is a guess to check
+    _confirmed().update(f"h:{h}" for h in loaded.headers)
+    _confirmed().update(
+        f"v:{f}:{importer.fold_value(a)}" for f, answers in loaded.values.items() for a in answers
+    )
     _forget_mapping_widgets()
-    n_values = sum(len(v) for v in values.values())
+    n_values = sum(len(v) for v in loaded.values.values())
     st.session_state[MAPPING_NOTE] = (
         "success",
-        f"Loaded **{_md(uploaded.name)}**: {len(headers)} column(s) and {n_values} value(s) "
-        "mapped.",
+        f"Loaded **{_md(uploaded.name)}**: {len(loaded.headers)} column(s) and {n_values} "
+        "value(s) mapped.",
     )
 
 
@@ -362,19 +430,11 @@ def _unique(headers: Sequence[str]) -> list[str]:
     return out
 
 
-def _examples(reads: Sequence[Read], header: str, limit: int = 3) -> list[str]:
-    seen: list[str] = []
-    for read in reads:
-        if read.preview is None or header not in read.preview.headers:
-            continue
-        i = read.preview.headers.index(header)
-        for row in read.preview.first:
-            value = row[i]
-            if value is not None and value.strip() and value not in seen:
-                seen.append(value)
-            if len(seen) >= limit:
-                return seen
-    return seen
+def _examples(columns: Sequence[mapping.Column], header: str, limit: int = 3) -> list[str]:
+    for col in columns:
+        if col.header == header:
+            return [v for v, _n in col.values.most_common(limit)]
+    return []
 
 
 def _n(count: int, word: str) -> str:
@@ -392,48 +452,75 @@ def _steps_text(steps: Sequence[tuple[str, float]]) -> str:
     return " · ".join(f"{_md(label)} {seconds:.2f} s" for label, seconds in steps)
 
 
-def _set_header(header: str, auto: str | None, key: str) -> None:
+def _quoted(items: Sequence[str]) -> str:
+    """'a', 'b' or 'c' — as Markdown-safe text."""
+    quoted = [f"“{_md(i)}”" for i in items]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _set_header(header: str, key: str) -> None:
     value = st.session_state[key]
-    headers = _mapping()["headers"]
-    if value == (auto or ""):
+    used = _mapping()
+    headers = dict(used.headers)
+    if value == mapping.auto_field(header):
         headers.pop(header, None)
     else:
         headers[header] = value
+    used.headers = headers
+    _confirmed().add(f"h:{header}")
 
 
-def _header_select(where: Any, header: str, auto: str | None, reads: Sequence[Read]) -> None:
+def _header_select(where: Any, header: str, columns: Sequence[mapping.Column]) -> None:
     key = f"upl_h:{header}"
+    auto = mapping.auto_field(header)
     if key not in st.session_state:
-        st.session_state[key] = _mapping()["headers"].get(header, auto or "")
-    examples = _examples(reads, header)
-    hint = "First values: " + ", ".join(repr(v) for v in examples) if examples else "Empty"
+        st.session_state[key] = _mapping().headers.get(header, auto)
+    guess = _guesses().get(f"h:{header}")
+    examples = _examples(columns, header)
+    hint = "Answers: " + ", ".join(repr(v) for v in examples) if examples else "Empty"
+    if auto:
+        hint += f". Read as {auto} by its name."
+    elif guess is not None:
+        target = guess.target or "not used"
+        hint += f". Suggested: {target}, because {guess.reason}."
+    check = _to_check(f"h:{header}")
     where.selectbox(
-        _md(header),
+        ("⚠ " if check else "") + _md(header) + (" — check this guess" if check else ""),
         ["", *importer.FIELDS],
         key=key,
         format_func=_field_label,
         on_change=_set_header,
-        args=(header, auto, key),
-        help=_md(hint) + (f". Recognised as {auto}." if auto else "."),
+        args=(header, key),
+        help=_md(hint),
     )
 
 
-def _set_value(fld: str, spelling: str, key: str) -> None:
+def _set_value(fld: str, answer: str, key: str) -> None:
     value = st.session_state[key]
-    spellings = _mapping()["values"].setdefault(fld, {})
-    folded = importer.fold_value(spelling)
-    for other in [s for s in spellings if importer.fold_value(s) == folded]:
-        del spellings[other]
+    used = _mapping()
+    values = {f: dict(v) for f, v in used.values.items()}
+    answers = values.setdefault(fld, {})
+    folded = importer.fold_value(answer)
+    for other in [a for a in answers if importer.fold_value(a) == folded]:
+        del answers[other]
     if value:
-        spellings[spelling] = value
+        answers[answer] = value
+    used.values = values
+    _confirmed().add(f"v:{fld}:{folded}")
 
 
 def _set_dayfirst() -> None:
-    st.session_state[DAYFIRST] = bool(st.session_state[DAYFIRST_WIDGET])
+    _mapping().dayfirst = bool(st.session_state[DAYFIRST_WIDGET])
+
+
+def _confirm_guesses(keys: Sequence[str]) -> None:
+    _confirmed().update(keys)
 
 
 def _show_preview(uploads: Sequence[Upload], reads: dict[str, Read]) -> None:
-    overrides = header_overrides(_mapping())
+    used = _mapping()
     st.subheader("Preview")
     st.caption(
         f"The first {PREVIEW_ROWS} rows of each file as written, before any check, and the "
@@ -451,7 +538,7 @@ def _show_preview(uploads: Sequence[Upload], reads: dict[str, Read]) -> None:
                 )
                 continue
             pv = read.preview
-            found, _ignored, _problems = importer.map_headers(pv.headers, overrides)
+            found, _ignored, _problems = importer.map_headers(pv.headers, used.header_overrides())
             field_of = {i: f for f, i in found.items()}
             names = _unique(pv.headers)
             st.caption(
@@ -465,7 +552,7 @@ def _show_preview(uploads: Sequence[Upload], reads: dict[str, Read]) -> None:
                 schema={"column in file": pl.String, "read as": pl.String},
             )
             rows = pl.DataFrame(
-                [list(r) for r in pv.first],
+                [["" if c is None else c for c in r] for r in pv.first[:PREVIEW_ROWS]],
                 schema={n: pl.String for n in names},
                 orient="row",
             )
@@ -474,99 +561,184 @@ def _show_preview(uploads: Sequence[Upload], reads: dict[str, Read]) -> None:
             right.dataframe(rows, hide_index=True, width="stretch")
 
 
-def _show_columns(reads: Sequence[Read]) -> None:
-    headers: list[str] = []
-    for read in reads:
-        if read.preview is not None:
-            headers += [h for h in read.preview.headers if h.strip() and h not in headers]
-    auto = {h: auto_field(h) for h in headers}
-    unknown = [h for h in headers if auto[h] is None]
-    known = [h for h in headers if auto[h] is not None]
+def _show_columns(columns: Sequence[mapping.Column], check: Check) -> None:
+    """Every column with the field it is read as: first the ones that want a look (unsure
+    guesses, columns nothing fits), then the rest in an expander."""
+    used = _mapping()
+    headers = [c.header for c in columns if c.header.strip()]
+    fields, _problems = mapping.fields_of([c.header for c in columns], used)
+    read_as = {h: f for f, h in fields.items()}
+    unsure = [h for h in headers if _to_check(f"h:{h}")]
+    # not read, not decided by the user, and no sure guess that it is not needed
+    unknown = [
+        h
+        for h in headers
+        if h not in read_as
+        and h not in unsure
+        and f"h:{h}" not in _confirmed()
+        and not (_guesses().get(f"h:{h}") is not None and _guesses()[f"h:{h}"].sure)
+    ]
+    look = unsure + unknown
     st.subheader("Columns")
     required = ", ".join(REQUIRED)
+    st.caption(
+        "Ridealong suggests what each column means from its header and its answers. Choices "
+        f"are remembered for this session, for every file with the same header. Required "
+        f"fields: {required}."
+    )
+    missing = [c for c in check.open if not c.key]
+    for choice in missing:
+        could = _quoted(choice.candidates)
+        st.warning(
+            f"No column is read as **{choice.field}** (required) yet."
+            + (f" It could be {could}." if could else "")
+            + " Choose it below.",
+            icon=":material/help:",
+        )
+    if unsure:
+        st.markdown(
+            f"**{len(unsure)} guess{'es' if len(unsure) != 1 else ''} to check** (marked ⚠): "
+            "confirm or correct."
+        )
     if unknown:
         st.markdown(
-            f"Ridealong does not recognise **{len(unknown)}** column(s); they are not read unless "
-            f"you choose a field. Required fields: {required}. The choice is remembered for this "
-            "session, for every file with the same header."
+            f"Ridealong does not recognise **{len(unknown)}** column(s): "
+            + ", ".join(f"“{_md(h)}”" for h in unknown)
+            + ". They are not read unless you choose a field."
         )
+    if look:
         grid = st.columns(3)
-        for i, header in enumerate(unknown):
-            _header_select(grid[i % 3], header, None, reads)
-    elif headers:
-        st.caption(f"Every column was recognised. Required fields: {required}.")
-    if known:
-        with st.expander(f"Change how the {len(known)} recognised column(s) are read"):
+        for i, header in enumerate(look):
+            _header_select(grid[i % 3], header, columns)
+    if unsure:
+        st.button(
+            f"Confirm the {len(unsure)} guess{'es' if len(unsure) != 1 else ''} as shown",
+            key="upl_confirm",
+            icon=":material/done_all:",
+            on_click=_confirm_guesses,
+            args=([f"h:{h}" for h in unsure],),
+        )
+    rest = [h for h in headers if h not in look]
+    if rest:
+        if not look:
+            st.caption(f"Every column is read: {len(read_as)} as fields, the rest not needed.")
+        with st.expander(f"How the other {len(rest)} column(s) are read"):
             grid = st.columns(3)
-            for i, header in enumerate(known):
-                _header_select(grid[i % 3], header, auto[header], reads)
+            for i, header in enumerate(rest):
+                _header_select(grid[i % 3], header, columns)
     if DAYFIRST_WIDGET not in st.session_state:
-        st.session_state[DAYFIRST_WIDGET] = st.session_state.get(DAYFIRST, False)
+        st.session_state[DAYFIRST_WIDGET] = used.dayfirst
     st.checkbox(
         "Slashed dates are day first (DD/MM/YYYY)",
         key=DAYFIRST_WIDGET,
         on_change=_set_dayfirst,
-        help="Dates like 03/04/2026 are read as MM/DD/YYYY (US) unless this is ticked. "
-        "YYYY-MM-DD is always read as such.",
+        help="Dates like 03/04/2026 are read as MM/DD/YYYY (US) unless this is ticked; it is "
+        "ticked for you when a date such as 13/03/2026 can only be day first. YYYY-MM-DD is "
+        "always read as such.",
     )
 
 
-def _show_values(check: Check) -> None:
-    """Select boxes for manager_action and polarity values the vocabulary does not know."""
-    found = importer.unrecognised_values(check.problems)
-    mapped = _mapping()["values"]
-    shown: dict[str, dict[str, int | None]] = {}
-    for fld in importer.MAPPABLE_VALUES:
-        entries: dict[str, int | None] = dict(found[fld])
-        folded = {importer.fold_value(s) for s in entries}
-        for spelling in mapped.get(fld, {}):
-            if importer.fold_value(spelling) not in folded:
-                entries[spelling] = None
-                folded.add(importer.fold_value(spelling))
-        if entries:
-            shown[fld] = entries
-    if not shown:
+def _show_values(columns: Sequence[mapping.Column], check: Check) -> None:
+    """Select boxes for the answers Ridealong would not read as they are: unsure guesses and
+    answers without a value first, the rest in an expander."""
+    used = _mapping()
+    fields, _problems = mapping.fields_of([c.header for c in columns], used)
+    by_header = {c.header: c for c in columns}
+    from_rows = mapping.unrecognised(check.problems)
+    entries: list[tuple[str, str, int]] = []  # (field, answer as written, rows)
+    for fld in mapping.VALUE_FIELDS:
+        seen: set[str] = set()
+        answers: Counter = Counter()
+        if fld in fields:
+            answers.update(by_header[fields[fld]].values)
+        answers.update(from_rows.get(fld, {}))
+        for answer in list(used.values.get(fld, {})):
+            answers.setdefault(answer, 0)
+        for answer, rows in sorted(answers.items(), key=lambda a: (a[0].lower(), a[0])):
+            folded = importer.fold_value(answer)
+            if mapping.known(fld, answer) or folded in seen:
+                continue
+            seen.add(folded)
+            entries.append((fld, answer, rows))
+    if not entries:
         return
-    st.markdown("**Values Ridealong does not recognise**: choose what each one means.")
-    grid = st.columns(3)
-    i = 0
-    for fld, entries in shown.items():
-        accepted = importer.accepted_values(fld)
-        current_of = {importer.fold_value(s): v for s, v in mapped.get(fld, {}).items()}
-        for spelling, rows in entries.items():
-            key = f"upl_v:{fld}:{importer.fold_value(spelling)}"
-            if key not in st.session_state:
-                st.session_state[key] = current_of.get(importer.fold_value(spelling), "")
-            grid[i % 3].selectbox(
-                f"{fld}: {_code(spelling)}",
-                ["", *accepted],
-                key=key,
-                format_func=lambda v: "— leave as a problem —" if v == "" else v,
-                on_change=_set_value,
-                args=(fld, spelling, key),
-                help="Mapped for this session." if rows is None else f"On {rows} row(s).",
+    chosen = {
+        (f, importer.fold_value(a)): v
+        for f, answers in used.values.items()
+        for a, v in answers.items()
+    }
+    unsure_keys = set(_unsure_now(columns))
+    look = [
+        e
+        for e in entries
+        if f"v:{e[0]}:{importer.fold_value(e[1])}" in unsure_keys
+        or not chosen.get((e[0], importer.fold_value(e[1])))
+    ]
+    rest = [e for e in entries if e not in look]
+    st.markdown("**Answers**: what each answer means in Ridealong's terms.")
+    if look:
+        unsure = [e for e in look if f"v:{e[0]}:{importer.fold_value(e[1])}" in unsure_keys]
+        blank = len(look) - len(unsure)
+        parts = []
+        if blank:
+            parts.append(f"{blank} answer{'s' if blank != 1 else ''} without a value")
+        if unsure:
+            parts.append(f"{len(unsure)} guess{'es' if len(unsure) != 1 else ''} to check (⚠)")
+        st.markdown(" and ".join(parts) + ": choose or confirm.")
+        _value_grid(look, chosen)
+        if unsure:
+            st.button(
+                f"Confirm the {len(unsure)} answer guess{'es' if len(unsure) != 1 else ''}",
+                key="upl_confirm_values",
+                icon=":material/done_all:",
+                on_click=_confirm_guesses,
+                args=([f"v:{f}:{importer.fold_value(a)}" for f, a, _r in unsure],),
             )
-            i += 1
+    if rest:
+        with st.expander(f"How the other {len(rest)} answer(s) are read"):
+            _value_grid(rest, chosen)
+
+
+def _value_grid(entries: Sequence[tuple[str, str, int]], chosen: dict) -> None:
+    grid = st.columns(3)
+    for i, (fld, answer, rows) in enumerate(entries):
+        folded = importer.fold_value(answer)
+        key = f"upl_v:{fld}:{folded}"
+        if key not in st.session_state:
+            st.session_state[key] = chosen.get((fld, folded), "")
+        check = _to_check(f"v:{fld}:{folded}") and bool(chosen.get((fld, folded)))
+        guess = _guesses().get(f"v:{fld}:{folded}")
+        why = f" Suggested because {guess.reason}." if guess is not None and guess.target else ""
+        grid[i % 3].selectbox(
+            ("⚠ " if check else "") + f"{fld}: {_code(answer)}",
+            ["", *mapping.VALUE_FIELDS[fld]],
+            key=key,
+            format_func=lambda v: "— no value: a problem —" if v == "" else v,
+            on_change=_set_value,
+            args=(fld, answer, key),
+            help=(f"On {rows} row(s)." if rows else "Mapped for this session.") + why,
+        )
 
 
 def _show_mapping_file(has_files: bool) -> None:
-    mapping = _mapping()
+    used = _mapping()
     with st.expander("Save or load this mapping (JSON)", expanded=False):
         st.caption(
-            "Save the column and value choices as a small JSON file, and load it with the next "
-            "export of the same tool."
+            "Save the column and answer choices as a small JSON file: load it with the next "
+            "export of the same form, or give it to `ridealong ingest FILE --mapping "
+            "mapping.json`."
         )
         left, right = st.columns([1, 2])
-        n = len(mapping["headers"]) + sum(len(v) for v in mapping["values"].values())
+        n = len(used.headers) + sum(len(v) for v in used.values.values())
         left.download_button(
             "Download mapping",
-            data=importer.mapping_document(mapping["headers"], mapping["values"]),
+            data=used.document(),
             file_name="ridealong_mapping.json",
             mime="application/json",
             key="upl_dl_mapping",
             on_click="ignore",
             icon=":material/download:",
-            help=f"{n} choice(s) made in this session.",
+            help=f"{n} choice(s) in this session.",
         )
         right.file_uploader(
             "Load a mapping file", type=["json"], key=MAPPING_FILE, label_visibility="collapsed"
@@ -577,14 +749,36 @@ def _show_mapping_file(has_files: bool) -> None:
             getattr(st, kind)(text)
 
 
-def _show_check(uploads: Sequence[Upload], check: Check) -> None:
+def _show_open(uploads: Sequence[Upload], check: Check) -> None:
+    """The mapping is not complete: say what is open; the rows wait."""
+    missing = [c.field for c in check.open if not c.key]
+    answers = [c for c in check.open if c.key]
+    parts = []
+    if missing:
+        parts.append("no column for " + ", ".join(f"**{f}**" for f in missing))
+    if answers:
+        parts.append(f"{_n(len(answers), 'answer')} without a value")
+    st.info(
+        f"**The mapping of {_md(_what(uploads))} is not complete**: "
+        + " and ".join(parts)
+        + ". The rows are checked as soon as it is; nothing is counted as a problem before.",
+        icon=":material/rule:",
+    )
+    _show_flash()
+
+
+def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mapping.Column]) -> None:
     st.subheader("Check")
+    if not check.rows_checked:
+        _show_open(uploads, check)
+        if not check.problems:
+            return
     if check.problems:
         n = len(check.problems)
         st.error(
             f"**{n} problem{'s' if n != 1 else ''} in {_md(_what(uploads))}: nothing can be "
             "explored or added until every one is fixed.** Correct the file and upload it "
-            "again, or map its columns and values on this page.",
+            "again, or map its columns and answers on this page.",
             icon=":material/error:",
         )
         frame = problems_frame(check.problems)
@@ -592,18 +786,17 @@ def _show_check(uploads: Sequence[Upload], check: Check) -> None:
             frame.head(MAX_PROBLEMS_SHOWN),
             hide_index=True,
             width="stretch",
-            column_config={
-                "line": st.column_config.NumberColumn("line", format="%d"),
-                "problem": st.column_config.TextColumn("problem", width="large"),
-            },
+            column_config={"problem": st.column_config.TextColumn("problem", width="large")},
         )
         if n > MAX_PROBLEMS_SHOWN:
             st.caption(f"The first {MAX_PROBLEMS_SHOWN:,} are shown; the CSV has all {n:,}.")
         common.download_csv(
-            frame, "ridealong_problems.csv", key="upl_dl_problems", label="Download problems"
+            problems_csv_frame(check.problems),
+            "ridealong_problems.csv",
+            key="upl_dl_problems",
+            label="Download problems",
         )
         _show_flash()
-        _show_values(check)
         return
     result = check.result
     rows = sum(f.rows for f in result.files)
@@ -625,13 +818,13 @@ def _show_check(uploads: Sequence[Upload], check: Check) -> None:
             )
         for warning in f.warnings:
             st.caption(_md(warning))
-    _show_values(check)
     if calls == 0:
         st.warning(
             "Nothing to explore or add: the upload has a header but no rows.",
             icon=":material/draft:",
         )
         return
+    unsure = _unsure_now(columns)
     left, right = st.columns(2)
     with left:
         explored = st.session_state.get(common.EXPLORE_KEY)
@@ -656,8 +849,14 @@ def _show_check(uploads: Sequence[Upload], check: Check) -> None:
             key="upl_add",
             icon=":material/database_upload:",
             width="stretch",
+            disabled=bool(unsure),
         )
-        if again:
+        if unsure:
+            st.caption(
+                f"Confirm or correct the {_n(len(unsure), 'guess').replace('guesss', 'guesses')} "
+                "marked ⚠ first: the team's store gets only what you have looked at."
+            )
+        elif again:
             st.caption(
                 "You added this upload in this session. Adding it again replaces the same calls "
                 "and is recorded in the imports log again."
@@ -688,10 +887,38 @@ def _explore(uploads: Sequence[Upload], check: Check) -> None:
     st.rerun()
 
 
+def _added_text(result: IngestResult, steps: Steps) -> str:
+    if all(f.nothing_changed for f in result.files):
+        return "\n\n".join(
+            f"**{_md(f.file)} was already imported on {f.previous:%Y-%m-%d}, nothing changed.**"
+            for f in result.files
+        )
+    unchanged = sum(f.unchanged for f in result.files)
+    lines = [
+        f"**Added to the team's store: {_n(result.added, 'call')} added, {result.replaced:,} "
+        "replaced**" + (f" ({unchanged:,} of them unchanged)." if result.replaced else ".")
+    ]
+    if len(result.files) > 1:
+        lines += [
+            f"- {_md(f.line())}"
+            if f.nothing_changed
+            else f"- {_md(f.file)}: {_n(f.rows, 'row')}, {f.added:,} added, {f.replaced:,} replaced"
+            for f in result.files
+        ]
+    if result.removed_sample:
+        lines.append(
+            "The bundled sample data was removed: the team's store now holds only your data."
+        )
+    lines.append(
+        "Every open session shows the new data on its next interaction. "
+        f"Took {sum(s for _, s in steps.steps):.2f} s ({_steps_text(steps.steps)})."
+    )
+    return "\n\n".join(lines)
+
+
 def _add(uploads: Sequence[Upload], check: Check) -> None:
     team = common.team_store(common.db_path())
-    mapping = _mapping()
-    dayfirst = bool(st.session_state.get(DAYFIRST, False))
+    used = _mapping()
     failure = None
     with st.status("Adding to the team's store…", expanded=True) as status:
         checking = f"Checking {_md(_what(uploads))} again, then writing it in one transaction"
@@ -709,8 +936,7 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
             result = add_uploads(
                 team,
                 uploads,
-                mapping,
-                dayfirst,
+                used,
                 progress=steps.ingest_progress("written to the team's store", 0.0, 1.0),
                 waiting=waiting,
             )
@@ -726,27 +952,9 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
     if failure is not None:
         st.error(f"Nothing was written: the team's store could not be updated ({_md(failure)}).")
         return
-    unchanged = sum(f.unchanged for f in result.files)
-    lines = [
-        f"**Added to the team's store: {_n(result.added, 'call')} added, {result.replaced:,} "
-        "replaced**" + (f" ({unchanged:,} of them unchanged)." if result.replaced else ".")
-    ]
-    if len(result.files) > 1:
-        lines += [
-            f"- {_md(f.file)}: {_n(f.rows, 'row')}, {f.added:,} added, {f.replaced:,} replaced"
-            for f in result.files
-        ]
-    if result.removed_sample:
-        lines.append(
-            "The bundled sample data was removed: the team's store now holds only your data."
-        )
-    lines.append(
-        "Every open session shows the new data on its next interaction. "
-        f"Took {sum(s for _, s in steps.steps):.2f} s ({_steps_text(steps.steps)})."
-    )
     st.session_state[ADDED] = check.signature
     common.reset_filters()
-    _flash("success", "\n\n".join(lines))
+    _flash("success", _added_text(result, steps))
     st.rerun()
 
 
@@ -756,7 +964,10 @@ def _show_imports() -> None:
     if not rows:
         st.caption("No imports yet.")
         return
-    frame = pl.DataFrame(rows).select(
+    frame = pl.DataFrame(rows)
+    if "mapping_hash" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("mapping_hash"))
+    frame = frame.select(
         "imported_at",
         "file",
         "source",
@@ -765,6 +976,7 @@ def _show_imports() -> None:
         "calls_added",
         "calls_replaced",
         "calls_unchanged",
+        pl.col("mapping_hash").fill_null("—"),
     )
     st.dataframe(
         frame,
@@ -777,23 +989,32 @@ def _show_imports() -> None:
             "calls_added": "added",
             "calls_replaced": "replaced",
             "calls_unchanged": "unchanged",
+            "mapping_hash": st.column_config.TextColumn(
+                "mapping", help="The hash of the mapping used (— for none)"
+            ),
         },
     )
     common.download_csv(frame, "ridealong_imports.csv", key="upl_dl_imports")
 
 
+def _columns_of(uploads: Sequence[Upload], reads: dict[str, Read]) -> list[mapping.Column]:
+    return mapping.merge_columns([reads[u.file_id].columns for u in uploads])
+
+
 def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
-    """Read new files and check them with the current mapping, showing progress; reuse what this
-    session already did for the same bytes, mapping and date order."""
+    """Read new files, extend the mapping with suggestions for what they bring, check the
+    mapping as a whole, then (when nothing is open) the rows, showing progress; reuse what this
+    session already did for the same bytes and mapping."""
     reads: dict[str, Read] = st.session_state.setdefault(READS, {})
     for file_id in [f for f in reads if f not in {u.file_id for u in uploads}]:
         del reads[file_id]
-    mapping = _mapping()
-    dayfirst = bool(st.session_state.get(DAYFIRST, False))
     new = [u for u in uploads if u.file_id not in reads]
     check: Check | None = st.session_state.get(CHECK)
     if not new:
-        sig = signature(uploads, reads, mapping, dayfirst)
+        st.session_state[MAPPING] = mapping.extend(
+            _mapping(), _columns_of(uploads, reads), _guesses()
+        )
+        sig = signature(uploads, reads, _mapping())
         if check is not None and check.signature == sig:
             state = "error" if check.problems else "complete"
             took = sum(seconds for _, seconds in check.steps)
@@ -811,15 +1032,28 @@ def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
         for i, upload in enumerate(new):
             reads[upload.file_id] = read_upload(upload)
             steps.mark(f"read {upload.name}", reading_share * (i + 1) / len(new))
-        sig = signature(uploads, reads, mapping, dayfirst)
-        steps.restart()
-        check = check_uploads(
-            uploads,
-            mapping,
-            dayfirst,
-            sig,
-            steps.ingest_progress("built a copy to explore", reading_share, 1 - reading_share),
+        st.session_state[MAPPING] = mapping.extend(
+            _mapping(), _columns_of(uploads, reads), _guesses()
         )
+        used = _mapping()
+        sig = signature(uploads, reads, used)
+        steps.restart()
+        choices, header_problems = check_mapping(uploads, reads, used)
+        # a column still missing stops the check before the rows; an answer without a value
+        # does not (it may be a typo to fix in the file): its rows are problems, and mapping
+        # it only ever takes problems away
+        missing = [c for c in choices if not c.key]
+        unreadable = [p for u in uploads for p in reads[u.file_id].problems]
+        if (missing or header_problems) and not unreadable:
+            steps.mark("checked the mapping", 1.0)
+            check = Check(sig, None, None, header_problems, open=missing)
+        else:
+            check = check_uploads(
+                uploads,
+                used,
+                sig,
+                steps.ingest_progress("built a copy to explore", reading_share, 1 - reading_share),
+            )
         check.steps = steps.steps
         status.update(
             label=f"Read and checked {_md(_what(uploads))} in "
@@ -858,8 +1092,9 @@ if not uploads:
     st.session_state.pop(READS, None)
     _drop_check()
     st.info(
-        "Drop one or more exports above. Nothing is written until you choose to: first you see "
-        "the first rows, how each column is read and every problem, by file, line and column.\n\n"
+        "Drop one or more exports above — a Google Forms or Microsoft Forms export too: "
+        "Ridealong suggests what its questions and answers mean, you confirm or correct. "
+        "Nothing is written until you choose to.\n\n"
         f"Required columns: **{', '.join(REQUIRED)}** (common names such as *date*, *coach*, "
         "*salesperson* or *action* are recognised). Optional: "
         + ", ".join(f for f, required in importer.FIELDS.items() if not required)
@@ -871,9 +1106,11 @@ if not uploads:
     st.stop()
 
 reads, check = _prepare(uploads)
+columns = _columns_of(uploads, reads)
 _show_preview(uploads, reads)
-_show_columns([reads[u.file_id] for u in uploads])
+_show_columns(columns, check)
+_show_values(columns, check)
 _show_mapping_file(has_files=True)
-_show_check(uploads, check)
+_show_check(uploads, check, columns)
 st.divider()
 _show_imports()
