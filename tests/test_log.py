@@ -430,3 +430,177 @@ def test_the_logbook_and_the_sheet_never_import_streamlit() -> None:
     code = "import sys, dashboard.logbook, dashboard.debrief; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---- the page (AppTest) -------------------------------------------------------------------
+# The page logs calls dated by the real clock (today): tiny.csv ends in April 2026, so only
+# what a test logs is ever an open debrief.
+
+
+def fill(at, rep="Ana", day=None, action="observed", notes=(), debrief=None, manager="Maria"):
+    """Fill the form as a leader would: the widgets by key, then Save."""
+    if manager is not None:
+        at.selectbox(key="log_manager").set_value(manager)
+    if rep is not None:
+        at.selectbox(key="log_rep").set_value(rep)
+    if day is not None:
+        at.date_input(key="log_date").set_value(day)
+    if action is not None:
+        at.radio(key="log_action").set_value(action)
+    if debrief is not None:
+        at.radio(key="log_debrief").set_value(debrief)
+    at.run()
+    for n, (behaviour, polarity, severity) in enumerate(notes):
+        if n > 0:
+            at.button(key="add_note").click().run()
+        i = at.session_state["_log_note_ids"][n]
+        at.selectbox(key=f"log_b_{i}").set_value(behaviour)
+        if polarity is not None:
+            at.button_group(key=f"log_p_{i}").set_value(polarity)
+        at.run()
+        if severity is not None:
+            at.button_group(key=f"log_s_{i}").set_value(severity).run()
+    at.button(key="log_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def team(db: Path) -> Store:
+    """The store the app under test holds open (one DuckDB connection per file and process)."""
+    from dashboard.views import common
+
+    return common.team_store(str(db))
+
+
+def stored(db: Path) -> tuple[int, list[dict]]:
+    store = team(db)
+    return store.cursor().execute("select count(*) from calls").fetchone()[0], store.imports(50)
+
+
+def test_log_page_saves_a_valid_ride_along_into_the_store_and_the_imports_log(app, tiny_db):
+    at = app(tiny_db, page=LOG)
+    assert not at.exception
+    fill(
+        at,
+        notes=[
+            ("Built rapport", "praise", None),
+            ("Talked over customer", "criticism", "major"),
+        ],
+        debrief="yes",
+    )
+    today = dt.date.today()
+    assert at.success[0].value.startswith(f"Saved: Ana, {today:%a %d %b %Y}, 2 notes (call RA-")
+    assert not at.error
+    # the form is cleared for the next call, the manager kept, the sheet shown
+    assert at.selectbox(key="log_rep").value is None
+    assert at.selectbox(key="log_manager").value == "Maria"
+    assert f"Debrief: Ana, {today:%a %d %b %Y}" in [s.value for s in at.subheader]
+    assert at.session_state["_log_sheet"].startswith("RA-")  # the call's sheet is open
+    calls, log = stored(tiny_db)
+    assert calls == 15
+    assert (log[0]["source"], log[0]["logged_by"], log[0]["calls_added"]) == ("form", None, 1)
+    notes = (
+        team(tiny_db)
+        .cursor()
+        .execute(
+            "select behavior, polarity, severity from notes n join calls c using (call_key) "
+            "where c.observed_on = ? order by note_no",
+            [today],
+        )
+        .fetchall()
+    )
+    assert notes == [
+        ("Built rapport", "praise", None),
+        ("Talked over customer", "criticism", "major"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("form", "says"),
+    [
+        ({"rep": None}, "rep: is missing: choose or type the rep"),
+        (
+            {"notes": [("Built rapport", None, None)]},
+            "note 1: 'Built rapport' has neither praise nor criticism",
+        ),
+        ({"day": dt.date.today() + dt.timedelta(days=1)}, "is in the future"),
+    ],
+    ids=["no rep", "note without polarity", "future date"],
+)
+def test_log_page_refuses_a_bad_form_says_why_and_writes_nothing(app, tiny_db, form, says):
+    before = stored(tiny_db)
+    at = app(tiny_db, page=LOG)
+    fill(at, **form)
+    assert not at.success
+    assert at.error[0].value.startswith("Nothing was saved. Please fix:")
+    assert says in at.error[0].value
+    assert stored(tiny_db) == before  # no call, no line in the imports log
+    assert at.selectbox(key="log_manager").value == "Maria"  # the form keeps what was typed
+
+
+def test_a_new_rep_and_a_new_behaviour_can_be_typed(app, tiny_db):
+    at = app(tiny_db, page=LOG)
+    at.session_state["log_rep"] = "Zoe New"  # typed into the rep box (accept_new_options)
+    at.run()
+    fill(at, rep=None, notes=[("Listened well", "praise", None)])
+    assert at.success, [e.value for e in at.error]
+    assert team(tiny_db).cursor().execute(
+        "select c.rep, n.behavior from calls c join notes n using (call_key) "
+        "where c.rep = 'Zoe New'"
+    ).fetchall() == [("Zoe New", "Listened well")]
+
+
+def test_a_later_debrief_is_open_and_its_sheet_marks_it_held(app, tiny_db):
+    at = app(tiny_db, page=LOG)
+    assert at.expander[0].label == "Open debriefs: 0"
+    fill(at, notes=[("Built rapport", "praise", None)], debrief="later")
+    assert at.expander[0].label == "Open debriefs: 1"
+    at.button(key="sheet_close").click().run()
+    assert "_log_sheet" not in at.session_state
+    key = next(b.key for b in at.button if b.key and b.key.startswith("open_"))
+    at.button(key=key).click().run()
+    texts = " ".join(m.value for m in at.markdown)
+    assert "**What went well**" in texts and "**Built rapport**" in texts
+    assert "Praised on 2 earlier calls, never recognised in a debrief" in texts  # C4, C13
+    at.text_input(key="log_next_step").set_value("Open with the agenda").run()
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    at.button(key="mark_held").click().run()
+    assert at.success[0].value == "Debrief with Ana marked held."
+    assert at.expander[0].label == "Open debriefs: 0"
+    assert team(tiny_db).cursor().execute(
+        "select debrief from calls where observation_id like 'RA-%'"
+    ).fetchall() == [(True,)]
+
+
+def test_a_logged_call_is_corrected_then_deleted_from_the_recent_list(app, tiny_db):
+    at = app(tiny_db, page=LOG)
+    fill(at, notes=[("Built rapport", "praise", None)], debrief="no")
+    key = at.session_state["_log_sheet"]
+    at.button(key=f"edit_{key}").click().run()
+    assert at.selectbox(key="log_rep").value == "Ana"
+    assert at.radio(key="log_debrief").value == "no"
+    assert at.info[0].value.startswith(f"Correcting call {key}")
+    at.radio(key="log_action").set_value("took_over").run()
+    at.button(key="log_save").click().run()
+    assert at.success[0].value.startswith("Corrected: Ana")
+    calls, log = stored(tiny_db)
+    assert calls == 15 and (log[0]["calls_added"], log[0]["calls_replaced"]) == (0, 1)
+    assert team(tiny_db).cursor().execute(
+        "select manager_action from calls where call_key = ?", [key]
+    ).fetchone() == ("took_over",)
+    at.button(key=f"delete_{key}").click().run()
+    at.button(key=f"confirm_{key}").click().run()
+    assert at.success[0].value.startswith("Deleted: Ana")
+    calls, log = stored(tiny_db)
+    assert calls == 14 and (log[0]["calls_deleted"], log[0]["source"]) == (1, "form")
+
+
+def test_the_overview_links_the_open_debriefs_count(app, tiny_db):
+    at = app(tiny_db, page=LOG)
+    fill(at, notes=[], debrief="later")
+    at.switch_page("views/overview.py")
+    at.run()
+    assert not at.exception
+    link = at.get("page_link")[0].proto
+    assert link.label == "Open debriefs: 1 call of the last 14 days"

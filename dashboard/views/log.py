@@ -24,10 +24,7 @@ CONFIRM_DELETE = "_log_confirm_delete"
 
 def signed_in() -> tuple[str, str] | None:
     """(name shown as the manager, who logs) of the signed-in person; None without sign-in."""
-    try:
-        if not st.user.is_logged_in:
-            return None
-    except (AttributeError, KeyError):
+    if not st.user.get("is_logged_in"):  # absent until sign-in is configured
         return None
     email, name = st.user.get("email"), st.user.get("name")
     return str(name or email), str(email or name)
@@ -385,8 +382,8 @@ if st.button("Save the ride-along", key="log_save", type="primary", width="stret
         notes = sum(1 for note in entry.notes if not note.blank())
         verb = "Corrected" if saved.edited else "Saved"
         st.session_state[FLASH] = (
-            f"{verb}: {entry.rep.strip()}, {entry.observed_on:%a %d %b %Y}, {notes} notes "
-            f"(call {saved.observation_id})."
+            f"{verb}: {entry.rep.strip()}, {entry.observed_on:%a %d %b %Y}, {notes} "
+            f"note{'' if notes == 1 else 's'} (call {saved.observation_id})."
         )
         st.session_state[LAST_MANAGER] = entry.manager
         st.session_state[SHEET] = saved.call_key

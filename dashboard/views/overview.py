@@ -22,7 +22,8 @@ src, filters = common.page_start(
 # Open debriefs (queries/open_debriefs.sql, as the Log a ride-along page lists them): the
 # signed-in leader's, else the one manager in the filter, else everyone's.
 if not src.explore:
-    leader = st.user.get("name") or st.user.get("email") if st.user.is_logged_in else None
+    signed_in = bool(st.user.get("is_logged_in"))  # absent until sign-in is configured
+    leader = (st.user.get("name") or st.user.get("email")) if signed_in else None
     leader = leader or (filters.managers[0] if len(filters.managers) == 1 else None)
     waiting = len(
         common.query("open_debriefs", manager=leader, today=dt.date.today(), days=logbook.OPEN_DAYS)
