@@ -62,7 +62,8 @@ def test_a_ride_along_logged_on_a_phone_is_counted_on_the_overview_and_by_the_cl
         choose(tab, "Rep", "Ana")
         pick(tab, "What you did on the call", "Assisted")
         choose(tab, "Behaviour 1", "Built rapport")
-        tab.rerun(lambda: tab.main.get_by_role("button", name="Praise").click())
+        polarity = tab.main.get_by_test_id("stButtonGroup").first
+        tab.rerun(lambda: polarity.get_by_text("Praise", exact=True).click())
         pick(tab, "Debrief held", "Later")
         save = tab.main.get_by_role("button", name="Save the ride-along")
         box = save.bounding_box()
@@ -77,9 +78,12 @@ def test_a_ride_along_logged_on_a_phone_is_counted_on_the_overview_and_by_the_cl
         shown = tab.metrics()
         assert shown["Calls observed"] == "15"
         assert shown["Debrief rate"] == "45%"
-        expect(tab.main.get_by_text("Open debriefs: 1 call of the last 14 days")).to_be_visible()
+        link = tab.main.get_by_role("link", name="Open debriefs: 1 call of the last 14 days")
+        expect(link).to_be_visible()
         assert tab.exceptions() == []
         assert tab.problems() == []
+        tab.rerun(lambda: link.click())  # the count opens the page that lists them
+        expect(tab.main.get_by_role("heading", name="Log a ride-along")).to_be_visible()
     finally:
         context.close()
 
