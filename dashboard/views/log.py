@@ -41,8 +41,10 @@ def note_keys(i: int) -> tuple[str, str, str]:
 
 
 def clear_form() -> None:
-    for key in FIELDS:
-        st.session_state.pop(key, None)
+    """Empty the form. Widgets are given their empty values rather than dropped: a dropped
+    key leaves the browser showing (and sending back) the last choice."""
+    st.session_state.update({key: None for key in FIELDS})
+    st.session_state.update({"log_date": dt.date.today(), "log_deal": ""})
     for i in st.session_state.get(NOTE_IDS, []):
         for key in note_keys(i):
             st.session_state.pop(key, None)

@@ -71,6 +71,12 @@ def test_a_ride_along_logged_on_a_phone_is_counted_on_the_overview_and_by_the_cl
         tab.rerun(lambda: save.click())
         expect(tab.main.get_by_test_id("stAlert").filter(has_text="Saved: Ana")).to_be_visible()
         expect(tab.main.get_by_text("Open debriefs: 1")).to_be_visible()
+        # the form is empty again for the next call
+        for label in ("What you did on the call", "Debrief held"):
+            radios = tab.main.get_by_test_id("stRadio").filter(has_text=label)
+            assert radios.locator("input:checked").count() == 0
+        rep = tab.main.get_by_test_id("stSelectbox").filter(has_text="Rep")
+        expect(rep).not_to_contain_text("Ana")
         assert fits(tab)
         tab.page.screenshot(path=screenshots / "log_390.png", full_page=True)
 
