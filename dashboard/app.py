@@ -14,6 +14,7 @@ pages = {
         st.Page("views/managers.py", title="Managers", icon=":material/groups:"),
         st.Page("views/behaviours.py", title="Behaviours", icon=":material/psychology:"),
         st.Page("views/reps.py", title="Reps", icon=":material/person:"),
+        st.Page("views/log.py", title="Log a ride-along", icon=":material/edit_note:"),
     ],
     "Review and data": [
         st.Page("views/quarterly.py", title="Quarterly review", icon=":material/event_note:"),

@@ -42,7 +42,7 @@ create table if not exists imports (
     file varchar,
     content_hash varchar,
     imported_at timestamp,
-    source varchar,            -- 'file', 'upload' or 'sample'
+    source varchar,            -- 'file', 'upload', 'sample' or 'form' (Log a ride-along)
     rows bigint,
     calls bigint,
     notes bigint,
@@ -50,8 +50,15 @@ create table if not exists imports (
     calls_replaced bigint,
     calls_unchanged bigint
 );
--- added after version 1: stores made before gain the column when opened for writing
-alter table imports add column if not exists mapping_hash varchar;  -- the --mapping used
+-- Calls logged on the Log a ride-along page: who logged them and when (first logged; an edit
+-- keeps both), and a debrief the leader will hold later. calls.debrief stays null (unknown)
+-- for such a call, so every debrief metric counts "later" as unknown.
+create table if not exists logbook (
+    call_key varchar not null,
+    logged_by varchar,
+    logged_at timestamp not null,
+    debrief_later boolean not null default false
+);
 create table if not exists calls (
     call_key varchar not null,
     observation_id varchar,
@@ -100,6 +107,13 @@ create or replace macro wilson_hi(k, n) as
 create or replace macro share_to_ratio(p) as
     case when p < 1 then p / (1 - p) end::double;
 create or replace macro rate(k, n) as case when n > 0 then k::double / n end;
+"""
+
+# Columns added to the imports log after version 1: an existing store gains them on open.
+IMPORTS_ADDED = """
+alter table imports add column if not exists mapping_hash varchar;  -- the --mapping used
+alter table imports add column if not exists logged_by varchar;
+alter table imports add column if not exists calls_deleted bigint;
 """
 
 MAX_WINDOW = 10  # recurrence windows offered: 1 .. MAX_WINDOW calls
@@ -418,6 +432,7 @@ class Store:
 
     def _init_schema(self) -> None:
         self.con.execute(SCHEMA)
+        self.con.execute(IMPORTS_ADDED)
         if self.con.execute("select count(*) from meta").fetchone()[0] == 0:
             self.con.execute(
                 "insert into meta values ('schema', ?), ('version', '0')", [SCHEMA_VERSION]
@@ -455,8 +470,8 @@ class Store:
         return self.cursor().execute("select count(*) from calls").fetchone()[0] == 0
 
     def imports(self, limit: int = 20) -> list[dict]:
+        # every column there is: a store opened read-only may predate IMPORTS_ADDED
         cur = self.cursor()
-        # every column there is: a store opened read-only may predate a later column
         rows = cur.execute("select * from imports order by import_id desc limit ?", [limit])
         names = [d[0] for d in rows.description]
         return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
@@ -472,12 +487,16 @@ class Store:
         value_overrides: dict[str, dict[str, str]] | None = None,
         progress: Callable[[str, float], None] | None = None,
         mapping_hash: str | None = None,
+        logged_by: str | None = None,
+        on_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> IngestResult:
         """Validate every file, then write them all in one transaction (or nothing).
 
-        Raises importer.ImportFailed with every problem of every file (and a file whose content
-        is another's in the same go); the store is untouched. `mapping_hash` names the mapping
-        the overrides came from, for the imports log.
+        `mapping_hash` names the mapping the overrides came from, and `logged_by` who sent the
+        data (the imports log keeps both); `on_write(con)` runs inside the transaction once calls
+        and notes are written, before the derived tables are rebuilt (the Log a ride-along page
+        records its logbook row there). Raises importer.ImportFailed with every problem of every
+        file (and a file whose content is another's in the same go); the store is untouched.
         """
         if self.read_only:
             raise RuntimeError("store opened read-only")
@@ -522,7 +541,9 @@ class Store:
             if problems:
                 raise importer.ImportFailed(problems)
             started = time.perf_counter()
-            result = self._write(staged, digests, source, timings, mapping_hash)
+            result = self._write(
+                staged, digests, source, timings, mapping_hash, logged_by, on_write
+            )
             timings["write"] = time.perf_counter() - started
             result.timings = timings
             if progress:
@@ -541,6 +562,8 @@ class Store:
         source: str,
         timings: dict[str, float],
         mapping_hash: str | None = None,
+        logged_by: str | None = None,
+        on_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> IngestResult:
         con = self.con
         begun = time.perf_counter()
@@ -596,8 +619,8 @@ class Store:
                 con.execute(
                     "insert into imports (import_id, file, content_hash, imported_at, source, "
                     "rows, calls, notes, calls_added, calls_replaced, calls_unchanged, "
-                    "mapping_hash) values (?, ?, ?, current_timestamp::timestamp, ?, ?, "
-                    "?, ?, ?, ?, ?, ?)",
+                    "mapping_hash, logged_by) values (?, ?, ?, current_timestamp::timestamp, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         next_id,
                         s.file,
@@ -610,6 +633,7 @@ class Store:
                         replaced,
                         unchanged,
                         mapping_hash,
+                        logged_by,
                     ],
                 )
                 results.append(
@@ -630,6 +654,8 @@ class Store:
                     )
                 )
                 next_id += 1
+            if on_write is not None:
+                on_write(con)
             timings["write calls and notes"] = time.perf_counter() - begun
             started = time.perf_counter()
             self.rebuild_derived(con)
@@ -646,6 +672,40 @@ class Store:
         empty rather than getting the sample back when the dashboard starts again."""
         row = self.cursor().execute("select count(*) from meta where key = 'cleared'").fetchone()
         return bool(row[0])
+
+    def delete_calls(
+        self, call_keys: Sequence[str], *, label: str, source: str, logged_by: str | None
+    ) -> int:
+        """Delete these calls and their notes in one transaction, recorded in the imports log
+        (calls_deleted) under `label`. Returns how many calls there were to delete."""
+        if self.read_only:
+            raise RuntimeError("store opened read-only")
+        con = self.con
+        keys = list(call_keys)
+        con.execute("begin transaction")
+        try:
+            found = con.execute(
+                "select count(*) from calls where list_contains(?::varchar[], call_key)", [keys]
+            ).fetchone()[0]
+            for table in ("notes", "calls", "logbook"):
+                con.execute(
+                    f"delete from {table} where list_contains(?::varchar[], call_key)", [keys]
+                )
+            digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+            con.execute(
+                "insert into imports (import_id, file, content_hash, imported_at, source, rows, "
+                "calls, notes, calls_added, calls_replaced, calls_unchanged, logged_by, "
+                "calls_deleted) select coalesce(max(import_id), 0) + 1, ?, ?, "
+                "current_timestamp::timestamp, ?, 0, 0, 0, 0, 0, 0, ?, ? from imports",
+                [label, digest, source, logged_by, found],
+            )
+            self.rebuild_derived(con)
+            _bump_version(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return found
 
     def load_sample_if_empty(self) -> bool:
         """Fill an empty store with the bundled sample (marked as such), unless it was cleared
@@ -686,6 +746,7 @@ def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
 def _clear(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from notes")
     con.execute("delete from calls")
+    con.execute("delete from logbook")
     con.execute("delete from imports")
 
 

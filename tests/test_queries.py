@@ -36,6 +36,12 @@ PARAM_SAMPLES = {
     "today": dt.date(2026, 11, 26),
     "share": 0.75,
     "lookback": 4,
+    "manager": "Maria",
+    "days": 14,
+    "call_key": "C1",
+    "logged_by": None,
+    "since": dt.date(2026, 1, 1),
+    "team": "North",
 }
 
 QUERIES = metrics.query_names()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from dashboard import charts, metrics, report, text
+from dashboard import charts, logbook, metrics, report, text
 from dashboard.views import common
 
 REFERENCE_HELP = (
@@ -16,6 +18,24 @@ REFERENCE_HELP = (
 src, filters = common.page_start(
     "Overview", "Coaching at a glance: balance, interventions, debriefs and what comes back."
 )
+
+# Open debriefs (queries/open_debriefs.sql, as the Log a ride-along page lists them): the
+# signed-in leader's, else the one manager in the filter, else everyone's.
+if not src.explore:
+    signed_in = bool(st.user.get("is_logged_in"))  # absent until sign-in is configured
+    leader = (st.user.get("name") or st.user.get("email")) if signed_in else None
+    leader = leader or (filters.managers[0] if len(filters.managers) == 1 else None)
+    waiting = len(
+        common.query("open_debriefs", manager=leader, today=dt.date.today(), days=logbook.OPEN_DAYS)
+    )
+    st.page_link(
+        "views/log.py",
+        label=f"Open debriefs: {waiting} call{'' if waiting == 1 else 's'} of the last "
+        f"{logbook.OPEN_DAYS} days" + (f" ({leader})" if leader else ""),
+        icon=":material/pending_actions:",
+        help="Calls whose debrief is marked later or not recorded: open them on the Log a "
+        "ride-along page.",
+    )
 
 # The period, the previous period and the trend, queried at once (the trend's grouping is the
 # widget's value from the last run; the trend below reads it from the cache).

@@ -1,0 +1,452 @@
+"""Log a ride-along: the call's plan, what the leader did, notes and the debrief; the open
+debriefs; a debrief sheet to talk from; correcting and deleting a logged call. Built for a
+phone's width: one column, large controls. Checks, writes and rules live in dashboard.logbook,
+the sheet in dashboard.debrief; this page reads widgets and draws."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import debrief, logbook
+from dashboard.views import common
+
+MANAGER_KEY = "log_manager"
+LAST_MANAGER = "_log_last_manager"  # the manager last used in this session
+FIELDS = ("log_rep", "log_date", "log_team", "log_deal", "log_role", "log_action", "log_debrief")
+NOTE_IDS = "_log_note_ids"
+SHEET = "_log_sheet"  # call_key of the debrief sheet shown
+EDITING = "_log_editing"  # observation_id of the call being corrected
+FLASH = "_log_flash"  # a message to show after the rerun that clears the form
+CONFIRM_DELETE = "_log_confirm_delete"
+
+
+def signed_in() -> tuple[str, str] | None:
+    """(name shown as the manager, who logs) of the signed-in person; None without sign-in."""
+    if not st.user.get("is_logged_in"):  # absent until sign-in is configured
+        return None
+    email, name = st.user.get("email"), st.user.get("name")
+    return str(name or email), str(email or name)
+
+
+def new_note_id() -> int:
+    """A number for a note's widgets, never reused in the session (keys stay unique)."""
+    st.session_state["_log_next_note"] = st.session_state.get("_log_next_note", 0) + 1
+    return st.session_state["_log_next_note"]
+
+
+def note_keys(i: int) -> tuple[str, str, str]:
+    return f"log_b_{i}", f"log_p_{i}", f"log_s_{i}"
+
+
+def clear_form() -> None:
+    """Empty the form. Widgets are given their empty values rather than dropped: a dropped
+    key leaves the browser showing (and sending back) the last choice."""
+    st.session_state.update({key: None for key in FIELDS})
+    st.session_state.update({"log_date": dt.date.today(), "log_deal": ""})
+    for i in st.session_state.get(NOTE_IDS, []):
+        for key in note_keys(i):
+            st.session_state.pop(key, None)
+    st.session_state[NOTE_IDS] = [new_note_id()]
+    st.session_state.pop(EDITING, None)
+
+
+def fill_form(entry: logbook.Entry) -> None:
+    """Put a logged call into the form's widgets (before they are drawn)."""
+    clear_form()
+    st.session_state.update(
+        {
+            MANAGER_KEY: entry.manager,
+            "log_rep": entry.rep,
+            "log_date": entry.observed_on,
+            "log_team": entry.team or None,
+            "log_deal": entry.deal,
+            "log_role": entry.planned_role,
+            "log_action": entry.manager_action,
+            "log_debrief": entry.debrief,
+        }
+    )
+    ids = []
+    for note in entry.notes:
+        i = new_note_id()
+        ids.append(i)
+        b, p, s = note_keys(i)
+        st.session_state.update({b: note.behavior, p: note.polarity, s: note.severity})
+    st.session_state[NOTE_IDS] = ids or [new_note_id()]
+    st.session_state[EDITING] = entry.observation_id
+
+
+def entry_from_form(manager: str) -> logbook.Entry:
+    ss = st.session_state
+    notes = [
+        logbook.Note(ss.get(b) or "", ss.get(p), ss.get(s))
+        for b, p, s in (note_keys(i) for i in ss[NOTE_IDS])
+    ]
+    return logbook.Entry(
+        manager=manager or "",
+        rep=ss.get("log_rep") or "",
+        observed_on=ss.get("log_date"),
+        manager_action=ss.get("log_action"),
+        planned_role=ss.get("log_role"),
+        team=ss.get("log_team") or "",
+        deal=ss.get("log_deal") or "",
+        debrief=ss.get("log_debrief"),
+        notes=notes,
+        observation_id=ss.get(EDITING),
+    )
+
+
+def with_current(options: list[str], value: str | None) -> list[str]:
+    """The options, with a value typed earlier (a new rep...) kept choosable."""
+    return options if not value or value in options else [value, *options]
+
+
+# ---- the page --------------------------------------------------------------------------------
+
+src = common.source()
+st.title("Log a ride-along")
+st.caption(
+    "Before the call, agree your role; during it, note what the rep does well and what to fix; "
+    "after it, debrief — what went well first."
+)
+common.banners(src)
+if src.explore:
+    st.info(
+        "Ride-alongs are logged into the team's store: go back to the team data to log one.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+store = src.store
+today = dt.date.today()
+person = signed_in()
+user = person[1] if person else None
+admin = logbook.is_admin(user)
+choices = common.query("data_range").row(0, named=True)
+if NOTE_IDS not in st.session_state:
+    st.session_state[NOTE_IDS] = [new_note_id()]
+
+# A change asked for on the last run (load a call into the form, clear it after saving) is
+# made here, before any widget of the form is drawn.
+pending = st.session_state.pop("_log_pending", None)
+if pending == "clear":
+    clear_form()
+elif pending is not None:
+    found = logbook.load(store.cursor(), pending)
+    if found is not None:
+        fill_form(found[0])
+
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+# -- who rides along
+if person:
+    manager = person[0]
+    st.caption(f"Signed in as **{manager}**: you are the manager on the calls you log.")
+else:
+    managers = choices["managers"] or []
+    if MANAGER_KEY not in st.session_state and st.session_state.get(LAST_MANAGER):
+        st.session_state[MANAGER_KEY] = st.session_state[LAST_MANAGER]
+    manager = st.selectbox(
+        "You (the manager riding along)",
+        with_current(managers, st.session_state.get(MANAGER_KEY)),
+        index=None,
+        key=MANAGER_KEY,
+        accept_new_options=True,
+        placeholder="Choose or type your name",
+    )
+
+# -- open debriefs
+open_rows = common.query(
+    "open_debriefs", manager=manager or None, today=today, days=logbook.OPEN_DAYS
+)
+whose = f"{manager}'s" if manager else "All managers'"
+with st.expander(
+    f"Open debriefs: {len(open_rows)}",
+    expanded=bool(len(open_rows)) and SHEET not in st.session_state,
+):
+    st.caption(
+        f"{whose} calls of the last {logbook.OPEN_DAYS} days with a debrief marked later or not "
+        "recorded, oldest first."
+    )
+    if open_rows.is_empty():
+        st.write("None: every recent call has its debrief recorded.")
+    for row in open_rows.iter_rows(named=True):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.markdown(
+            f"**{row['rep']}** · {row['observed_on']:%a %d %b} · debrief {row['debrief_state']}"
+            f" · {row['notes']} notes" + ("" if manager else f" · {row['manager']}")
+        )
+        if right.button("Sheet", key=f"open_{row['call_key']}", icon=":material/description:"):
+            st.session_state[SHEET] = row["call_key"]
+            st.rerun()
+
+
+# -- the debrief sheet
+def draw_sheet(call_key: str) -> None:
+    window = int(st.session_state.get("f_window") or 3)
+    sheet = debrief.build_sheet(
+        store.cursor(),
+        call_key,
+        window=window,
+        made_on=today,
+        next_step=st.session_state.get("log_next_step", ""),
+    )
+    if sheet is None:
+        st.session_state.pop(SHEET, None)
+        st.warning("That call is no longer in the store.")
+        return
+    with st.container(border=True, key="debrief_sheet"):
+        st.subheader(sheet.title)
+        for line in sheet.facts:
+            st.caption(line)
+        for title, intro, points, none in (
+            ("What went well", debrief.WELL_INTRO, sheet.went_well, "No praise was noted."),
+            ("What to fix", debrief.FIX_INTRO, sheet.to_fix, "No criticism was noted."),
+        ):
+            st.markdown(f"**{title}** — {intro}")
+            if not points:
+                st.write(none)
+            for n, p in enumerate(points, start=1):
+                tag = f" *({p.tag})*" if p.tag else ""
+                st.markdown(f"{n}. **{p.behavior}**{tag}  \n{p.history}")
+        st.text_input(
+            debrief.NEXT_STEP,
+            key="log_next_step",
+            placeholder="Written on the sheet you download (not stored)",
+        )
+        st.caption(sheet.footnote)
+        row = st.container(horizontal=True, gap="small")
+        row.download_button(
+            "HTML",
+            data=debrief.render_html(sheet),
+            file_name=f"{sheet.file_stem}.html",
+            mime="text/html",
+            on_click="ignore",
+            icon=":material/download:",
+            key="sheet_html",
+            help="A page to print or keep.",
+        )
+        row.download_button(
+            "PDF",
+            data=lambda: debrief.render_pdf(sheet),
+            file_name=f"{sheet.file_stem}.pdf",
+            mime="application/pdf",
+            on_click="ignore",
+            icon=":material/picture_as_pdf:",
+            key="sheet_pdf",
+        )
+        if row.button("Close", key="sheet_close", icon=":material/close:"):
+            st.session_state.pop(SHEET, None)
+            st.rerun()
+        if sheet.debrief_state in ("later", "unknown"):
+            found = logbook.load(store.cursor(), call_key)
+            allowed, why = logbook.may_change(
+                found[1] if found else None, user, logbook.now_utc(), admin
+            )
+            if allowed:
+                if st.button(
+                    "Mark the debrief held",
+                    key="mark_held",
+                    type="primary",
+                    icon=":material/task_alt:",
+                    width="stretch",
+                ):
+                    try:
+                        logbook.mark_debrief_held(
+                            store, call_key, user=user, today=today, admin=admin
+                        )
+                    except (logbook.NotAllowed, logbook.FormInvalid) as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state[FLASH] = f"Debrief with {sheet.rep} marked held."
+                        st.rerun()
+            else:
+                st.caption(f"To mark the debrief held: {why}.")
+
+
+if st.session_state.get(SHEET):
+    draw_sheet(st.session_state[SHEET])
+
+# -- the form
+st.subheader("Correct a ride-along" if st.session_state.get(EDITING) else "A new ride-along")
+if st.session_state.get(EDITING):
+    st.info(
+        f"Correcting call {st.session_state[EDITING]}: saving replaces it.",
+        icon=":material/edit:",
+    )
+    if st.button("Cancel the correction", key="cancel_edit"):
+        st.session_state["_log_pending"] = "clear"
+        st.rerun()
+
+reps = choices["reps"] or []
+st.selectbox(
+    "Rep",
+    with_current(reps, st.session_state.get("log_rep")),
+    index=None,
+    key="log_rep",
+    accept_new_options=True,
+    placeholder="Choose a rep, or type a new name",
+)
+st.date_input("Date of the call", value=today, key="log_date", format="YYYY-MM-DD")
+teams = [t for t in (choices["teams"] or []) if t]
+st.selectbox(
+    "Team (optional)",
+    with_current(teams, st.session_state.get("log_team")),
+    index=None,
+    key="log_team",
+    accept_new_options=True,
+    placeholder="Choose or type a team",
+)
+st.text_input("Deal (optional)", key="log_deal", placeholder="Which deal the call was about")
+st.radio(
+    "Planned role, agreed before the call",
+    list(logbook.ROLES),
+    index=None,
+    key="log_role",
+    format_func={"observer": "Observer", "participant": "Planned part"}.get,
+    captions=[v.split(": ", 1)[1] for v in logbook.ROLES.values()],
+)
+
+st.markdown("**After the call**")
+st.radio(
+    "What you did on the call",
+    list(logbook.ACTIONS),
+    index=None,
+    key="log_action",
+    format_func={"observed": "Observed", "assisted": "Assisted", "took_over": "Took over"}.get,
+    captions=[v.split(": ", 1)[1] for v in logbook.ACTIONS.values()],
+)
+
+st.markdown("**Notes** — what the rep did well, and what to fix")
+behaviours = common.query("behaviour_choices", team=st.session_state.get("log_team"))["behavior"]
+behaviours = behaviours.to_list()
+for n, i in enumerate(list(st.session_state[NOTE_IDS]), start=1):
+    b, p, s = note_keys(i)
+    with st.container(border=True, key=f"note_box_{i}"):
+        st.selectbox(
+            f"Behaviour {n}",
+            with_current(behaviours, st.session_state.get(b)),
+            index=None,
+            key=b,
+            accept_new_options=True,
+            placeholder="Type to find one your team uses, or a new one",
+        )
+        st.segmented_control(
+            f"Praise or criticism {n}",
+            list(logbook.POLARITIES),
+            key=p,
+            format_func=str.capitalize,
+            label_visibility="collapsed",
+        )
+        if st.session_state.get(p) == "criticism":
+            st.segmented_control(
+                f"Severity {n}",
+                list(logbook.SEVERITIES),
+                key=s,
+                format_func=str.capitalize,
+            )
+        if len(st.session_state[NOTE_IDS]) > 1 and st.button(
+            "Remove this note", key=f"remove_{i}", icon=":material/delete:"
+        ):
+            st.session_state[NOTE_IDS].remove(i)
+            st.rerun()
+if st.button("Add a note", key="add_note", icon=":material/add:"):
+    st.session_state[NOTE_IDS].append(new_note_id())
+    st.rerun()
+
+st.radio(
+    "Debrief held",
+    list(logbook.DEBRIEFS),
+    index=None,
+    key="log_debrief",
+    format_func=str.capitalize,
+    captions=[v.split(": ", 1)[1] for v in logbook.DEBRIEFS.values()],
+)
+if store.is_sample():
+    st.caption("Saving replaces the bundled sample data: the store then holds your calls.")
+
+if st.button("Save the ride-along", key="log_save", type="primary", width="stretch"):
+    entry = entry_from_form(manager or "")
+    try:
+        with st.spinner("Saving…"):
+            saved = logbook.save(store, entry, user=user, today=today, admin=admin)
+    except logbook.FormInvalid as exc:
+        st.error(
+            "Nothing was saved. Please fix:\n\n" + "\n".join(f"- {p}" for p in exc.problems),
+            icon=":material/error:",
+        )
+    except logbook.NotAllowed as exc:
+        st.error(f"Nothing was saved: {exc}.", icon=":material/block:")
+    else:
+        notes = sum(1 for note in entry.notes if not note.blank())
+        verb = "Corrected" if saved.edited else "Saved"
+        st.session_state[FLASH] = (
+            f"{verb}: {entry.rep.strip()}, {entry.observed_on:%a %d %b %Y}, {notes} "
+            f"note{'' if notes == 1 else 's'} (call {saved.observation_id})."
+        )
+        st.session_state[LAST_MANAGER] = entry.manager
+        st.session_state[SHEET] = saved.call_key
+        st.session_state["_log_pending"] = "clear"
+        st.rerun()
+
+# -- calls logged here lately: correct, delete, debrief
+st.divider()
+since = today - dt.timedelta(days=logbook.EDIT_DAYS)
+mine = common.query(
+    "logged_calls",
+    manager=None if (admin or person) else (manager or None),
+    logged_by=None if admin else user,
+    since=since,
+)
+st.subheader("Your recent ride-alongs")
+st.caption(
+    f"Calls logged here in the last {logbook.EDIT_DAYS} days"
+    + (f" by {user}" if user and not admin else f" by {manager}" if manager else "")
+    + f": the person who logged a call can correct or delete it for {logbook.EDIT_DAYS} days."
+)
+if mine.is_empty():
+    st.write("None yet.")
+for row in mine.iter_rows(named=True):
+    key = row["call_key"]
+    with st.container(border=True, key=f"logged_{key}"):
+        st.markdown(
+            f"**{row['rep']}** · {row['observed_on']:%a %d %b %Y} · {row['notes']} notes · "
+            f"debrief {row['debrief_state']}" + (f" · {row['deal']}" if row["deal"] else "")
+        )
+        allowed, why = logbook.may_change(
+            logbook.Logged(row["logged_by"], row["logged_at"]), user, logbook.now_utc(), admin
+        )
+        buttons = st.container(horizontal=True, gap="small")
+        if buttons.button("Sheet", key=f"sheet_{key}", icon=":material/description:"):
+            st.session_state[SHEET] = key
+            st.rerun()
+        if allowed and buttons.button("Correct", key=f"edit_{key}", icon=":material/edit:"):
+            st.session_state["_log_pending"] = key
+            st.rerun()
+        if allowed and buttons.button("Delete", key=f"delete_{key}", icon=":material/delete:"):
+            st.session_state[CONFIRM_DELETE] = key
+            st.rerun()
+        if not allowed:
+            st.caption(why)
+        if st.session_state.get(CONFIRM_DELETE) == key:
+            st.warning("Delete this call and its notes? The deletion is kept in the imports log.")
+            yes, no = st.columns(2)
+            if yes.button("Delete for good", key=f"confirm_{key}", type="primary"):
+                try:
+                    logbook.delete(store, key, user=user, admin=admin)
+                except logbook.NotAllowed as exc:
+                    st.error(f"Not deleted: {exc}.")
+                else:
+                    st.session_state.pop(CONFIRM_DELETE, None)
+                    if st.session_state.get(SHEET) == key:
+                        st.session_state.pop(SHEET, None)
+                    st.session_state[FLASH] = (
+                        f"Deleted: {row['rep']}, {row['observed_on']:%d %b %Y}."
+                    )
+                    st.rerun()
+            if no.button("Keep it", key=f"keep_{key}"):
+                st.session_state.pop(CONFIRM_DELETE, None)
+                st.rerun()
