@@ -613,3 +613,24 @@ def test_the_overview_links_the_open_debriefs_count(app, tiny_db):
     assert not at.exception
     link = at.get("page_link")[0].proto
     assert link.label == "Open debriefs: 1 call of the last 14 days"
+
+
+def test_ridealong_imports_lists_who_logged_a_call_and_a_deletion(tiny_db: Path) -> None:
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    with Store(tiny_db) as store:
+        saved = logbook.save(store, entry(), user="maria@example.com", today=TODAY, now=NOW)
+        logbook.delete(store, saved.call_key, user="maria@example.com", now=NOW)
+    out = CliRunner().invoke(main, ["imports", "--db", str(tiny_db)])
+    assert out.exit_code == 0, out.output
+    deleted, logged, tiny_csv = out.output.splitlines()
+    assert deleted.endswith(
+        "(Ana, 2026-04-20) (form): 0 rows, 0 calls, 0 added, 0 replaced (0 unchanged) "
+        f"sha256 {deleted.split('sha256 ')[1][:12]}, 1 deleted, by maria@example.com"
+    )
+    assert "(form): 2 rows, 1 calls, 1 added" in logged and logged.endswith(
+        ", by maria@example.com"
+    )
+    assert "tiny.csv (file)" in tiny_csv and " by " not in tiny_csv
