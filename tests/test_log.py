@@ -634,3 +634,31 @@ def test_ridealong_imports_lists_who_logged_a_call_and_a_deletion(tiny_db: Path)
         ", by maria@example.com"
     )
     assert "tiny.csv (file)" in tiny_csv and " by " not in tiny_csv
+
+
+class SignedIn(dict):
+    """What st.user holds once sign-in (st.login) is configured and someone signed in."""
+
+
+def test_signed_in_the_person_is_the_manager_and_the_logger(app, tiny_db, monkeypatch):
+    import streamlit
+
+    person = SignedIn(is_logged_in=True, name="Maria", email="maria@example.com")
+    monkeypatch.setattr(streamlit, "user", person)
+    at = app(tiny_db, page=LOG)
+    assert not at.exception
+    assert "log_manager" not in [s.key for s in at.selectbox]  # no one to choose
+    assert any("Signed in as **Maria**" in c.value for c in at.caption)
+    fill(at, manager=None, notes=[("Built rapport", "praise", None)], debrief="later")
+    assert at.success, [e.value for e in at.error]
+    _, log = stored(tiny_db)
+    assert (log[0]["source"], log[0]["logged_by"]) == ("form", "maria@example.com")
+    key = at.session_state["_log_sheet"]
+    assert team(tiny_db).cursor().execute(
+        "select manager from calls where call_key = ?", [key]
+    ).fetchone() == ("Maria",)
+    assert at.expander[0].label == "Open debriefs: 1"  # Maria's
+    # someone else signed in is not offered the call to correct or delete
+    monkeypatch.setattr(streamlit, "user", SignedIn(is_logged_in=True, name="Tom", email="tom@x"))
+    at.run()
+    assert f"edit_{key}" not in [b.key for b in at.button]
