@@ -194,13 +194,19 @@ def imports(db: Path | None, limit: int) -> None:
         click.echo("No imports yet.")
         return
     for r in rows:
-        click.echo(
+        line = (
             f"#{r['import_id']} {r['imported_at']:%Y-%m-%d %H:%M} {r['file']} ({r['source']}): "
             f"{r['rows']} rows, {r['calls']} calls, {r['calls_added']} added, "
             f"{r['calls_replaced']} replaced ({r['calls_unchanged']} unchanged) "
             f"sha256 {r['content_hash'][:12]}"
             + (f" mapping {r['mapping_hash']}" if r.get("mapping_hash") else "")
         )
+        # columns a store gains on its first read-write open (store.IMPORTS_ADDED)
+        if r.get("calls_deleted"):
+            line += f", {r['calls_deleted']} deleted"
+        if r.get("logged_by"):
+            line += f", by {r['logged_by']}"
+        click.echo(line)
 
 
 def _window_option(f):

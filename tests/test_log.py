@@ -613,3 +613,52 @@ def test_the_overview_links_the_open_debriefs_count(app, tiny_db):
     assert not at.exception
     link = at.get("page_link")[0].proto
     assert link.label == "Open debriefs: 1 call of the last 14 days"
+
+
+def test_ridealong_imports_lists_who_logged_a_call_and_a_deletion(tiny_db: Path) -> None:
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    with Store(tiny_db) as store:
+        saved = logbook.save(store, entry(), user="maria@example.com", today=TODAY, now=NOW)
+        logbook.delete(store, saved.call_key, user="maria@example.com", now=NOW)
+    out = CliRunner().invoke(main, ["imports", "--db", str(tiny_db)])
+    assert out.exit_code == 0, out.output
+    deleted, logged, tiny_csv = out.output.splitlines()
+    assert deleted.endswith(
+        "(Ana, 2026-04-20) (form): 0 rows, 0 calls, 0 added, 0 replaced (0 unchanged) "
+        f"sha256 {deleted.split('sha256 ')[1][:12]}, 1 deleted, by maria@example.com"
+    )
+    assert "(form): 2 rows, 1 calls, 1 added" in logged and logged.endswith(
+        ", by maria@example.com"
+    )
+    assert "tiny.csv (file)" in tiny_csv and " by " not in tiny_csv
+
+
+class SignedIn(dict):
+    """What st.user holds once sign-in (st.login) is configured and someone signed in."""
+
+
+def test_signed_in_the_person_is_the_manager_and_the_logger(app, tiny_db, monkeypatch):
+    import streamlit
+
+    person = SignedIn(is_logged_in=True, name="Maria", email="maria@example.com")
+    monkeypatch.setattr(streamlit, "user", person)
+    at = app(tiny_db, page=LOG)
+    assert not at.exception
+    assert "log_manager" not in [s.key for s in at.selectbox]  # no one to choose
+    assert any("Signed in as **Maria**" in c.value for c in at.caption)
+    fill(at, manager=None, notes=[("Built rapport", "praise", None)], debrief="later")
+    assert at.success, [e.value for e in at.error]
+    _, log = stored(tiny_db)
+    assert (log[0]["source"], log[0]["logged_by"]) == ("form", "maria@example.com")
+    key = at.session_state["_log_sheet"]
+    assert team(tiny_db).cursor().execute(
+        "select manager from calls where call_key = ?", [key]
+    ).fetchone() == ("Maria",)
+    assert at.expander[0].label == "Open debriefs: 1"  # Maria's
+    # someone else signed in is not offered the call to correct or delete
+    monkeypatch.setattr(streamlit, "user", SignedIn(is_logged_in=True, name="Tom", email="tom@x"))
+    at.run()
+    assert f"edit_{key}" not in [b.key for b in at.button]

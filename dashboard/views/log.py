@@ -290,7 +290,7 @@ st.selectbox(
     accept_new_options=True,
     placeholder="Choose a rep, or type a new name",
 )
-st.date_input("Date of the call", value=today, key="log_date", format="YYYY-MM-DD")
+st.date_input("Date of the call", value="today", key="log_date", format="YYYY-MM-DD")
 teams = [t for t in (choices["teams"] or []) if t]
 st.selectbox(
     "Team (optional)",
@@ -394,7 +394,8 @@ if st.button("Save the ride-along", key="log_save", type="primary", width="stret
 
 # -- calls logged here lately: correct, delete, debrief
 st.divider()
-since = today - dt.timedelta(days=logbook.EDIT_DAYS)
+# an admin may change any logged call, however old; others those of the last EDIT_DAYS days
+since = dt.date(1970, 1, 1) if admin else today - dt.timedelta(days=logbook.EDIT_DAYS)
 mine = common.query(
     "logged_calls",
     manager=None if (admin or person) else (manager or None),
@@ -403,8 +404,8 @@ mine = common.query(
 )
 st.subheader("Your recent ride-alongs")
 st.caption(
-    f"Calls logged here in the last {logbook.EDIT_DAYS} days"
-    + (f" by {user}" if user and not admin else f" by {manager}" if manager else "")
+    ("Calls logged here" if admin else f"Calls logged here in the last {logbook.EDIT_DAYS} days")
+    + (f" by {user}" if user and not admin else f" for {manager}" if manager and not person else "")
     + f": the person who logged a call can correct or delete it for {logbook.EDIT_DAYS} days."
 )
 if mine.is_empty():

@@ -11,6 +11,7 @@ PAGES = {  # name: (URL path, title, charts drawn on the sample)
     "managers": ("/managers", "Managers", 2),
     "behaviours": ("/behaviours", "Behaviours", 2),
     "reps": ("/reps", "Reps", 1),
+    "log": ("/log", "Log a ride-along", 0),
     "quarterly": ("/quarterly", "Quarterly review", 3),
     "upload": ("/upload", "Upload", 0),
 }
