@@ -55,8 +55,17 @@ def _doubles(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+RATIO_PAD = 2.0  # the ratio axis reaches this factor beyond the outermost ratio drawn
+
+
 def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None) -> alt.Chart:
-    """Praise-to-criticism ratio per period with its interval; `frame` is metrics by period."""
+    """Praise-to-criticism ratio per period with its interval; `frame` is metrics by period.
+
+    Ratios are multiplicative (2:1 is as far above 1:1 as 1:2 is below), so the axis is a log
+    scale with the 1:1 line drawn. It spans the ratios, 1:1 and the reference, a factor
+    RATIO_PAD beyond; an interval reaching further (a month of few notes can reach 150:1, or
+    have no upper bound) is cut at the edge and the chart says so, the tooltip giving it in
+    full. A ratio of 0 (criticism only) sits on the bottom edge."""
     data = _doubles(
         frame.select(
             pl.col("grp").alias(period),
@@ -64,35 +73,88 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
             "criticism",
             "praise_to_criticism",
             "praise_to_criticism_lo",
-            pl.col("praise_to_criticism_hi"),
+            "praise_to_criticism_hi",
             "ratio_small",
         )
     ).filter(pl.col("praise") + pl.col("criticism") > 0)
-    base = alt.Chart(data).encode(x=alt.X(f"{period}:O", title=None, axis=alt.Axis(labelAngle=0)))
-    band = base.mark_errorbar(color=PRAISE, opacity=0.5, thickness=2).encode(
-        y=alt.Y("praise_to_criticism_lo:Q", title="Praise per criticism"),
-        y2="praise_to_criticism_hi:Q",
+    anchors = [v for v in data["praise_to_criticism"].drop_nulls() if v > 0]
+    anchors += [1.0] + ([float(reference)] if reference else [])
+    low, high = min(anchors) / RATIO_PAD, max(anchors) * RATIO_PAD
+    ratio, lo, hi = (
+        pl.col("praise_to_criticism"),
+        pl.col("praise_to_criticism_lo"),
+        pl.col("praise_to_criticism_hi"),
     )
-    line = base.mark_line(color=PRAISE, point=alt.OverlayMarkDef(color=PRAISE, size=50)).encode(
-        y="praise_to_criticism:Q",
-        tooltip=[
-            alt.Tooltip(f"{period}:O"),
-            alt.Tooltip("praise_to_criticism:Q", title="ratio", format=".2f"),
-            alt.Tooltip("praise_to_criticism_lo:Q", title="95% low", format=".2f"),
-            alt.Tooltip("praise_to_criticism_hi:Q", title="95% high", format=".2f"),
-            alt.Tooltip("praise:Q"),
-            alt.Tooltip("criticism:Q"),
-        ],
+    data = data.with_columns(
+        ratio.clip(low, high).alias("ratio_at"),
+        lo.clip(low, high).alias("lo_at"),
+        hi.fill_null(float("inf")).clip(low, high).alias("hi_at"),
+        ((lo < low) | hi.is_null() | (hi > high)).alias("cut"),
+        pl.Series(
+            "ratio_text",
+            [text.ratio(v) for v in data["praise_to_criticism"]],
+            dtype=pl.String,
+        ),
+        pl.Series(
+            "interval_text",
+            [
+                text.interval([a, b], text.ratio)
+                for a, b in zip(
+                    data["praise_to_criticism_lo"], data["praise_to_criticism_hi"], strict=True
+                )
+            ],
+            dtype=pl.String,
+        ),
     )
-    layers = [band, line]
-    if reference:
-        rule = (
-            alt.Chart(pl.DataFrame({"reference": [float(reference)]}))
-            .mark_rule(color=NEUTRAL, strokeDash=[4, 4])
-            .encode(y="reference:Q", tooltip=[alt.Tooltip("reference:Q", format=".1f")])
+    y_scale = alt.Scale(type="log", domain=[low, high], nice=False)
+    ticks = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    y_axis = alt.Axis(values=ticks, format="~g", labelExpr="datum.label + ':1'")
+    tooltip = [
+        alt.Tooltip(f"{period}:O"),
+        alt.Tooltip("ratio_text:N", title="praise : criticism"),
+        alt.Tooltip("interval_text:N", title="95% interval"),
+        alt.Tooltip("praise:Q"),
+        alt.Tooltip("criticism:Q"),
+    ]
+    x_axis = alt.Axis(labelAngle=0, labelOverlap=True)
+    base = alt.Chart(data).encode(x=alt.X(f"{period}:O", title=None, axis=x_axis))
+    band = base.mark_rule(color=PRAISE, opacity=0.5, strokeWidth=2).encode(
+        y=alt.Y("lo_at:Q", title="Praise per criticism (log scale)", scale=y_scale, axis=y_axis),
+        y2="hi_at:Q",
+        tooltip=tooltip,
+    )
+    line = (
+        base.transform_filter("isValid(datum.ratio_at)")
+        .mark_line(color=PRAISE, point=alt.OverlayMarkDef(color=PRAISE, size=50))
+        .encode(y=alt.Y("ratio_at:Q", scale=y_scale), tooltip=tooltip)
+    )
+    lines = pl.DataFrame(
+        {
+            "at": [1.0] + ([float(reference)] if reference else []),
+            "line": ["1:1, as much praise as criticism"]
+            + ([f"reference {text.ratio(reference)}"] if reference else []),
+        }
+    )
+    rules = (
+        alt.Chart(lines)
+        .mark_rule(color=NEUTRAL)
+        .encode(
+            y=alt.Y("at:Q", scale=y_scale),
+            strokeDash=alt.StrokeDash(
+                "line:N", legend=None, scale=alt.Scale(range=[[1, 0], [4, 4]])
+            ),
+            tooltip=[alt.Tooltip("line:N", title="line")],
         )
-        layers.append(rule)
-    return alt.layer(*layers).properties(height=260, title="Praise-to-criticism ratio")
+    )
+    title = alt.TitleParams(
+        "Praise-to-criticism ratio",
+        subtitle=(
+            ["Intervals reaching past the chart's edge are cut there: hover for the full one."]
+            if data["cut"].any()
+            else []
+        ),
+    )
+    return alt.layer(rules, band, line).properties(height=260, title=title)
 
 
 def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
@@ -311,7 +373,10 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame) -> alt.LayerChart:
     )
     layers = [limit_lines]
     if points.height <= 20:
+        sides = set(labelled.data["label_side"])  # a layer with no rows: "Infinite extent"
         for where, align, dx in (("right", "left", 9), ("left", "right", -9)):
+            if where not in sides:
+                continue
             side = labelled.transform_filter(f"datum.label_side == '{where}'")
             text_style = {"align": align, "dx": dx, "fontSize": 11}
             layers.append(  # a white halo keeps the name readable across the limit lines
@@ -567,7 +632,13 @@ def period_comparison(
             alt.Tooltip("n:Q", title="based on"),
         ],
     )
-    return alt.layer(bars, dots).properties(height=alt.Step(17), title=title)
+    # A height per row (Step): Streamlit's default autosize "fit" would make Vega drop its
+    # fit-y with a warning; fit the width only.
+    return alt.layer(bars, dots).properties(
+        height=alt.Step(17),
+        title=title,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+    )
 
 
 def to_svg(chart: alt.TopLevelMixin) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import charts, metrics
+from dashboard import charts, metrics, text
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
 
@@ -346,7 +346,7 @@ def check_managers_table(at, store_path: Path) -> dict:
         assert same(row["recurs"], pct(m["recurrence"]["recognized"]["rate"]))
         assert same(row["ratio"], m["praise_to_criticism"])
         lo, hi = m["intervention_rate_ci"]
-        assert row["intervention_ci"] == f"[{lo * 100:.0f}%–{hi * 100:.0f}%]"
+        assert row["intervention_ci"] == f"{text.pct(lo)[:-1]}–{text.pct(hi)}"
     return groups
 
 

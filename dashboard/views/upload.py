@@ -344,6 +344,14 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
 
 
+def _as_written(value: str | None) -> str | None:
+    """A preview cell as the file shows it: a spreadsheet's date cell is read as a timestamp at
+    midnight ('2026-01-05 00:00:00'), which the file shows as the date."""
+    if value is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2} 00:00:00", value):
+        return value[:10]
+    return value
+
+
 def _field_label(f: str) -> str:
     if f == "":
         return "— not used —"
@@ -465,7 +473,7 @@ def _show_preview(uploads: Sequence[Upload], reads: dict[str, Read]) -> None:
                 schema={"column in file": pl.String, "read as": pl.String},
             )
             rows = pl.DataFrame(
-                [list(r) for r in pv.first],
+                [[_as_written(v) for v in r] for r in pv.first],
                 schema={n: pl.String for n in names},
                 orient="row",
             )
@@ -538,7 +546,7 @@ def _show_values(check: Check) -> None:
             if key not in st.session_state:
                 st.session_state[key] = current_of.get(importer.fold_value(spelling), "")
             grid[i % 3].selectbox(
-                f"{fld}: {_code(spelling)}",
+                f"{fld}: “{_md(spelling)}”",  # quoted: a code span showed its backticks
                 ["", *accepted],
                 key=key,
                 format_func=lambda v: "— leave as a problem —" if v == "" else v,
@@ -667,6 +675,11 @@ def _show_check(uploads: Sequence[Upload], check: Check) -> None:
                 "All or nothing, recorded in the imports log. A call already in the store (same "
                 "observation_id, or same date, manager and rep) is replaced by this file's "
                 "version. Everyone sees the new data on their next click."
+            )
+        if common.team_store(common.db_path()).is_sample():
+            st.caption(
+                "**The team's store holds only the bundled sample: adding removes the sample "
+                "first.**"
             )
     _show_flash()
     if explore:
