@@ -581,6 +581,9 @@ PREVIOUS_PERIOD = "#a7b1bd"  # grey: the period a comparison starts from
 CURRENT_PERIOD = "#1f4e79"  # dark blue: the period under review
 
 
+ROW_PX = 24  # period_comparison: the height of a row (both periods)
+
+
 def period_comparison(
     frame: pl.DataFrame, category: str, title: str, x_title: str = "Rate (95% interval)"
 ) -> alt.Chart:
@@ -632,12 +635,11 @@ def period_comparison(
             alt.Tooltip("n:Q", title="based on"),
         ],
     )
-    # A height per row (Step): Streamlit's default autosize "fit" would make Vega drop its
-    # fit-y with a warning; fit the width only.
+    # 17 px per row, as a number: a height per row (alt.Step) makes Vega warn 'Dropping "fit-y"
+    # because spec has discrete height' under Streamlit's autosize, whatever autosize the spec
+    # asks for. The chart's height holds its title, axis and legend too (about 140 px).
     return alt.layer(bars, dots).properties(
-        height=alt.Step(17),
-        title=title,
-        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        height=ROW_PX * max(len(categories), 1) + 140, title=title
     )
 
 
