@@ -55,8 +55,17 @@ def _doubles(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+RATIO_PAD = 2.0  # the ratio axis reaches this factor beyond the outermost ratio drawn
+
+
 def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None) -> alt.Chart:
-    """Praise-to-criticism ratio per period with its interval; `frame` is metrics by period."""
+    """Praise-to-criticism ratio per period with its interval; `frame` is metrics by period.
+
+    Ratios are multiplicative (2:1 is as far above 1:1 as 1:2 is below), so the axis is a log
+    scale with the 1:1 line drawn. It spans the ratios, 1:1 and the reference, a factor
+    RATIO_PAD beyond; an interval reaching further (a month of few notes can reach 150:1, or
+    have no upper bound) is cut at the edge and the chart says so, the tooltip giving it in
+    full. A ratio of 0 (criticism only) sits on the bottom edge."""
     data = _doubles(
         frame.select(
             pl.col("grp").alias(period),
@@ -64,44 +73,99 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
             "criticism",
             "praise_to_criticism",
             "praise_to_criticism_lo",
-            pl.col("praise_to_criticism_hi"),
+            "praise_to_criticism_hi",
             "ratio_small",
         )
     ).filter(pl.col("praise") + pl.col("criticism") > 0)
-    base = alt.Chart(data).encode(x=alt.X(f"{period}:O", title=None, axis=alt.Axis(labelAngle=0)))
-    band = base.mark_errorbar(color=PRAISE, opacity=0.5, thickness=2).encode(
-        y=alt.Y("praise_to_criticism_lo:Q", title="Praise per criticism"),
-        y2="praise_to_criticism_hi:Q",
+    anchors = [v for v in data["praise_to_criticism"].drop_nulls() if v > 0]
+    anchors += [1.0] + ([float(reference)] if reference else [])
+    low, high = min(anchors) / RATIO_PAD, max(anchors) * RATIO_PAD
+    ratio, lo, hi = (
+        pl.col("praise_to_criticism"),
+        pl.col("praise_to_criticism_lo"),
+        pl.col("praise_to_criticism_hi"),
     )
-    line = base.mark_line(color=PRAISE).encode(y="praise_to_criticism:Q")
+    data = data.with_columns(
+        ratio.clip(low, high).alias("ratio_at"),
+        lo.clip(low, high).alias("lo_at"),
+        hi.fill_null(float("inf")).clip(low, high).alias("hi_at"),
+        ((lo < low) | hi.is_null() | (hi > high)).alias("cut"),
+        pl.Series(
+            "ratio_text",
+            [text.ratio(v) for v in data["praise_to_criticism"]],
+            dtype=pl.String,
+        ),
+        pl.Series(
+            "interval_text",
+            [
+                text.interval([a, b], text.ratio)
+                for a, b in zip(
+                    data["praise_to_criticism_lo"], data["praise_to_criticism_hi"], strict=True
+                )
+            ],
+            dtype=pl.String,
+        ),
+    )
+    y_scale = alt.Scale(type="log", domain=[low, high], nice=False)
+    ticks = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    y_axis = alt.Axis(values=ticks, format="~g", labelExpr="datum.label + ':1'")
+    tooltip = [
+        alt.Tooltip(f"{period}:O"),
+        alt.Tooltip("ratio_text:N", title="praise : criticism"),
+        alt.Tooltip("interval_text:N", title="95% interval"),
+        alt.Tooltip("praise:Q"),
+        alt.Tooltip("criticism:Q"),
+    ]
+    x_axis = alt.Axis(labelAngle=0, labelOverlap=True)
+    base = alt.Chart(data).encode(x=alt.X(f"{period}:O", title=None, axis=x_axis))
+    band = base.mark_rule(color=PRAISE, opacity=0.5, strokeWidth=2).encode(
+        y=alt.Y("lo_at:Q", title="Praise per criticism (log scale)", scale=y_scale, axis=y_axis),
+        y2="hi_at:Q",
+        tooltip=tooltip,
+    )
+    valid = base.transform_filter("isValid(datum.ratio_at)")
+    line = valid.mark_line(color=PRAISE).encode(y=alt.Y("ratio_at:Q", scale=y_scale))
     # periods resting on fewer notes than the small-sample rule: faded points, said in the tooltip
-    points = base.mark_point(color=PRAISE, filled=True, size=50).encode(
-        y="praise_to_criticism:Q",
+    points = valid.mark_point(color=PRAISE, filled=True, size=50).encode(
+        y=alt.Y("ratio_at:Q", scale=y_scale),
         opacity=alt.condition("datum.ratio_small", alt.value(SMALL_OPACITY), alt.value(1.0)),
-        tooltip=[
-            alt.Tooltip(f"{period}:O"),
-            alt.Tooltip("praise_to_criticism:Q", title="ratio", format=".2f"),
-            alt.Tooltip("praise_to_criticism_lo:Q", title="95% low", format=".2f"),
-            alt.Tooltip("praise_to_criticism_hi:Q", title="95% high", format=".2f"),
-            alt.Tooltip("praise:Q"),
-            alt.Tooltip("criticism:Q"),
-            alt.Tooltip("ratio_small:N", title="small sample"),
-        ],
+        tooltip=[*tooltip, alt.Tooltip("ratio_small:N", title="small sample")],
     )
-    layers = [band, line, points]
+    lines = pl.DataFrame(
+        {
+            "at": [1.0] + ([float(reference)] if reference else []),
+            "line": ["1:1, as much praise as criticism"]
+            + ([reference_label(reference)] if reference else []),
+        }
+    )
+    rules = (
+        alt.Chart(lines)
+        .mark_rule(color=NEUTRAL)
+        .encode(
+            y=alt.Y("at:Q", scale=y_scale),
+            strokeDash=alt.StrokeDash(
+                "line:N", legend=None, scale=alt.Scale(range=[[1, 0], [4, 4]])
+            ),
+            tooltip=[alt.Tooltip("line:N", title="line")],
+        )
+    )
+    title = alt.TitleParams(
+        "Praise-to-criticism ratio",
+        subtitle=(
+            ["Intervals reaching past the chart's edge are cut there: hover for the full one."]
+            if data["cut"].any()
+            else []
+        ),
+    )
+    layers = [rules, band, line, points]
     if reference:
-        ref = alt.Chart(
-            pl.DataFrame({"reference": [float(reference)], "label": [reference_label(reference)]})
+        # the reference line's label is part of the chart, so PNG and SVG exports carry it too
+        layers.append(
+            alt.Chart(lines.tail(1))
+            .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=NEUTRAL, fontSize=11)
+            .encode(y=alt.Y("at:Q", scale=y_scale), x=alt.value(0), text="line:N")
         )
-        rule = ref.mark_rule(color=NEUTRAL, strokeDash=[4, 4]).encode(
-            y="reference:Q", tooltip=[alt.Tooltip("reference:Q", format=".1f")]
-        )
-        # the label is part of the chart, so PNG and SVG exports carry it too
-        label = ref.mark_text(
-            align="left", baseline="bottom", dx=4, dy=-2, color=NEUTRAL, fontSize=11
-        ).encode(y="reference:Q", x=alt.value(0), text="label:N")
-        layers += [rule, label]
-    return alt.layer(*layers).properties(height=260, title="Praise-to-criticism ratio")
+    return alt.layer(*layers).properties(height=260, title=title)
 
 
 def reference_label(reference: float) -> str:
@@ -327,7 +391,10 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame) -> alt.LayerChart:
     )
     layers = [limit_lines]
     if points.height <= 20:
+        sides = set(labelled.data["label_side"])  # a layer with no rows: "Infinite extent"
         for where, align, dx in (("right", "left", 9), ("left", "right", -9)):
+            if where not in sides:
+                continue
             side = labelled.transform_filter(f"datum.label_side == '{where}'")
             text_style = {"align": align, "dx": dx, "fontSize": 11}
             layers.append(  # a white halo keeps the name readable across the limit lines
@@ -532,6 +599,9 @@ PREVIOUS_PERIOD = "#a7b1bd"  # grey: the period a comparison starts from
 CURRENT_PERIOD = "#1f4e79"  # dark blue: the period under review
 
 
+ROW_PX = 24  # period_comparison: the height of a row (both periods)
+
+
 def period_comparison(
     frame: pl.DataFrame, category: str, title: str, x_title: str = "Rate (95% interval)"
 ) -> alt.Chart:
@@ -583,7 +653,12 @@ def period_comparison(
             alt.Tooltip("n:Q", title="based on"),
         ],
     )
-    return alt.layer(bars, dots).properties(height=alt.Step(17), title=title)
+    # 17 px per row, as a number: a height per row (alt.Step) makes Vega warn 'Dropping "fit-y"
+    # because spec has discrete height' under Streamlit's autosize, whatever autosize the spec
+    # asks for. The chart's height holds its title, axis and legend too (about 140 px).
+    return alt.layer(bars, dots).properties(
+        height=ROW_PX * max(len(categories), 1) + 140, title=title
+    )
 
 
 def to_svg(chart: alt.TopLevelMixin) -> bytes:

@@ -81,6 +81,16 @@ def interval(ci: list[float | None] | None, fmt=pct) -> str:
     return f"[{fmt(lo)}–{fmt(hi) if hi is not None else '∞'}]"
 
 
+def span(lo: float | None, hi: float | None, fmt=None) -> str:
+    """An interval in a column headed '95% CI': '12–17%' for shares (FMT None), '1.9–2.4' with
+    FMT; '∞' for no upper bound, '' for no interval."""
+    if lo is None:
+        return ""
+    if fmt is None:
+        return f"{pct(lo)[:-1]}–{pct(hi) if hi is not None else '∞'}"
+    return f"{fmt(lo)}–{fmt(hi) if hi is not None else '∞'}"
+
+
 def rate_with_ci(rate: float | None, ci: list | None) -> str:
     if rate is None:
         return "–"

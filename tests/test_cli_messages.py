@@ -1,7 +1,8 @@
 """What the CLI says is true: `metrics FILE` reads (stores nothing), an unknown filter value is
 an error naming what exists, a backwards date range is an error, and a failed ingest leaves no
-store file behind. tests/data/tiny.csv: 25 rows, 14 calls, 23 notes; teams North and South, and a call without a team;
-managers Maria and Tom; reps Ana, Ben and Cleo (see tests/expected_tiny.py)."""
+store file behind. tests/data/tiny.csv: 25 rows, 14 calls, 23 notes; teams North and South,
+and a call without a team; managers Maria and Tom; reps Ana, Ben and Cleo (see
+tests/expected_tiny.py)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import charts, metrics
+from dashboard import charts, metrics, text
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
 
@@ -346,7 +346,7 @@ def check_managers_table(at, store_path: Path) -> dict:
         assert same(row["recurs"], pct(m["recurrence"]["recognized"]["rate"]))
         assert same(row["ratio"], m["praise_to_criticism"])
         lo, hi = m["intervention_rate_ci"]
-        assert row["intervention_ci"] == f"[{lo * 100:.0f}%–{hi * 100:.0f}%]"
+        assert row["intervention_ci"] == f"{text.pct(lo)[:-1]}–{text.pct(hi)}"
     return groups
 
 
@@ -437,12 +437,15 @@ def check_rep_page(at, store_path: Path, rep: str) -> None:
     assert len(calls) == m["calls"]
     assert calls == sorted(calls) and len(set(calls)) == len(calls)  # rep order
     assert list(table["Date"]) == sorted(table["Date"])
-    assert sum(len(x) for x in table["Praise"]) == m["praise"]
-    assert sum(len(x) for x in table["Criticism"]) == m["criticism"]
+
+    def n(cells) -> int:  # behaviours are listed with "; " between them
+        return sum(len(x.split("; ")) for x in cells if x)
+
+    assert n(table["Praise"]) == m["praise"]
+    assert n(table["Criticism"]) == m["criticism"]
     recognised = m["recurrence"]["recognized"]
-    assert sum(len(x) for x in table["Came back"]) == recognised["recurred"]
-    verdicts = zip(table["Came back"], table["Did not come back"], strict=True)
-    assert sum(len(x) + len(y) for x, y in verdicts) == recognised["eligible"]
+    assert n(table["Came back"]) == recognised["recurred"]
+    assert n(table["Came back"]) + n(table["Did not come back"]) == recognised["eligible"]
     tiles = {t.label: t.value for t in at.metric}
     assert tiles["Calls observed"] == f"{m['calls']:,}"
     assert at.query_params["focus"] in (rep, [rep])

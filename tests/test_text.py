@@ -62,3 +62,9 @@ def test_download_names_are_slugs() -> None:
     )
     assert text.slug("ridealong_by_month.csv") == "ridealong_by_month.csv"
     assert text.slug("  ") == "ridealong"
+
+
+def test_a_table_interval_is_written_without_brackets() -> None:
+    assert text.span(0.125, 0.175) == "13–18%"
+    assert text.span(1.25, None, lambda v: text.rounded(v, 1)) == "1.3–∞"
+    assert text.span(None, None) == ""

@@ -294,15 +294,19 @@ def sidebar_filters() -> metrics.Filters:
     return filters
 
 
-# Streamlit's date field commits a typed date when it loses focus, not on Enter: the range
-# was shown but not applied. This listener (one per browser tab) ends the typing on Enter.
+# Streamlit's date field commits a typed date when focus moves elsewhere on the page, not on
+# Enter: the range was shown but not applied. This listener (one per browser tab) moves the
+# focus to the main area on Enter. (A plain blur() leaves no element taking the focus, and the
+# field then keeps the date without committing it.)
 ENTER_APPLIES_DATES_JS = """
 export default function () {
   if (window.__ridealongEnterApplies) return;
   window.__ridealongEnterApplies = true;
   document.addEventListener("keydown", (event) => {
     const field = event.target.closest && event.target.closest('[data-testid="stDateInputField"]');
-    if (event.key === "Enter" && field) event.target.blur();
+    if (event.key !== "Enter" || !field) return;
+    const away = document.querySelector('[data-testid="stMain"]');
+    if (away) away.focus({preventScroll: true}); else event.target.blur();
   }, true);
 }
 """
@@ -436,7 +440,10 @@ def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Dow
 
 
 # Where a team with no calls yet can start (the pages must be in app.py's navigation).
-START_PAGES = [("views/upload.py", "Upload a log", ":material/upload_file:")]
+START_PAGES = [
+    ("views/upload.py", "Upload a log", ":material/upload_file:"),
+    ("views/log.py", "Log a ride-along", ":material/edit_note:"),
+]
 
 
 def empty_message(what: str = "calls") -> None:

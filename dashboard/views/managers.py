@@ -29,10 +29,11 @@ CI_HELP = (
 )
 
 
-def _interval(lo: str, hi: str, fmt=text.pct) -> pl.Series:
-    """'[lo–hi]' text for each row from two interval columns ('' when there is no interval)."""
+def _interval(lo: str, hi: str, fmt=None) -> pl.Series:
+    """'12–17%' (or '1.9–2.4' with FMT) for each row from two interval columns ('' when there
+    is no interval): no brackets, the column is headed 95% CI, so the table fits the window."""
     pairs = zip(by_manager[lo], by_manager[hi], strict=True)
-    return pl.Series([text.interval([a, b], fmt) if a is not None else "" for a, b in pairs])
+    return pl.Series([text.span(a, b, fmt) for a, b in pairs], dtype=pl.String)
 
 
 def _small_note(row: dict) -> str:
@@ -55,9 +56,9 @@ table = by_manager.select(
     pl.col("grp").alias("manager"),
     pl.col("calls"),
     pl.col("praise_to_criticism").alias("ratio"),
-    _interval("praise_to_criticism_lo", "praise_to_criticism_hi", "{:.1f}".format).alias(
-        "ratio_ci"
-    ),
+    _interval(
+        "praise_to_criticism_lo", "praise_to_criticism_hi", lambda v: text.rounded(v, 1)
+    ).alias("ratio_ci"),
     (pl.col("intervention_rate") * 100).alias("intervention"),
     _interval("intervention_rate_lo", "intervention_rate_hi").alias("intervention_ci"),
     (pl.col("intervention_rate_eb") * 100).alias("intervention_eb"),
@@ -79,7 +80,12 @@ pct_format = "%.0f%%"
 
 
 def ci_column() -> st.column_config.Column:
-    return st.column_config.TextColumn("95% CI", help=CI_HELP, width="small")
+    return st.column_config.TextColumn("95% CI", help=CI_HELP, width=60)
+
+
+# Pixel widths that fit the table in the main area of a 1,400-pixel window (938 px beside the
+# sidebar) without a horizontal scroll bar; the headers show in full.
+WIDTHS = {"calls": 52, "ratio": 112, "rates": 74, "observer": 126, "recurs": 96}
 
 
 EB_HELP = (
@@ -100,22 +106,28 @@ st.dataframe(
     width="stretch",
     column_config={
         "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
-        "calls": st.column_config.NumberColumn("Calls", help=D["calls"], width="small"),
+        "calls": st.column_config.NumberColumn("Calls", help=D["calls"], width=WIDTHS["calls"]),
         "ratio": st.column_config.NumberColumn(
-            "Praise : criticism", format="%.1f:1", help=D["praise_to_criticism"]
+            "Praise : criticism",
+            format="%.1f:1",
+            help=D["praise_to_criticism"],
+            width=WIDTHS["ratio"],
         ),
         "ratio_ci": ci_column(),
         "intervention": st.column_config.NumberColumn(
-            "Took over", format=pct_format, help=D["intervention_rate"]
+            "Took over", format=pct_format, help=D["intervention_rate"], width=WIDTHS["rates"]
         ),
         "intervention_ci": ci_column(),
         "intervention_eb": eb_column("pooled"),
         "observer_took_over": st.column_config.NumberColumn(
-            "Observer took over", format=pct_format, help=D["planned_observer_took_over_rate"]
+            "Observer took over",
+            format=pct_format,
+            help=D["planned_observer_took_over_rate"],
+            width=WIDTHS["observer"],
         ),
         "observer_took_over_ci": ci_column(),
         "debrief": st.column_config.NumberColumn(
-            "Debriefed", format=pct_format, help=D["debrief_rate"]
+            "Debriefed", format=pct_format, help=D["debrief_rate"], width=WIDTHS["rates"]
         ),
         "debrief_ci": ci_column(),
         "debrief_eb": eb_column("pooled"),
@@ -123,6 +135,7 @@ st.dataframe(
             "Praise recurs",
             format=pct_format,
             help=D["recognized_rate"].replace("next K", f"next {filters.window}"),
+            width=WIDTHS["recurs"],
         ),
         "recurs_ci": ci_column(),
         "recurs_eb": eb_column("pooled"),

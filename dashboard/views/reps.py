@@ -128,6 +128,28 @@ st.caption(
     f"when {rep} has had fewer than {K} calls since. Later calls outside the date range count."
 )
 DEBRIEF = {True: "Yes", False: "No"}
+# The behaviours as text ("; " between them), in rows tall enough for Streamlit to wrap them
+# (it wraps text cells once a row is over 4rem tall): as pills they were cut off at the edge.
+# Widths fit the main area of a 1,400-pixel window; the call ID is in the CSV download.
+LISTS = {
+    "praise_notes": ("Praise", 140, "Behaviours noted as praise on this call."),
+    "criticism_notes": ("Criticism", 130, "Behaviours noted as criticism on this call."),
+    "came_back": (
+        "Came back",
+        110,
+        f"Recognised praise (debriefed call) noted again as praise within {K} calls.",
+    ),
+    "did_not_come_back": (
+        "Did not come back",
+        112,
+        f"Recognised praise not noted again as praise within {K} calls.",
+    ),
+    "too_soon": (
+        "Too soon to tell",
+        75,
+        f"Recognised praise with fewer than {K} later calls so far.",
+    ),
+}
 table = history.select(
     pl.col("call_no").alias("Call no."),
     pl.col("observed_on").alias("Date"),
@@ -136,50 +158,37 @@ table = history.select(
     .replace_strict(charts.ACTION_LABELS, default=pl.col("manager_action"))
     .alias("What they did"),
     pl.col("debrief").replace_strict(DEBRIEF, default="Unknown").alias("Debrief"),
-    pl.col("praise_notes").alias("Praise"),
-    pl.col("criticism_notes").alias("Criticism"),
-    pl.col("came_back").alias("Came back"),
-    pl.col("did_not_come_back").alias("Did not come back"),
-    pl.col("too_soon").alias("Too soon to tell"),
-    pl.col("observation_id").alias("Call ID"),
+    *[pl.col(c).list.join("; ").alias(label) for c, (label, _w, _h) in LISTS.items()],
 )
+lines = max(
+    [1, *(len(x) for c in LISTS for x in history[c].to_list())],
+)
+row_height = 35 if lines <= 1 else max(70, 14 + 20 * min(lines, 5))  # up to 5 lines
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
-    height=min(38 + 35 * table.height, 600),
+    row_height=row_height,
+    height=min(38 + row_height * table.height, 640),
     column_config={
         "Call no.": st.column_config.NumberColumn(
             help=f"Position in {rep}'s whole history of observed calls (date, then call ID).",
-            width="small",
+            width=48,
         ),
-        "Date": st.column_config.DateColumn(format="D MMM YYYY", help="Day the call was observed."),
-        "Observed by": st.column_config.TextColumn(help="The manager who rode along."),
+        "Date": st.column_config.DateColumn(
+            format="D MMM YYYY", help="Day the call was observed.", width=85
+        ),
+        "Observed by": st.column_config.TextColumn(help="The manager who rode along.", width=100),
         "What they did": st.column_config.TextColumn(
             help="Observed: let the call run. Assisted: answered a question and handed back. "
             "Took over: ran the call.",
+            width=85,
         ),
-        "Debrief": st.column_config.TextColumn(
-            help="Whether the call had a debrief.", width="small"
-        ),
-        "Praise": st.column_config.ListColumn(
-            help="Behaviours noted as praise on this call.", width="medium"
-        ),
-        "Criticism": st.column_config.ListColumn(
-            help="Behaviours noted as criticism on this call.", width="medium"
-        ),
-        "Came back": st.column_config.ListColumn(
-            help=f"Recognised praise (debriefed call) noted again as praise within {K} calls.",
-            width="medium",
-        ),
-        "Did not come back": st.column_config.ListColumn(
-            help=f"Recognised praise not noted again as praise within {K} calls.",
-            width="medium",
-        ),
-        "Too soon to tell": st.column_config.ListColumn(
-            help=f"Recognised praise with fewer than {K} later calls so far.", width="small"
-        ),
-        "Call ID": st.column_config.TextColumn(help="The observation ID in the log."),
+        "Debrief": st.column_config.TextColumn(help="Whether the call had a debrief.", width=53),
+        **{
+            label: st.column_config.TextColumn(help=text_help, width=width)
+            for label, width, text_help in LISTS.values()
+        },
     },
 )
 common.download_csv(

@@ -412,6 +412,14 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
 
 
+def _as_written(value: str | None) -> str | None:
+    """A preview cell as the file shows it: a spreadsheet's date cell is read as a timestamp at
+    midnight ('2026-01-05 00:00:00'), which the file shows as the date."""
+    if value is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2} 00:00:00", value):
+        return value[:10]
+    return value
+
+
 def _field_label(f: str) -> str:
     if f == "":
         return "— not used —"
@@ -552,7 +560,7 @@ def _show_preview(uploads: Sequence[Upload], reads: dict[str, Read]) -> None:
                 schema={"column in file": pl.String, "read as": pl.String},
             )
             rows = pl.DataFrame(
-                [["" if c is None else c for c in r] for r in pv.first[:PREVIEW_ROWS]],
+                [[_as_written(v) or "" for v in r] for r in pv.first[:PREVIEW_ROWS]],
                 schema={n: pl.String for n in names},
                 orient="row",
             )
@@ -710,7 +718,7 @@ def _value_grid(entries: Sequence[tuple[str, str, int]], chosen: dict) -> None:
         guess = _guesses().get(f"v:{fld}:{folded}")
         why = f" Suggested because {guess.reason}." if guess is not None and guess.target else ""
         grid[i % 3].selectbox(
-            ("⚠ " if check else "") + f"{fld}: {_code(answer)}",
+            ("⚠ " if check else "") + f"{fld}: “{_md(answer)}”",  # quoted: a code span shows backticks
             ["", *mapping.VALUE_FIELDS[fld]],
             key=key,
             format_func=lambda v: "— no value: a problem —" if v == "" else v,
@@ -866,6 +874,11 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
                 "All or nothing, recorded in the imports log. A call already in the store (same "
                 "observation_id, or same date, manager and rep) is replaced by this file's "
                 "version. Everyone sees the new data on their next click."
+            )
+        if common.team_store(common.db_path()).is_sample():
+            st.caption(
+                "**The team's store holds only the bundled sample: adding removes the sample "
+                "first.**"
             )
     _show_flash()
     if explore:

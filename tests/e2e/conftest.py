@@ -46,6 +46,7 @@ from tests.e2e.browser import (
 EXPECTED = [
     (str(SAMPLE),),
     (str(SAMPLE), "--team", "Enterprise"),
+    (str(SAMPLE), "--start", "2026-01-01"),
     (str(SAMPLE), "--by", "quarter"),
     (str(DATA / "upload_form_export.csv"),),
     (str(DATA / "tiny_no_id.csv"),),

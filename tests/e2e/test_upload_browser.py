@@ -67,7 +67,7 @@ def test_a_messy_export_is_read_with_its_columns_mapped_and_explored_on_the_over
     assert tab.metrics()["Calls observed"] == "4"
 
     # the team's store was never touched: back to it, the sample in full
-    click(tab, "Back to team data")
+    click(tab, "Back to the team's data")
     assert tab.metrics() == kpis(cli_metrics(str(SAMPLE)))
 
 

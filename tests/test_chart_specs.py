@@ -1,0 +1,92 @@
+"""Chart specs a new user met: the ratio trend of one rep (a month of few notes reached 150:1
+and flattened the line), and specs Vega warned about ("Dropping fit-y", "Infinite extent")."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dashboard import charts
+
+
+def months(*rows: tuple[str, int, int, float | None, float, float | None]) -> pl.DataFrame:
+    """metrics by month: (month, praise, criticism, ratio, interval low, interval high)."""
+    return pl.DataFrame(
+        rows,
+        schema=[
+            ("grp", pl.String),
+            ("praise", pl.Int64),
+            ("criticism", pl.Int64),
+            ("praise_to_criticism", pl.Float64),
+            ("praise_to_criticism_lo", pl.Float64),
+            ("praise_to_criticism_hi", pl.Float64),
+        ],
+        orient="row",
+    ).with_columns(pl.lit(False).alias("ratio_small"))
+
+
+def test_the_ratio_trend_is_on_a_log_scale_with_a_one_to_one_line() -> None:
+    frame = months(
+        ("2026-01", 4, 2, 2.0, 0.5, 9.0),
+        ("2026-02", 6, 1, 6.0, 1.1, 150.0),  # one criticism: the interval reaches 150:1
+        ("2026-03", 3, 0, None, 0.9, None),  # no criticism: no ratio, no upper bound
+    )
+    spec = charts.ratio_trend(frame, "month", reference=5.6).to_dict()
+    band = spec["layer"][1]
+    assert band["encoding"]["y"]["scale"]["type"] == "log"
+    # the axis spans the ratios (2 and 6), 1:1 and the reference, a factor 2 beyond
+    assert band["encoding"]["y"]["scale"]["domain"] == [0.5, 12.0]
+    data = charts.ratio_trend(frame, "month", reference=5.6).layer[1].data
+    assert data["hi_at"].to_list() == [9.0, 12.0, 12.0]  # cut at the edge
+    assert data["cut"].to_list() == [False, True, True]
+    assert data["interval_text"].to_list() == ["[0.5:1–9.0:1]", "[1.1:1–150.0:1]", "[0.9:1–∞]"]
+    assert "cut there" in spec["title"]["subtitle"][0]
+    assert charts.ratio_trend(frame, "month").layer[0].data["at"].to_list() == [1.0]
+
+
+def test_a_trend_within_the_axis_says_nothing_is_cut() -> None:
+    frame = months(("2026-01", 4, 2, 2.0, 0.9, 3.5))
+    spec = charts.ratio_trend(frame, "month", reference=None).to_dict()
+    assert spec["title"]["subtitle"] == []
+
+
+def test_charts_with_a_height_per_row_give_it_as_a_number() -> None:
+    frame = pl.DataFrame(
+        {
+            "manager": ["A", "A"],
+            "period": ["Q1", "Q2"],
+            "order": [0, 1],
+            "rate": [0.2, 0.3],
+            "lo": [0.1, 0.2],
+            "hi": [0.3, 0.4],
+            "n": [20, 20],
+            "small": [False, False],
+        }
+    )
+    spec = charts.period_comparison(frame, "manager", "Took over").to_dict()
+    # a step height ({"step": 17}) makes Vega drop Streamlit's fit-y with a warning
+    assert spec["height"] == charts.ROW_PX + 140  # one manager
+
+
+def test_the_funnel_of_one_manager_draws_no_layer_without_rows() -> None:
+    managers = pl.DataFrame(
+        {
+            "grp": ["Fatima"],
+            "calls": [534],
+            "took_over": [26],
+            "intervention_rate": [26 / 534],
+            "intervention_rate_lo": [0.03],
+            "intervention_rate_hi": [0.07],
+            "calls_small": [False],
+        }
+    )
+    n = list(range(1, 535))
+    limits = pl.DataFrame(
+        {"n": n, "p0": [26 / 534] * 534, "lo95": [0.0] * 534, "hi95": [0.1] * 534}
+    ).with_columns(pl.col("lo95").alias("lo998"), pl.col("hi95").alias("hi998"))
+    chart = charts.funnel(managers, limits)
+    for layer in chart.layer:
+        data = layer.data if isinstance(layer.data, pl.DataFrame) else None
+        filters = [t for t in layer.to_dict().get("transform", []) if "filter" in t]
+        if data is not None and filters:
+            side = filters[0]["filter"].split("'")[1]
+            assert side in set(data["label_side"]), f"a layer for '{side}' labels has no rows"
