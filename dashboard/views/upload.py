@@ -718,7 +718,8 @@ def _value_grid(entries: Sequence[tuple[str, str, int]], chosen: dict) -> None:
         guess = _guesses().get(f"v:{fld}:{folded}")
         why = f" Suggested because {guess.reason}." if guess is not None and guess.target else ""
         grid[i % 3].selectbox(
-            ("⚠ " if check else "") + f"{fld}: “{_md(answer)}”",  # quoted: a code span shows backticks
+            # quoted: a code span in a widget label shows its backticks
+            ("⚠ " if check else "") + f"{fld}: “{_md(answer)}”",
             ["", *mapping.VALUE_FIELDS[fld]],
             key=key,
             format_func=lambda v: "— no value: a problem —" if v == "" else v,
