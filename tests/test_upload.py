@@ -602,3 +602,25 @@ def test_an_unreadable_file_is_named_as_uploaded_without_the_server_temp_path(ap
     message = frame["problem"][0]
     assert message.startswith("cannot be read as CSV")
     assert "ridealong-upload" not in message and "upload0" not in message
+
+
+def test_the_same_content_twice_in_one_go_is_reported(app, sample_store):
+    at = app(sample_store, page=PAGE)
+    tiny = (DATA / "tiny.csv").read_bytes()
+    upload(at, "tiny.csv", "tiny again.csv", content={"tiny again.csv": tiny})
+    (shown,) = problems_shown(at)
+    assert shown == ("tiny again.csv", None, None, None)
+    frame = next(d.value for d in at.dataframe if "problem" in d.value.columns)
+    assert frame["problem"][0].startswith("is the same file twice: its content is that of tiny.csv")
+    assert "upl_add" not in [b.key for b in at.button]
+
+
+def test_a_loaded_mapping_that_names_a_column_the_file_lacks_says_which(app, sample_store):
+    at = upload(app(sample_store, page=PAGE), "form_google.csv")
+    other = b'{"version": 1, "headers": {"Region": "team", "Your name": "manager"}}'
+    at.file_uploader(key="upl_mapping_file").set_value(
+        ("old_form.json", other, "application/json")
+    ).run()
+    assert not at.exception
+    (gone,) = [t for t in texts(at.warning) if "does not fit" in t]
+    assert "no column “Region”" in gone
