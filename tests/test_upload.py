@@ -624,3 +624,13 @@ def test_a_loaded_mapping_that_names_a_column_the_file_lacks_says_which(app, sam
     assert not at.exception
     (gone,) = [t for t in texts(at.warning) if "does not fit" in t]
     assert "no column “Region”" in gone
+
+
+def test_a_spanish_form_is_read_day_first_with_its_answers_suggested(app, sample_store):
+    """form_spanish.csv: 13/03/2026 can only be day first; Sí, Solo observé, A mejorar...
+    are suggested: 4 rows, 3 calls, 4 notes with no action."""
+    at = upload(app(sample_store, page=PAGE), "form_spanish.csv")
+    assert at.checkbox(key="upl_dayfirst").value is True
+    assert "4 rows, 3 calls, 4 notes" in texts(at.success)[0]
+    assert at.selectbox(key="upl_v:debrief:sí").value == "yes"
+    assert not at.button(key="upl_add").disabled
