@@ -502,7 +502,7 @@ def test_an_export_of_the_ready_made_form_is_read_with_no_mapping(name):
     praise; 3/3 Tom Berg/Ben Okafor participant, took over, criticism; 3/12 Maria Lopez/Cleo
     Park planned observer but took over, nothing noted; 3/13 Tom Berg/Ana Ruiz assisted,
     praise -> 4 calls, 3 notes, 2 praise; 2 take-overs, 1 of them planned as observer."""
-    store, result = load_files([DATA / name])
+    store, _result = load_files([DATA / name])
     assert counts(store) == (4, 3, 2)
     assert store.con.execute(
         "select count(*) filter (where manager_action = 'took_over'), "

@@ -602,3 +602,35 @@ def test_an_unreadable_file_is_named_as_uploaded_without_the_server_temp_path(ap
     message = frame["problem"][0]
     assert message.startswith("cannot be read as CSV")
     assert "ridealong-upload" not in message and "upload0" not in message
+
+
+def test_the_same_content_twice_in_one_go_is_reported(app, sample_store):
+    at = app(sample_store, page=PAGE)
+    tiny = (DATA / "tiny.csv").read_bytes()
+    upload(at, "tiny.csv", "tiny again.csv", content={"tiny again.csv": tiny})
+    (shown,) = problems_shown(at)
+    assert shown == ("tiny again.csv", None, None, None)
+    frame = next(d.value for d in at.dataframe if "problem" in d.value.columns)
+    assert frame["problem"][0].startswith("is the same file twice: its content is that of tiny.csv")
+    assert "upl_add" not in [b.key for b in at.button]
+
+
+def test_a_loaded_mapping_that_names_a_column_the_file_lacks_says_which(app, sample_store):
+    at = upload(app(sample_store, page=PAGE), "form_google.csv")
+    other = b'{"version": 1, "headers": {"Region": "team", "Your name": "manager"}}'
+    at.file_uploader(key="upl_mapping_file").set_value(
+        ("old_form.json", other, "application/json")
+    ).run()
+    assert not at.exception
+    (gone,) = [t for t in texts(at.warning) if "does not fit" in t]
+    assert "no column “Region”" in gone
+
+
+def test_a_spanish_form_is_read_day_first_with_its_answers_suggested(app, sample_store):
+    """form_spanish.csv: 13/03/2026 can only be day first; Sí, Solo observé, A mejorar...
+    are suggested: 4 rows, 3 calls, 4 notes with no action."""
+    at = upload(app(sample_store, page=PAGE), "form_spanish.csv")
+    assert at.checkbox(key="upl_dayfirst").value is True
+    assert "4 rows, 3 calls, 4 notes" in texts(at.success)[0]
+    assert at.selectbox(key="upl_v:debrief:sí").value == "yes"
+    assert not at.button(key="upl_add").disabled

@@ -43,6 +43,7 @@ FILES = "upl_files"
 MAPPING_FILE = "upl_mapping_file"
 MAPPING_LOADED = "upl_mapping_loaded"  # file_id of the mapping file last applied
 MAPPING_NOTE = "upl_mapping_note"  # (kind, text) about the mapping file last uploaded
+MAPPING_HEADERS = "upl_mapping_headers"  # (file name, headers) the mapping file last loaded names
 READS = "upl_reads"  # file_id -> Read
 CHECK = "upl_check"  # the Check of the current files, mapping and date order
 FLASH = "upl_flash"  # messages shown once, after a rerun
@@ -358,6 +359,7 @@ def _apply_mapping_file() -> None:
         )
         return
     st.session_state[MAPPING] = loaded
+    st.session_state[MAPPING_HEADERS] = (uploaded.name, list(loaded.headers))
     # a saved mapping is the user's own choice: nothing in it is a guess to check
     _confirmed().update(f"h:{h}" for h in loaded.headers)
     _confirmed().update(
@@ -729,8 +731,20 @@ def _value_grid(entries: Sequence[tuple[str, str, int]], chosen: dict) -> None:
         )
 
 
-def _show_mapping_file(has_files: bool) -> None:
+def _show_mapping_file(has_files: bool, columns: Sequence[mapping.Column] = ()) -> None:
     used = _mapping()
+    loaded = st.session_state.get(MAPPING_HEADERS)
+    if has_files and loaded is not None:
+        name, named = loaded
+        present = {c.header for c in columns}
+        gone = [h for h in named if h not in present]
+        if gone:
+            st.warning(
+                f"The mapping **{_md(name)}** does not fit these files: they have no column "
+                + ", ".join(f"“{_md(h)}”" for h in gone)
+                + ". Its other choices are used; check the columns above.",
+                icon=":material/link_off:",
+            )
     with st.expander("Save or load this mapping (JSON)", expanded=False):
         st.caption(
             "Save the column and answer choices as a small JSON file: load it with the next "
@@ -1124,7 +1138,7 @@ columns = _columns_of(uploads, reads)
 _show_preview(uploads, reads)
 _show_columns(columns, check)
 _show_values(columns, check)
-_show_mapping_file(has_files=True)
+_show_mapping_file(has_files=True, columns=columns)
 _show_check(uploads, check, columns)
 st.divider()
 _show_imports()
