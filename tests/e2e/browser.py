@@ -216,12 +216,19 @@ def kpis(m: dict[str, Any]) -> dict[str, str]:
         return "–" if v is None else f"{v * 100:.0f}%"
 
     ratio, lift = m["praise_to_criticism"], m["recurrence"]["adjusted"]["lift"]
+
+    def small(flag: bool) -> str:  # the one small-sample mark
+        return "*" if flag else ""
+
     return {
-        "Calls observed": f"{m['calls']:,}",
-        "Praise : criticism": "–" if ratio is None else f"{ratio:.1f}:1",
-        "Intervention rate": pct(m["intervention_rate"]),
-        "Debrief rate": pct(m["debrief_rate"]),
-        "Recognition lift, within rep": "–" if lift is None else f"{lift:.2f}×",
+        "Calls observed": f"{m['calls']:,}" + small(m["small_sample"]),
+        "Praise : criticism": ("–" if ratio is None else f"{ratio:.1f}:1")
+        + small(ratio is not None and m["praise_to_criticism_small_sample"]),
+        "Intervention rate": pct(m["intervention_rate"]) + small(m["small_sample"]),
+        "Debrief rate": pct(m["debrief_rate"]) + small(m["debrief_rate_small_sample"]),
+        "Recognition lift, within rep": "–"
+        if lift is None
+        else f"{lift:.2f}×" + small(m["recurrence"]["lift_small_sample"]),
     }
 
 
