@@ -137,7 +137,7 @@ def test_a_file_added_to_the_store_reaches_another_browser_on_its_next_rerun(
 
     reader = new_tab(server.url).open("/")
     assert reader.metrics() == kpis(cli_metrics(str(DATA / "tiny_no_id.csv")))
-    assert reader.metrics()["Calls observed"] == "8"
+    assert reader.metrics()["Calls observed"] == "8*"  # marked: fewer than 10 calls
 
     writer = new_tab(server.url).open("/upload")
     choose_file(writer, DATA / "upload_form_export.csv")
