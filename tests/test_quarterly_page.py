@@ -131,7 +131,7 @@ def test_the_recurrence_window_changes_the_review_and_stays_in_the_link(
 
     again = app(sample_store, page=PAGE, query={"window": "6"})
     assert again.slider(key="q_window").value == 6
-    assert tiles(again)["Recognition lift"][0] == f"{expected:.2f}×"
+    assert tiles(again)["Recognition lift, crude"][0] == f"{expected:.2f}×"
 
 
 def test_a_link_to_an_unknown_quarter_says_which_quarters_exist(app, sample_store: Path) -> None:
@@ -149,7 +149,7 @@ def test_a_quarter_without_calls_for_the_team_gives_a_clear_message(app, tmp_pat
         store.ingest([ex.TINY_CSV])
     at = app(db, page=PAGE, query={"quarter": "2026-Q2"})
     assert at.selectbox(key="q_quarter").value == "2026-Q2"
-    assert tiles(at)["Calls observed"] == ("4", "-6")
+    assert tiles(at)["Calls observed"] == ("4*", "-6")  # marked: fewer than 10 calls
     at.multiselect(key="q_teams").select("").run()  # "(no team)": only C6, in 2026-Q1
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
@@ -173,7 +173,8 @@ def test_tiny_page_shows_the_hand_computed_manager_table(app, tmp_path: Path) ->
         "17% (1/6)*",
         "▼ 17 pts",
     ]
-    assert tiles(at)["Debrief rate"] == ("67%", "+29 pts")  # 2/3 against 3/8
+    # 2/3 against 3/8; marked small: 3 calls with a known debrief
+    assert tiles(at)["Debrief rate"] == ("67%*", "+29 pts")
     coverage = frame_with(at, "Usual a quarter")
     assert coverage["Manager"].tolist() == ["Maria", "Tom"]
     assert coverage[""].tolist() == ["below usual", "below usual"]

@@ -208,7 +208,7 @@ if sum(row[f"mr_{k}_eligible"] for k in RESPONSES) == 0:
 else:
     within = pl.DataFrame(
         {
-            "Manager's response": [RESPONSES[k] for k in metrics.COMPARED_RESPONSES],
+            "Response": [RESPONSES[k] for k in metrics.COMPARED_RESPONSES],
             "Within rep vs observe + debrief": [
                 row[f"adj_{k}_ratio"] for k in metrics.COMPARED_RESPONSES
             ],

@@ -86,7 +86,7 @@ def tile(column, measure: report.Measure, value: str, note: str) -> None:
     """A tile: the figure (marked when small), its change when beyond chance in colour (the
     quarterly review's test), grey otherwise, and the change's interval in the tooltip."""
     c = report.Change(measure, current, previous or current, filters.min_n)
-    shown = value + text.mark(c.small(current))
+    shown = value + (text.mark(c.small(current)) if value != "–" else "")
     help_text = measure.help
     delta, colour, arrow = None, "off", "auto"
     if previous is None:

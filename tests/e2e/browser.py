@@ -224,15 +224,18 @@ def kpis(m: dict[str, Any]) -> dict[str, str]:
     sees them: 3,000 · 2.4:1 · 17% · 61% · 1.31× (the lift within rep; – when there is nothing
     to divide by)."""
 
-    from dashboard.text import pct, ratio, times
+    from dashboard.text import mark, pct, ratio_counts, times
 
     lift = m["recurrence"]["adjusted"]["lift"]
+    shown_ratio = ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])
     return {
-        "Calls observed": f"{m['calls']:,}",
-        "Praise : criticism": ratio(m["praise_to_criticism"]),
-        "Intervention rate": pct(m["intervention_rate"]),
-        "Debrief rate": pct(m["debrief_rate"]),
-        "Recognition lift, within rep": times(lift),
+        "Calls observed": f"{m['calls']:,}" + mark(m["small_sample"]),
+        "Praise : criticism": shown_ratio
+        + (mark(m["praise_to_criticism_small_sample"]) if shown_ratio != "–" else ""),
+        "Intervention rate": pct(m["intervention_rate"]) + mark(m["small_sample"]),
+        "Debrief rate": pct(m["debrief_rate"]) + mark(m["debrief_rate_small_sample"]),
+        "Recognition lift, within rep": times(lift)
+        + (mark(m["recurrence"]["lift_small_sample"]) if lift is not None else ""),
     }
 
 

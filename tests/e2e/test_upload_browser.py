@@ -67,7 +67,7 @@ def test_a_messy_export_is_read_with_its_columns_mapped_and_explored_on_the_over
     assert tab.page.url == f"{tab.base}/"
     expect(alert(tab, "Exploring upload_form_export.csv")).to_be_visible()
     assert tab.metrics() == kpis(cli_metrics(str(DATA / "upload_form_export.csv")))
-    assert tab.metrics()["Calls observed"] == "4"
+    assert tab.metrics()["Calls observed"] == "4*"  # marked: fewer than 10 calls
 
     # the team's store was never touched: back to it, the sample in full
     click(tab, "Back to the team's data")
@@ -165,7 +165,7 @@ def test_a_file_added_to_the_store_reaches_another_browser_on_its_next_rerun(
 
     reader = new_tab(server.url).open("/")
     assert reader.metrics() == kpis(cli_metrics(str(DATA / "tiny_no_id.csv")))
-    assert reader.metrics()["Calls observed"] == "8"
+    assert reader.metrics()["Calls observed"] == "8*"  # marked: fewer than 10 calls
 
     writer = new_tab(server.url).open("/upload")
     choose_file(writer, DATA / "upload_form_export.csv")
