@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SMALL = "*"
+
+# Every ASCII punctuation character: CommonMark lets a backslash make each one literal.
+_MARKDOWN_SPECIAL = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+def plain(value: object) -> str:
+    """Text from a user, a link or the data, to draw inside Streamlit Markdown as written.
+
+    The one escaping function for every view: each ASCII punctuation character gets a
+    backslash, so no name, file name or query parameter becomes a link, an image, emphasis,
+    HTML, a heading or list, LaTeX ($), a colour or icon directive (:red[...], :material/x:) or
+    an autolink (https://, www., a@b.c); line breaks become spaces. Linear in the text."""
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), text)
 
 
 def pct(value: float | None, digits: int = 0) -> str:

@@ -23,6 +23,7 @@ import streamlit as st
 
 from dashboard import importer
 from dashboard.store import IngestResult, Store, drop_scratch, locked_ingest, new_scratch
+from dashboard.text import plain
 from dashboard.views import common
 
 PREVIEW_ROWS = 10
@@ -347,9 +348,7 @@ def _show_flash() -> None:
 
 def _md(text: str) -> str:
     """Text shown as a label, with Markdown (and LaTeX $) disarmed."""
-    text = re.sub(r"([\\`*_\[\]<>$~|])", r"\\\1", text)
-    text = re.sub(r"^(\s*)([#+\-=>])", r"\1\\\2", text)  # a heading, list or quote
-    return re.sub(r"^(\s*\d+)\.", r"\1\\.", text)  # a numbered list
+    return plain(text)
 
 
 def _code(text: str) -> str:
