@@ -24,7 +24,7 @@ from dashboard.cli import main
 from dashboard.store import Store
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
-SECONDS = 60  # every hostile file is answered within this (most in well under a second)
+SECONDS = 240  # a hang bound: each file takes seconds at most (generous: a loaded machine)
 HEADER = "observed_on,manager,rep,manager_action,behavior,polarity,deal_value\n"
 
 
