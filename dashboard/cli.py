@@ -49,8 +49,8 @@ def _dayfirst_option(f):
 
 
 def _db_path(db: Path | None) -> Path:
-    if db is not None and not str(db).strip():
-        _fail("--db is empty: give the store's file name", 2)
+    if db is not None and (not str(db).strip() or db.is_dir()):
+        _fail(f"--db {str(db)!r} is empty or a folder: give the store's file name", 2)
     return db if db is not None else default_db_path()
 
 

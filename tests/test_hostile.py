@@ -245,7 +245,7 @@ def test_amounts_are_numbers_with_commas_only_between_thousands(
         (["imports", "--limit", "-1"], "Invalid value for '--limit'"),
         (["serve", "--port", "99999"], "Invalid value for '--port'"),
         (["report", "--quarter", "0000-Q1", "--out", "x.html"], "years 1900–2100 are accepted"),
-        (["ingest", "--db", "", "x.csv"], "--db is empty"),
+        (["ingest", "--db", "", "x.csv"], "is empty or a folder"),
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(
