@@ -86,7 +86,11 @@ class _Stopped(BaseException):
         super().__init__(signal.Signals(signum).name)
 
 
+_signalled: list[int] = []
+
+
 def _stop(signum: int, _frame: object) -> None:
+    _signalled.append(signum)
     raise _Stopped(signum)
 
 
@@ -127,6 +131,11 @@ class _Command(click.Group):
         except (StoreError, importer.ImportFailed) as exc:
             _fail(_one_line(exc))
         except Exception as exc:
+            if _signalled:  # DuckDB turns the signal's exception into "Query interrupted"
+                _fail(
+                    f"stopped by {signal.Signals(_signalled[0]).name}; nothing was written",
+                    128 + _signalled[0],
+                )
             if os.environ.get("RIDEALONG_DEBUG"):
                 raise
             if isinstance(exc, OSError) and exc.strerror:
