@@ -556,6 +556,8 @@ def server_fault(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
         return True
     text = str(exc)[:2000].lower()
+    if "interrupted" in text:  # Ctrl-C or a signal stopped DuckDB: not the file's fault
+        return True
     return isinstance(exc, (duckdb.IOException, OSError)) and any(
         s in text
         for s in ("no space left", "disk quota", "read-only file system", "could not write")

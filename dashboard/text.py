@@ -15,6 +15,13 @@ _MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]<>$~|!&@]|:(?=//)|:(?=[\w/+\-]+:)|(?<=
 _MARKDOWN_BLOCK = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
 
 
+def _escape(m: re.Match) -> str:
+    # remark-gfm finds URLs and e-mail addresses in the text left after escapes: a word joiner
+    # (invisible) inside `://`, `www.` and after `@` is what keeps them from becoming links
+    c = m.group()
+    return {":": ":\u2060", ".": "\u2060.", "@": "\\@\u2060"}.get(c, "\\" + c)
+
+
 def plain(value: object) -> str:
     """Text from a user, a link or the data, to draw inside Streamlit Markdown as written.
 
@@ -23,7 +30,7 @@ def plain(value: object) -> str:
     heading or list, LaTeX, a colour or icon directive (:red[...], :material/x:) or an autolink
     (https://, www., a@b.c); line breaks become spaces. Linear in the text."""
     text = " ".join(str(value).splitlines())
-    text = _MARKDOWN_INLINE.sub(lambda m: "\\" + m.group(), text)
+    text = _MARKDOWN_INLINE.sub(_escape, text)
     return _MARKDOWN_BLOCK.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
 
 
