@@ -6,15 +6,24 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
+import tempfile
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from dashboard import importer, metrics
 from dashboard import mapping as mapping_mod
-from dashboard.store import Store, StoreBusy, default_db_path, load_files
+from dashboard.store import (
+    Store,
+    StoreError,
+    default_db_path,
+    load_files,
+    remove_stale_scratch,
+)
 
 DB_HELP = (
     "The store (a DuckDB file). Default: $RIDEALONG_DB, else the per-user data directory "
@@ -41,6 +50,8 @@ def _dayfirst_option(f):
 
 
 def _db_path(db: Path | None) -> Path:
+    if db is not None and (not str(db).strip() or db.is_dir()):
+        _fail(f"--db {str(db)!r} is empty or a folder: give the store's file name", 2)
     return db if db is not None else default_db_path()
 
 
@@ -116,14 +127,99 @@ def _open_store(db: Path | None, *, read_only: bool = False) -> Store:
     path = _db_path(db)
     try:
         return Store(path, read_only=read_only)
-    except StoreBusy as exc:
-        _fail(str(exc))
-    except FileNotFoundError as exc:
+    except (StoreError, FileNotFoundError) as exc:
         _fail(str(exc))
     raise AssertionError("unreachable")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so transactions roll back and scratch goes."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+_signalled: list[int] = []
+
+
+def _stop(signum: int, _frame: object) -> None:
+    _signalled.append(signum)
+    raise _Stopped(signum)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    first = text[:2000].splitlines()[0] if text else type(exc).__name__
+    return first[:500]
+
+
+class _Command(click.Group):
+    """Every failure ends as one `ridealong: ...` line on stderr and an exit status, never a
+    traceback (RIDEALONG_DEBUG=1 shows it): usage errors exit 2, interruptions 128 + signal,
+    a store or disk that fails 1. Stale scratch folders of dead processes are removed first."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        previous = {}
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            # not in the main thread (a test runner) signals are left alone
+            with contextlib.suppress(ValueError):
+                previous[signum] = signal.signal(signum, _stop)
+        try:
+            remove_stale_scratch()
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            _fail(f"{exc.format_message()}{hint}", exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            _fail("interrupted; nothing was written", 130)
+        except _Stopped as exc:
+            _fail(f"stopped by {exc}; nothing was written", 128 + exc.signum)
+        except (StoreError, importer.ImportFailed) as exc:
+            _fail(_one_line(exc))
+        except Exception as exc:
+            if _signalled:  # DuckDB turns the signal's exception into "Query interrupted"
+                _fail(
+                    f"stopped by {signal.Signals(_signalled[0]).name}; nothing was written",
+                    128 + _signalled[0],
+                )
+            if os.environ.get("RIDEALONG_DEBUG"):
+                raise
+            if isinstance(exc, OSError) and exc.strerror:
+                where = f" ({exc.filename})" if exc.filename else ""
+                _fail(f"{exc.strerror}{where}; nothing was written")
+            _fail(f"{_one_line(exc)} ({type(exc).__name__}); nothing was written")
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _atomic_write(out: Path, write: Callable[[Path], None]) -> None:
+    """write(temporary path) beside `out`, then rename it over `out`: a full disk or a kill
+    leaves the earlier file as it was, never a truncated one."""
+    out = out.absolute()
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ridealong")
 def main() -> None:
     """Ridealong: coaching analytics from sales leaders' ride-along logs.
@@ -184,7 +280,13 @@ def _remove_store_file(path: Path, folder_existed: bool) -> None:
 
 @main.command()
 @_db_option
-@click.option("--limit", default=20, show_default=True, help="How many imports to list.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="How many imports to list.",
+)
 def imports(db: Path | None, limit: int) -> None:
     """List the most recent imports recorded in the store."""
     store = _open_store(db, read_only=True)
@@ -394,9 +496,9 @@ def report(
     finally:
         store.close()
     try:
-        out.write_bytes(data)
+        _atomic_write(out, lambda tmp: tmp.write_bytes(data))
     except OSError as exc:
-        _fail(f"cannot write {out}: {exc.strerror or exc}")
+        _fail(f"cannot write {out}: {exc.strerror or exc}; nothing was written")
     click.echo(
         f"Wrote the {review.quarter} review ({review.scope}, {review.current['calls']:,} calls) "
         f"to {out}",
@@ -482,7 +584,10 @@ def sample(calls: int, seed: int, out: Path, effects: str) -> None:
     if out.suffix.lower() not in (".csv", ".parquet"):
         _fail(f"--out {out}: the sample is written as .csv or .parquet", 2)
     frame = sample_mod.generate(calls, seed, effects)
-    sample_mod.write(frame, out)
+    try:
+        _atomic_write(out, lambda tmp: sample_mod.write(frame, tmp))
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}; nothing was written")
     click.echo(f"Wrote {frame.height} rows ({calls} calls, seed {seed}) to {out}", err=True)
 
 
@@ -502,7 +607,7 @@ def streamlit_flags() -> list[str]:
 
 @main.command()
 @_db_option
-@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(db: Path | None, port: int, host: str) -> None:
     """Start the dashboard (headless: it prints its address and opens no browser). An empty

@@ -15,7 +15,10 @@ row's position plus one, as if it had a header line.
 from __future__ import annotations
 
 import csv
+import errno
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +158,8 @@ class Problem:
     column: str | None
     value: str | None
     message: str
+    # "file": the file must change; "server": the server could not read it (disk full...)
+    code: str = "file"
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -162,16 +167,46 @@ class Problem:
             return f"{where}: {self.message}"
         if self.value is None:
             return f"{where}: {self.column}: {self.message}"
-        return f"{where}: {self.column}: {self.value!r} {self.message}"
+        return f"{where}: {self.column}: {shown(self.value)} {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {
             "file": self.file,
             "line": self.line,
             "column": self.column,
-            "value": self.value,
+            "value": None
+            if self.value is None
+            else shown(self.value, SHOWN_CHARS * 4, quote=False),
             "problem": self.message,
         }
+
+
+# Characters no name or note contains: C0 controls but tab, newline and carriage return, and DEL.
+# Refused at import (a NUL in a name crashed the chart renderer); escaped when quoted.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_SQL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # the same, for DuckDB (RE2)
+# Fields of free text, stored as written (the others must match a vocabulary or a format).
+TEXT_FIELDS = (
+    "observation_id",
+    "manager",
+    "rep",
+    "team",
+    "behavior",
+    "category",
+    "deal",
+    "outcome",
+)
+SHOWN_CHARS = 60  # a value quoted in a problem is cut to this many characters
+
+
+def shown(value: str, limit: int = SHOWN_CHARS, *, quote: bool = True) -> str:
+    """A value quoted in a message: control characters escaped, and cut short when long, so a
+    50 MB cell or a file of NUL bytes makes a one-line message."""
+    cut = value[:limit]
+    text = repr(cut) if quote else CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", cut)
+    if len(value) > limit:
+        text += f"… ({len(value):,} characters)"
+    return text
 
 
 class ImportFailed(Exception):
@@ -272,10 +307,12 @@ def _read_raw(
     *,
     db: str = "temp",
     encodings: Sequence[str] = ENCODINGS,
+    label: str | None = None,
 ) -> tuple[list[str], dict]:
     """Load a file into table `<db>.<raw>_t` and view `<db>.<raw>` (c0.., _row) of strings.
 
-    Returns the headers and what was learnt reading it (encoding, rows DuckDB rejected).
+    Returns the headers and what was learnt reading it (encoding, rows DuckDB rejected). With
+    `label`, a file that mixes UTF-8 and another encoding raises ImportFailed.
     """
     suffix = path.suffix.lower()
     info: dict = {"kind": suffix.lstrip(".")}
@@ -283,14 +320,14 @@ def _read_raw(
         headers = [
             r[0]
             for r in con.execute(
-                "select column_name from (describe select * from read_parquet(?))", [str(path)]
+                "select column_name from (describe select * from read_parquet(?))", [_literal(path)]
             ).fetchall()
         ]
         cols = ", ".join(f"#{i + 1}::varchar as c{i}" for i in range(len(headers)))
         con.execute(
             _create(db, "table", f"{raw}_t") + " as "
             f"select {cols}, (row_number() over () - 1)::bigint as _row from read_parquet(?)",
-            [str(path)],
+            [_literal(path)],
         )
         con.execute(_create(db, "view", raw) + f" as select * from {db}.{raw}_t")
         info["line_offset"] = 2
@@ -320,14 +357,18 @@ def _read_raw(
         try:
             con.execute(
                 _create(db, "table", f"{raw}_t") + " as select * from " + _csv_scan(raw, encoding),
-                {"path": str(path)},
+                {"path": _literal(path)},
             )
         except duckdb.Error as exc:
             if encoding != encodings[-1] and _another_encoding(exc, encoding):
+                if label is not None:
+                    _mixed_encoding(path, label)
                 continue  # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252
             raise _FileProblem(_duckdb_reason(exc)) from None
         if encoding == encodings[-1] or not _bad_encoding(con, raw):
             break
+        if label is not None:
+            _mixed_encoding(path, label)
     info["encoding"] = encoding
     info["rejects"] = _rejects(con, raw)
     info["rejected"] = len(info["rejects"])
@@ -383,7 +424,7 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, raw: str, encoding: 
     _drop_rejects(con, raw)
     try:
         first = con.execute(
-            f"select * from {_csv_scan(raw, encoding)} limit 1", {"path": str(path)}
+            f"select * from {_csv_scan(raw, encoding)} limit 1", {"path": _literal(path)}
         ).fetchone()
     except duckdb.Error as exc:
         if _another_encoding(exc, encoding):
@@ -394,11 +435,34 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, raw: str, encoding: 
     return [("" if v is None else v) for v in first]
 
 
-def _duckdb_reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else "unreadable"
-    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
-    return f"cannot be read as CSV ({first})"
+def _duckdb_reason(exc: Exception, kind: str = "CSV") -> str:
+    """DuckDB's error as a short reason: its first line, and for a CSV error the sentence that
+    says what is wrong (never the offending line itself, which can be megabytes long)."""
+    text = str(exc)
+    head = text[:4000].strip().splitlines()
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", head[0]) if head else "unreadable"
+    at = re.match(r"CSV Error on Line: (\d+)", first)
+    if at:
+        detail = next(
+            (
+                line.strip()
+                for line in head[1:]
+                if line.strip() and not line.startswith(("Original Line", "Possible Solution"))
+            ),
+            "",
+        )
+        size = re.search(r"Maximum line size of (\d+) bytes exceeded. Actual Size:\s*(\d+)", text)
+        if size:
+            detail = (
+                f"it is {int(size[2]):,} bytes long; a record may be at most {int(size[1]):,} "
+                "bytes (a quote left open makes the rest of the file one record)"
+            )
+        first = f"line {at[1]}: {detail}" if detail else f"line {at[1]}"
+    return f"cannot be read as {kind} ({shown(first, 300, quote=False)})"
+
+
+def _kind(path: Path) -> str:
+    return {".xlsx": "Excel", ".parquet": "Parquet"}.get(path.suffix.lower(), "CSV")
 
 
 class _FileProblem(Exception):
@@ -424,7 +488,7 @@ def _csv_lines(
     delimiter, quote, escape = con.execute(
         "select delimiter, quote, escape from sniff_csv(?, header=false, all_varchar=true, "
         f"encoding='{info['encoding']}', ignore_errors=true)",
-        [str(path)],
+        [_literal(path)],
     ).fetchone()
     encoding = "utf-8-sig" if info["encoding"] == "utf-8" else "latin-1"
     fmt: dict = {"delimiter": delimiter or ","}
@@ -464,29 +528,173 @@ def _csv_lines(
     return starts, bad
 
 
-def _read_or_fail(label: str, read: Callable[[], T]) -> T:
+def _read_or_fail(label: str, read: Callable[[], T], kind: str = "CSV") -> T:
     """read(), with whatever stops a file being read turned into a Problem naming it."""
     try:
         return read()
-    except _WrongEncoding:
+    except (_WrongEncoding, ImportFailed):
         raise
     except _FileProblem as exc:
         message = str(exc)
-    except duckdb.Error as exc:
-        message = _duckdb_reason(exc)
-    except Exception as exc:  # an unreadable xlsx/parquet: a user's file, not our bug
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        message = f"cannot be read ({reason})"
+    except Exception as exc:  # an unreadable file: a user's file, not our bug
+        if server_fault(exc):
+            raise  # a full disk is the server's problem, not the file's
+        if isinstance(exc, duckdb.Error):
+            message = _duckdb_reason(exc, kind)
+        else:
+            text = str(exc).strip()
+            reason = text[:4000].splitlines()[0] if text else type(exc).__name__
+            message = f"cannot be read as {kind} ({shown(reason, 300, quote=False)})"
     raise ImportFailed([Problem(label, None, None, None, message)])
 
 
-def _check_suffix(path: Path, label: str) -> None:
+def server_fault(exc: BaseException) -> bool:
+    """True when an error reading a file is the machine's (disk full, out of memory), not the
+    file's: the user must not be told to correct their file."""
+    if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        return True
+    text = str(exc)[:2000].lower()
+    if "interrupted" in text:  # Ctrl-C or a signal stopped DuckDB: not the file's fault
+        return True
+    return isinstance(exc, (duckdb.IOException, OSError)) and any(
+        s in text
+        for s in ("no space left", "disk quota", "read-only file system", "could not write")
+    )
+
+
+def _literal(path: Path) -> str:
+    """A path as DuckDB's readers take it, with no glob: `br[a].csv` must not read `bra.csv`,
+    nor `x*.csv` every CSV beside it. DuckDB matches `[c]` as the character c."""
+    return re.sub(r"([\[*?])", r"[\1]", str(path))
+
+
+TEXT_SNIFF = 64 * 1024  # bytes read to decide a text file's encoding before DuckDB reads it
+
+
+def check_file(path: Path, label: str) -> None:
+    """The one gate every input passes before anything reads it: a supported suffix, a regular
+    file (a named pipe or a device such as /dev/zero would hang the reader), and for text, bytes
+    that can be text: a NUL byte (a binary file, or UTF-16) is refused here, with its line."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         message = (
             f"is a {path.suffix or 'suffix-less'} file; accepted: CSV (.csv, .tsv, .txt), "
             "Excel (.xlsx, first sheet) and Parquet (.parquet)"
         )
         raise ImportFailed([Problem(label, None, None, None, message)])
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ImportFailed(
+            [Problem(label, None, None, None, f"cannot be opened ({exc.strerror or exc})")]
+        ) from None
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(mode)
+            else "a named pipe"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise ImportFailed(
+            [Problem(label, None, None, None, f"is {kind}, not a file: only files are read")]
+        )
+    if path.suffix.lower() in (".xlsx", ".parquet"):
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(TEXT_SNIFF)
+    utf16 = _utf16(head)
+    if utf16:
+        raise ImportFailed(
+            [
+                Problem(
+                    label,
+                    None,
+                    None,
+                    None,
+                    f"is {utf16} text; accepted: text in UTF-8 (with or without a byte-order "
+                    "mark) or Latin-1/Windows-1252. Save it again as CSV UTF-8 (in Excel: "
+                    "File > Save As > CSV UTF-8)",
+                )
+            ]
+        )
+    # NUL bytes in the header, or many of them, make a binary file; a stray one in a cell is
+    # left to the control-character check, which names its line and column
+    nul = head.find(b"\x00")
+    newline = head.find(b"\n")
+    if nul >= 0 and (newline < 0 or nul < newline or 100 * head.count(0) > len(head)):
+        line = head.count(b"\n", 0, nul) + 1
+        column = nul - (head.rfind(b"\n", 0, nul) + 1) + 1
+        raise ImportFailed(
+            [
+                Problem(
+                    label,
+                    line,
+                    None,
+                    None,
+                    f"has a NUL byte at character {column}: a binary file, not CSV text "
+                    "(accepted: CSV text, Excel .xlsx, Parquet)",
+                )
+            ]
+        )
+
+
+def _utf16(head: bytes) -> str | None:
+    """'UTF-16' (or UTF-32) when the bytes are that, by byte-order mark or by the NUL bytes every
+    other byte that UTF-16 gives Latin letters; None otherwise."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        even, odd = sample[0::2], sample[1::2]
+        for zeros, other in ((even, odd), (odd, even)):
+            if zeros.count(0) > 0.4 * len(zeros) and other.count(0) < 0.05 * len(other):
+                return "UTF-16 (no byte-order mark)"
+    return None
+
+
+def _mixed_encoding(path: Path, label: str) -> None:
+    """Raise ImportFailed when a file that is not UTF-8 has lines that are: it mixes encodings,
+    and reading it as Latin-1 would store `JosÃ©` for the UTF-8 lines. Runs only when DuckDB
+    has refused the file as UTF-8 (one pass in Python)."""
+    first_utf8: int | None = None
+    first_bad: tuple[int, int, int] | None = None  # line, character, byte
+    line = 1
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if not raw.isascii():
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    if first_bad is None:
+                        first_bad = (line, exc.start + 1, raw[exc.start])
+                else:
+                    if first_utf8 is None:
+                        first_utf8 = line
+                if first_bad is not None and first_utf8 is not None:
+                    bad_line, column, byte = first_bad
+                    raise ImportFailed(
+                        [
+                            Problem(
+                                label,
+                                bad_line,
+                                None,
+                                None,
+                                f"is not UTF-8 (byte 0x{byte:02X}, byte {column} of the line), "
+                                f"but line {first_utf8} is: the file mixes two encodings, and "
+                                "reading it as either would garble names. Save it again as CSV "
+                                "UTF-8",
+                            )
+                        ]
+                    )
+            line += 1
 
 
 def stage(
@@ -512,7 +720,7 @@ def stage(
     for ident in (name, db):
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", ident):
             raise ValueError(f"bad stage name {ident!r}")
-    _check_suffix(path, label)
+    check_file(path, label)
     args = (con, path, name, db, label, dayfirst, header_overrides, value_overrides)
     if path.suffix.lower() in (".xlsx", ".parquet"):
         return _stage(*args, encoding=None)
@@ -520,7 +728,9 @@ def stage(
         try:
             return _stage(*args, encoding=encoding)
         except _WrongEncoding:
-            continue  # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252
+            # not UTF-8: spreadsheets on Windows write Latin-1 / cp1252; never both in one file
+            _mixed_encoding(path, label)
+            continue
     raise AssertionError("Latin-1 reads any bytes")
 
 
@@ -541,14 +751,14 @@ def _stage(
     q = f"{db}.{name}"
     raw = f"{name}_raw"
     if encoding is None:
-        headers, info = _read_or_fail(label, lambda: _read_raw(con, path, raw, db=db))
+        headers, info = _read_or_fail(label, lambda: _read_raw(con, path, raw, db=db), _kind(path))
         source, params = f"{db}.{raw}", {}
     else:
         headers = _read_or_fail(label, lambda: _csv_header(con, path, raw, encoding))
         info = {"kind": "csv", "encoding": encoding, "line_offset": None}
         renames = ", ".join(f"#{i + 1} as c{i}" for i in range(len(headers)))
         source = f"(select {renames}, null::bigint as _row from {_csv_scan(raw, encoding)})"
-        params = {"path": str(path)}
+        params = {"path": _literal(path)}
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
     problems = [Problem(label, 1, None, None, text) for text in header_problems]
@@ -579,6 +789,8 @@ def _stage(
     except duckdb.Error as exc:
         if _another_encoding(exc, encoding):
             raise _WrongEncoding from None
+        if server_fault(exc):
+            raise
         raise ImportFailed([Problem(label, None, None, None, _duckdb_reason(exc))]) from None
     if encoding is not None:
         if encoding != ENCODINGS[-1] and _bad_encoding(con, raw):
@@ -739,7 +951,8 @@ def _typed_select(source: str, mapping: dict[str, int], dayfirst: bool) -> str:
             end as behavior_key
         from src
     )
-    select *,
+    select * replace (
+            case when abs(deal_value) < {MAX_AMOUNT:.0f} then deal_value end as deal_value),
         coalesce(observation_id,
             strftime(observed_on, '%Y-%m-%d') || '|' || manager || '|' || rep) as call_key
     from typed
@@ -767,7 +980,11 @@ def _normalise(
     """
     db, name = q.split(".")
     con.execute(DATE_MACRO)
-    any_problem = " or ".join(f"({condition})" for _, condition, _ in _checks(dayfirst))
+    # the control-character checks, one per text field, are one regex over them all here
+    control = f"regexp_matches(concat({', '.join(TEXT_FIELDS)}), '{CONTROL_SQL}')"
+    any_problem = " or ".join(
+        [f"({c})" for f, c, _ in _checks(dayfirst) if CONTROL_SQL not in c] + [control]
+    )
     con.execute(
         _create(db, "table", f"{name}_typed")
         + f"""
@@ -810,15 +1027,24 @@ def _describe_view(
     con.execute(_create(db, "view", f"{name}_norm_v") + f" as {select}")
 
 
-MONEY = r"\s*[$€£]?\s*-?[0-9][0-9,]*(\.[0-9]+)?\s*"  # no quote: it goes into SQL text
+# An amount: digits with optional thousands commas in groups of three (`12,500`, not `1,2,3`),
+# optional cents, a currency sign. No quote: it goes into SQL text.
+MONEY = r"\s*[$€£]?\s*-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\s*"
+MAX_AMOUNT = 1e15  # larger amounts (400 digits would be stored as inf) are refused
+# The years a call can be observed in: 0001-01-01 or 9999-12-31 is a typo, and dates beyond
+# what Python's datetime can step past break the period arithmetic of every page.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 # The date part, then an optional time: `2026-03-02`, `2026-3-2 14:30`, `2026-03-02T14:30:00Z`,
-# `3/2/2026 9:15 AM`. The date part is validated by strptime (2026-02-30 is not a date).
+# `3/2/2026 9:15 AM`. The date part is validated by strptime (2026-02-30 is not a date); the
+# time must be a time of day (0-23 h, or 1-12 with AM/PM; 0-59 min and s; a UTC offset).
 DATE_MACRO = r"""
 create or replace temp macro _parse_day(value, slash_format) as (
     case
         when regexp_full_match(value,
             '(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})'
-            || '([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?\s*(Z|[+-]\d{2}:?\d{2})?)?')
+            || '([ T](([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?'
+            || '|(0?[1-9]|1[0-2]):[0-5]\d(:[0-5]\d)?\s*[AaPp][Mm])'
+            || '\s*(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?')
         then case
             when regexp_matches(value, '^\d{4}-')
                 then try_strptime(regexp_extract(value, '^[0-9-]+'), '%Y-%m-%d')::date
@@ -839,6 +1065,19 @@ def _checks(dayfirst: bool) -> list[tuple[str, str, str]]:
             "observed_on_raw is not null and observed_on is null",
             f"is not a date ({date_ok})",
         ),
+        (
+            "observed_on",
+            f"observed_on not between date '{FIRST_YEAR}-01-01' and date '{LAST_YEAR}-12-31'",
+            f"is outside the years {FIRST_YEAR}–{LAST_YEAR} (a typo in the year?)",
+        ),
+        *[
+            (
+                f,
+                f"regexp_matches({f}, '{CONTROL_SQL}')",
+                "has a control character (shown as \\x..): names and notes must be plain text",
+            )
+            for f in TEXT_FIELDS
+        ],
         ("manager", "manager is null", "is required (the observing sales leader)"),
         ("rep", "rep is null", "is required (the salesperson observed)"),
         (
@@ -958,9 +1197,11 @@ def _find_problems(
             f"""select n._row, ? as col, n.{raw_expr}::varchar as val,
                 'disagrees with line {{other}} of the same call (' || ? || ' {{key}}, '
                 || 'which says {{first}})' as msg,
-                f.first_row as other, n.call_key, f.first_val::varchar
+                f.first_row as other, n.call_key, f.first_raw::varchar
             from {source} n join (
-                select call_key, arg_min({expr}, _row) as first_val, min(_row) as first_row
+                -- the first row's value as the file writes it ('no', not false)
+                select call_key, arg_min({expr}, _row) as first_val,
+                    arg_min({raw_expr}, _row) as first_raw, min(_row) as first_row
                 from {source} where {expr} is not null and call_key is not null
                 group by call_key
             ) f using (call_key)
@@ -1086,10 +1327,12 @@ def preview(
     """
     path = Path(path)
     label = display_name or path.name
-    _check_suffix(path, label)
+    check_file(path, label)
     con = duckdb.connect()
     try:
-        headers, _info = _read_or_fail(label, lambda: _read_raw(con, path, "preview_raw"))
+        headers, _info = _read_or_fail(
+            label, lambda: _read_raw(con, path, "preview_raw", label=label), _kind(path)
+        )
         cells = ", ".join(f"c{i}" for i in range(len(headers))) or "null"
         first = con.execute(
             f"select {cells} from temp.preview_raw order by _row limit ?", [max(int(n), 0)]

@@ -25,6 +25,7 @@ import polars as pl
 
 from dashboard import effects, metrics, text
 from dashboard.effects import Z_95, count_z, two_proportion_z  # the one beyond-chance test
+from dashboard.importer import FIRST_YEAR, LAST_YEAR
 
 LOOKBACK_QUARTERS = 4  # "usual" and "observed before" look at this many quarters back
 USUAL_SHARE = 0.75  # a manager is below usual with fewer calls than this share of usual
@@ -62,7 +63,13 @@ class Quarter:
                 f"{value!r} is not a quarter: write the year, a dash, Q and the quarter's number, "
                 "e.g. 2026-Q3."
             )
-        return cls(int(match[1]), int(match[2]))
+        year = int(match[1])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ReviewError(
+                f"{value!r} is not a quarter with calls: years {FIRST_YEAR}–{LAST_YEAR} are "
+                "accepted, e.g. 2026-Q3."
+            )
+        return cls(year, int(match[2]))
 
     @property
     def label(self) -> str:

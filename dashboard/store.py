@@ -12,9 +12,11 @@ Tables
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -332,8 +334,77 @@ def default_db_path() -> Path:
     return Path(user_data_dir("ridealong", appauthor=False)) / "ridealong.duckdb"
 
 
-class StoreBusy(Exception):
+class StoreError(Exception):
+    """The store cannot be opened (not a DuckDB file, damaged, not writable): the message
+    says which file and why, in a line."""
+
+
+class StoreBusy(StoreError):
     """The store file is locked by another process."""
+
+
+# ---- scratch folders ---------------------------------------------------------------------------
+# Ingest stages rows in a scratch database; the Upload page writes uploads to a temp folder.
+# Their names carry the owning process id (ridealong-<kind>-<pid>-<random>): they are removed when
+# the work ends, at exit (atexit; the CLI turns SIGTERM and SIGHUP into a normal exit), and a
+# process that died without cleaning up (kill -9, power cut) leaves them for the next process to
+# remove once it sees that pid is gone.
+
+SCRATCH_KINDS = ("stage", "upload", "explore")
+_SCRATCH_NAME = re.compile(r"ridealong-(?:stage|upload|explore)-(\d+)-[^/]*")
+_scratch: set[Path] = set()  # this process's live scratch folders
+_scratch_lock = threading.Lock()
+
+
+def new_scratch(kind: str) -> Path:
+    """A fresh scratch folder of this process, removed by drop_scratch (or at exit)."""
+    if kind not in SCRATCH_KINDS:
+        raise ValueError(f"unknown scratch kind {kind!r}")
+    remove_stale_scratch()
+    path = Path(tempfile.mkdtemp(prefix=f"ridealong-{kind}-{os.getpid()}-"))
+    with _scratch_lock:
+        _scratch.add(path)
+    return path
+
+
+def drop_scratch(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    with _scratch_lock:
+        _scratch.discard(path)
+
+
+@atexit.register
+def _drop_all_scratch() -> None:
+    for path in list(_scratch):
+        drop_scratch(path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def remove_stale_scratch(folder: str | Path | None = None) -> list[Path]:
+    """Remove the scratch folders of processes that are gone; returns what was removed. A live
+    process's folders (this one's, another ingest's, a running server's) are left alone."""
+    removed = []
+    try:
+        entries = list(Path(folder or tempfile.gettempdir()).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _SCRATCH_NAME.fullmatch(entry.name)
+        if match and not _alive(int(match[1])) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 @dataclass
@@ -415,20 +486,26 @@ class Store:
         # DuckDB takes 80% of RAM by default; a bound keeps a big import within a laptop's
         # means (it spills to disk instead). RIDEALONG_MEMORY_LIMIT overrides it.
         config = {"memory_limit": os.environ.get("RIDEALONG_MEMORY_LIMIT", MEMORY_LIMIT)}
+        if self.path is not None and self.path.is_dir():
+            raise StoreError(f"the store {self.path} is a folder; --db names a file")
         try:
             self.con = duckdb.connect(target, read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
+        except duckdb.Error as exc:
+            if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
                 raise StoreBusy(
                     f"the store {self.path} is open in another process "
                     f"({_lock_holder(str(exc))}). DuckDB lets one process write a store at a "
                     "time: add the file from the dashboard's Upload page, or stop the dashboard "
                     "(`ridealong serve`), run the command, and start it again."
                 ) from None
-            raise
+            raise StoreError(_open_failure(self.path, exc, read_only)) from None
         self.read_only = read_only
         if not read_only:
-            self._init_schema()
+            try:
+                self._init_schema()
+            except duckdb.Error as exc:
+                self.con.close()
+                raise StoreError(_open_failure(self.path, exc, read_only)) from None
 
     def _init_schema(self) -> None:
         self.con.execute(SCHEMA)
@@ -502,6 +579,16 @@ class Store:
             raise RuntimeError("store opened read-only")
         paths = [Path(p) for p in paths]
         names = list(display_names) if display_names else [p.name for p in paths]
+        # before anything opens them (the checksum thread too): a named pipe or a device
+        # would block a reader forever
+        refused: list[importer.Problem] = []
+        for path, label in zip(paths, names, strict=True):
+            try:
+                importer.check_file(path, label)
+            except importer.ImportFailed as exc:
+                refused += exc.problems
+        if refused:
+            raise importer.ImportFailed(refused)
         timings: dict[str, float] = {}
         staged: list[importer.Staged] = []
         problems: list[importer.Problem] = []
@@ -509,7 +596,7 @@ class Store:
         # Staged rows go to a scratch database file, not temp tables: its tables are
         # compressed and can leave memory, where ten million rows of temp tables would spill
         # uncompressed (and cost three times as long to read back).
-        scratch = Path(tempfile.mkdtemp(prefix="ridealong-stage-"))
+        scratch = new_scratch("stage")
         con.execute(f"detach database if exists {STAGE_DB}")
         con.execute(f"attach ? as {STAGE_DB}", [str(scratch / "stage.duckdb")])
         # the files' checksums (for the imports log), worked out while DuckDB reads them
@@ -553,7 +640,7 @@ class Store:
             hashing.shutdown(cancel_futures=True)
             importer.drop_staged(con, [f"stage{i}" for i in range(len(paths))], db=STAGE_DB)
             con.execute(f"detach database if exists {STAGE_DB}")
-            shutil.rmtree(scratch, ignore_errors=True)
+            drop_scratch(scratch)
 
     def _write(
         self,
@@ -754,9 +841,25 @@ def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("update meta set value = (value::integer + 1)::varchar where key = 'version'")
 
 
-def _lock_holder(message: str) -> str:
-    import re
+def _open_failure(path: Path | None, exc: Exception, read_only: bool) -> str:
+    """Why a store could not be opened, in a line."""
+    text = str(exc).strip()
+    reason = re.sub(r"^[A-Za-z ]*Error: ", "", text.splitlines()[0]) if text else type(exc).__name__
+    lowered = text.lower()
+    if "not a valid duckdb database" in lowered or "magic" in lowered:
+        return (
+            f"{path} is not a Ridealong store (not a DuckDB database file); give another "
+            "--db, or move the file away and import again"
+        )
+    if "permission denied" in lowered or "operation not permitted" in lowered:
+        how = "read" if read_only else "write"
+        return f"cannot {how} the store {path} (permission denied)"
+    return (
+        f"cannot open the store {path}: it may be damaged or from another program ({reason[:300]})"
+    )
 
+
+def _lock_holder(message: str) -> str:
     match = re.search(r"PID (\d+)", message)
     return f"process {match.group(1)}" if match else "another program holds its lock"
 

@@ -9,6 +9,32 @@ from typing import Any
 
 SMALL = "*"
 
+# What Streamlit's Markdown acts on, anywhere in a line: emphasis, code, links and images,
+# HTML and <autolinks>, LaTeX ($), tables, entities, e-mail autolinks; `:` before `//` (a URL
+# autolink) or opening a :shortcode: or :material/icon:; the dot of `www.`.
+_MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]<>$~|!&@]|:(?=//)|:(?=[\w/+\-]+:)|(?<=www)\.", re.I)
+# ... and at the start of a line: headings, lists, quotes, setext underlines, numbered lists.
+_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
+
+
+def _escape(m: re.Match) -> str:
+    # remark-gfm finds URLs and e-mail addresses in the text left after escapes: a word joiner
+    # (invisible) inside `://`, `www.` and after `@` is what keeps them from becoming links
+    c = m.group()
+    return {":": ":\u2060", ".": "\u2060.", "@": "\\@\u2060"}.get(c, "\\" + c)
+
+
+def plain(value: object) -> str:
+    """Text from a user, a link or the data, to draw inside Streamlit Markdown as written.
+
+    The one escaping function for every view: a backslash before each character Markdown would
+    act on, so no name, file name or query parameter becomes a link, an image, emphasis, HTML, a
+    heading or list, LaTeX, a colour or icon directive (:red[...], :material/x:) or an autolink
+    (https://, www., a@b.c); line breaks become spaces. Linear in the text."""
+    text = " ".join(str(value).splitlines())
+    text = _MARKDOWN_INLINE.sub(_escape, text)
+    return _MARKDOWN_BLOCK.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
+
 
 def rounded(value: float | Decimal, digits: int = 0) -> str:
     """VALUE written with DIGITS decimals, halves rounded up (away from zero): the one rounding

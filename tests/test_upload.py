@@ -600,7 +600,7 @@ def test_an_unreadable_file_is_named_as_uploaded_without_the_server_temp_path(ap
     assert shown[0] == "Q3 export.csv"
     frame = next(d.value for d in at.dataframe if "problem" in d.value.columns)
     message = frame["problem"][0]
-    assert message.startswith("cannot be read as CSV")
+    assert message.startswith("has a NUL byte at character 1: a binary file")  # bytes 0..255
     assert "ridealong-upload" not in message and "upload0" not in message
 
 

@@ -20,6 +20,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from dashboard import metrics, text
 from dashboard.store import WRITE_LOCK, Store, default_db_path
+from dashboard.text import plain
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
 
@@ -349,8 +350,8 @@ def banners(src: Source) -> None:
     if src.explore:
         col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.info(
-            f"**Exploring {src.label}** — every page shows only this file; the team's store is "
-            "untouched.",
+            f"**Exploring {plain(src.label)}** — every page shows only this file; the team's "
+            "store is untouched.",
             icon=":material/travel_explore:",
         )
         if col2.button("Back to the team's data", key="leave_explore", width="stretch"):

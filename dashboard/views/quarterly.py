@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import metrics, report, text
+from dashboard.text import plain
 from dashboard.views import common
 
 src = common.source()
@@ -55,7 +56,7 @@ if st.session_state["q_quarter"] not in labels:
 st.session_state["q_teams"] = [t for t in st.session_state.get("q_teams", []) if t in all_teams]
 problem = st.session_state.pop("q_link_problem", None)
 if problem:
-    st.warning(f"{problem} Showing {default} instead.", icon=":material/event_busy:")
+    st.warning(f"{plain(problem)} Showing {default} instead.", icon=":material/event_busy:")
 
 
 def quarter_label(q: str) -> str:
@@ -109,16 +110,16 @@ try:
     )
 except report.ReviewError as exc:
     st.warning(
-        f"Nothing to review: {exc} Choose another quarter or clear the team filter.",
+        f"Nothing to review: {plain(exc)} Choose another quarter or clear the team filter.",
         icon=":material/event_busy:",
     )
     st.stop()
 
 sub, meta, warn = report.header_lines(review)
-st.markdown(f"**{sub}**")
-st.caption(meta)
+st.markdown(f"**{plain(sub)}**")
+st.caption(plain(meta))
 if warn:
-    st.warning(warn, icon=":material/hourglass_top:")
+    st.warning(plain(warn), icon=":material/hourglass_top:")
 
 stem = review.file_stem
 d1, d2, _ = st.columns([1, 1, 4])
@@ -174,7 +175,7 @@ charts = report.review_charts(review)
 
 st.subheader("Highlights")
 if review.highlights:
-    st.markdown("\n".join(f"- {s}" for s in review.highlights))
+    st.markdown("\n".join(f"- {plain(s)}" for s in review.highlights))
 else:
     st.markdown(report.NO_HIGHLIGHTS)
 st.caption(report.highlights_rule(review.min_n))

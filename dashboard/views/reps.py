@@ -117,15 +117,20 @@ ci[4].caption(
     else f"No recognised praise with {K} later calls yet."
 )
 if filters.managers:
-    st.caption("Only calls observed by " + ", ".join(filters.managers) + " (sidebar filter).")
+    st.caption(
+        "Only calls observed by "
+        + ", ".join(text.plain(m) for m in filters.managers)
+        + " (sidebar filter)."
+    )
 
 common.chart(charts.rep_timeline(history), f"ridealong_{text.slug(rep)}_timeline", "rep_timeline")
 
-st.subheader(f"{rep}'s calls")
+st.subheader(f"{text.plain(rep)}'s calls")
 st.caption(
     f"Oldest first. Praise given on a debriefed call counts as recognised; it **came back** if "
-    f"{rep} was praised for it again on one of the next {K} calls, and is **too soon to tell** "
-    f"when {rep} has had fewer than {K} calls since. Later calls outside the date range count."
+    f"{text.plain(rep)} was praised for it again on one of the next {K} calls, and is **too "
+    f"soon to tell** when {text.plain(rep)} has had fewer than {K} calls since. Later calls "
+    "outside the date range count."
 )
 DEBRIEF = {True: "Yes", False: "No"}
 # The behaviours as text ("; " between them), in rows tall enough for Streamlit to wrap them
@@ -172,7 +177,8 @@ st.dataframe(
     height=min(38 + row_height * table.height, 640),
     column_config={
         "Call no.": st.column_config.NumberColumn(
-            help=f"Position in {rep}'s whole history of observed calls (date, then call ID).",
+            help=f"Position in {text.plain(rep)}'s whole history of observed calls (date, "
+            "then call ID).",
             width=48,
         ),
         "Date": st.column_config.DateColumn(

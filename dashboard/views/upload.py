@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +25,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import importer, mapping
-from dashboard.store import IngestResult, Store, locked_ingest
+from dashboard.store import IngestResult, Store, drop_scratch, locked_ingest, new_scratch
+from dashboard.text import plain
 from dashboard.views import common
 
 PREVIEW_ROWS = 10
@@ -127,25 +127,39 @@ def _suffix(name: str) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
 
 
-TEMP_PREFIX = "ridealong-upload-"
-_TEMP_PATH = re.compile(
-    rf"[^\s'\"]*{TEMP_PREFIX}[^/\s'\"]+(?:/upload\d+(?:\.[a-z0-9]+)?)?", re.IGNORECASE
-)
+TEMP_PREFIX = "ridealong-upload-"  # store.new_scratch("upload") folders: ridealong-upload-<pid>-...
+_TEMP_REST = re.compile(r"[^/\s'\"]+(?:/upload\d+(?:\.[a-z0-9]+)?)?", re.IGNORECASE)
+_PATH_STOP = frozenset(" \t\n\r\f\v'\"")
 
 
 def scrub(text: str) -> str:
-    """A reader's message without the server's temporary path (the problem names the file)."""
-    return _TEMP_PATH.sub("the uploaded file", text)
+    """A reader's message without the server's temporary path (the problem names the file).
+
+    Linear in the text: a problem message can be megabytes (a file of NUL bytes), so no
+    pattern here may rescan it; each path is found by its fixed prefix, then walked out."""
+    out: list[str] = []
+    done = 0
+    while (at := text.find(TEMP_PREFIX, done)) >= 0:
+        start = at
+        while start > done and text[start - 1] not in _PATH_STOP:
+            start -= 1  # back to where the path begins (never past the last replacement)
+        rest = _TEMP_REST.match(text, at + len(TEMP_PREFIX))
+        end = rest.end() if rest else at + len(TEMP_PREFIX)
+        out += [text[done:start], "the uploaded file"]
+        done = end
+    out.append(text[done:])
+    return "".join(out)
 
 
 @contextmanager
 def temp_files(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
     """Each upload as a temporary file with its original suffix (never its name); all removed
-    afterwards, whatever happens."""
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as folder:
+    afterwards, whatever happens (a folder left by a killed server goes at the next start)."""
+    folder = new_scratch("upload")
+    try:
         paths = []
         for i, upload in enumerate(uploads):
-            path = Path(folder) / f"upload{i}{_suffix(upload.name)}"
+            path = folder / f"upload{i}{_suffix(upload.name)}"
             path.write_bytes(upload.data)
             paths.append(path)
         try:
@@ -153,10 +167,12 @@ def temp_files(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
         except importer.ImportFailed as exc:
             raise importer.ImportFailed(
                 [
-                    importer.Problem(p.file, p.line, p.column, p.value, scrub(p.message))
+                    importer.Problem(p.file, p.line, p.column, p.value, scrub(p.message), p.code)
                     for p in exc.problems
                 ]
             ) from None
+    finally:
+        drop_scratch(folder)
 
 
 def read_upload(upload: Upload) -> Read:
@@ -402,16 +418,7 @@ def _show_flash() -> None:
 
 def _md(text: str) -> str:
     """Text shown as a label, with Markdown (and LaTeX $) disarmed."""
-    text = re.sub(r"([\\`*_\[\]<>$~|])", r"\\\1", text)
-    text = re.sub(r"^(\s*)([#+\-=>])", r"\1\\\2", text)  # a heading, list or quote
-    return re.sub(r"^(\s*\d+)\.", r"\1\\.", text)  # a numbered list
-
-
-def _code(text: str) -> str:
-    """Text shown verbatim as inline code (no Markdown, links or LaTeX inside)."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
+    return plain(text)
 
 
 def _as_written(value: str | None) -> str | None:
