@@ -264,7 +264,7 @@ def sidebar_filters() -> metrics.Filters:
             args=("f_rep", offered["reps"]),
         )
         for note in offered["notes"]:
-            st.info(note, icon=":material/filter_alt_off:")
+            st.info(text.plain(note), icon=":material/filter_alt_off:")
         st.slider(
             "Recurrence window (calls)",
             1,
