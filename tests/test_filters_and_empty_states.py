@@ -155,7 +155,7 @@ def cleared_store(sample_store: Path) -> Path:
 
 
 @pytest.mark.parametrize("page", [OVERVIEW, MANAGERS, BEHAVIOURS, REPS])
-def test_an_empty_store_says_no_calls_yet_and_links_to_upload(
+def test_an_empty_store_says_no_calls_yet_and_links_to_upload_and_the_log(
     app, cleared_store: Path, page: str
 ) -> None:
     at = app(cleared_store, page=page)
@@ -164,7 +164,8 @@ def test_an_empty_store_says_no_calls_yet_and_links_to_upload(
     assert any(m.startswith("**No calls yet.**") for m in messages), messages
     assert not any("No calls match" in m for m in messages)
     assert [link.proto.page.removesuffix(".py").split("/")[-1] for link in at.page_link] == [
-        "upload"
+        "upload",
+        "log",
     ]
     assert not at.dataframe
 

@@ -20,8 +20,9 @@ src, filters = common.page_start(
 )
 
 # Open debriefs (queries/open_debriefs.sql, as the Log a ride-along page lists them): the
-# signed-in leader's, else the one manager in the filter, else everyone's.
-if not src.explore:
+# signed-in leader's, else the one manager in the filter, else everyone's. An empty store says
+# "No calls yet" below instead.
+if not src.explore and not src.store.is_empty():
     signed_in = bool(st.user.get("is_logged_in"))  # absent until sign-in is configured
     leader = (st.user.get("name") or st.user.get("email")) if signed_in else None
     leader = leader or (filters.managers[0] if len(filters.managers) == 1 else None)
@@ -31,7 +32,7 @@ if not src.explore:
     st.page_link(
         "views/log.py",
         label=f"Open debriefs: {waiting} call{'' if waiting == 1 else 's'} of the last "
-        f"{logbook.OPEN_DAYS} days" + (f" ({leader})" if leader else ""),
+        f"{logbook.OPEN_DAYS} days" + (f" ({text.plain(leader)})" if leader else ""),
         icon=":material/pending_actions:",
         help="Calls whose debrief is marked later or not recorded: open them on the Log a "
         "ride-along page.",
