@@ -96,12 +96,19 @@ EB_HELP = (
 
 
 def eb_column(label: str) -> st.column_config.Column:
-    return st.column_config.NumberColumn(label, format=pct_format, help=EB_HELP, width="small")
+    return st.column_config.NumberColumn(label, format=pct_format, help=EB_HELP)
 
+
+# The partially pooled rates get a table of their own, beside the raw rates they temper: in
+# the main table they pushed it past the width of a 1,400-pixel window.
+EB = ("intervention_eb", "debrief_eb", "recurs_eb")
+pooled = table.select(
+    "manager", "calls", "intervention", *EB[:1], "debrief", *EB[1:2], "recurs", *EB[2:]
+)
 
 st.subheader("Each manager")
 st.dataframe(
-    table,
+    table.drop(EB),
     hide_index=True,
     width="stretch",
     column_config={
@@ -118,7 +125,6 @@ st.dataframe(
             "Took over", format=pct_format, help=D["intervention_rate"], width=WIDTHS["rates"]
         ),
         "intervention_ci": ci_column(),
-        "intervention_eb": eb_column("pooled"),
         "observer_took_over": st.column_config.NumberColumn(
             "Observer took over",
             format=pct_format,
@@ -130,7 +136,6 @@ st.dataframe(
             "Debriefed", format=pct_format, help=D["debrief_rate"], width=WIDTHS["rates"]
         ),
         "debrief_ci": ci_column(),
-        "debrief_eb": eb_column("pooled"),
         "recurs": st.column_config.NumberColumn(
             "Praise recurs",
             format=pct_format,
@@ -138,7 +143,6 @@ st.dataframe(
             width=WIDTHS["recurs"],
         ),
         "recurs_ci": ci_column(),
-        "recurs_eb": eb_column("pooled"),
         "note": st.column_config.TextColumn(
             "Note",
             help=f"Figures resting on fewer than {filters.min_n} calls, notes or eligible "
@@ -192,6 +196,30 @@ common.download_csv(
 st.caption(
     f"Managers in alphabetical order: this is not a ranking. Recurrence looks {filters.window} "
     "calls ahead (the window in the sidebar)."
+)
+
+st.markdown("**Partially pooled rates**: for a manager with few calls, read these.")
+st.dataframe(
+    pooled,
+    hide_index=True,
+    column_config={
+        "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
+        "calls": st.column_config.NumberColumn("Calls", help=D["calls"]),
+        "intervention": st.column_config.NumberColumn(
+            "Took over", format=pct_format, help=D["intervention_rate"]
+        ),
+        "intervention_eb": eb_column("Took over, pooled"),
+        "debrief": st.column_config.NumberColumn(
+            "Debriefed", format=pct_format, help=D["debrief_rate"]
+        ),
+        "debrief_eb": eb_column("Debriefed, pooled"),
+        "recurs": st.column_config.NumberColumn(
+            "Praise recurs",
+            format=pct_format,
+            help=D["recognized_rate"].replace("next K", f"next {filters.window}"),
+        ),
+        "recurs_eb": eb_column("Praise recurs, pooled"),
+    },
 )
 
 st.divider()
