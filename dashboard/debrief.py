@@ -260,12 +260,7 @@ def render_pdf(sheet: Sheet, font_dir: Path | None = report.DEJAVU) -> bytes:
     pdf = SheetPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(16, 14, 16)
     pdf.set_auto_page_break(True, margin=18)
-    if font_dir is not None:
-        regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold))
-            pdf.family, pdf.unicode = "DejaVu", True
+    report.use_dejavu(pdf, font_dir)
     t = pdf.t
     pdf.set_title(t(sheet.title))
     pdf.set_author("Ridealong")

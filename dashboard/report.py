@@ -1495,6 +1495,18 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 INK, SOFT = (29, 36, 48), _rgb(MUTED)
 
 
+def use_dejavu(pdf, font_dir: Path | None) -> None:
+    """Write PDF with DejaVu Sans (every character) when `font_dir` has it; else the PDF keeps
+    its core font and `pdf.t` folds text to Latin-1. Shared by the review and the debrief sheet."""
+    if font_dir is None:
+        return
+    regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
+    if regular.exists() and bold.exists():
+        pdf.add_font("DejaVu", "", str(regular))
+        pdf.add_font("DejaVu", "B", str(bold))
+        pdf.family, pdf.unicode = "DejaVu", True
+
+
 def _pdf(review: Review, font_dir: Path | None):
     from fpdf import FPDF
 
@@ -1520,12 +1532,7 @@ def _pdf(review: Review, font_dir: Path | None):
     pdf = ReviewPDF(orientation="L", unit="mm", format="A4")
     pdf.set_margins(12, 12, 12)
     pdf.set_auto_page_break(True, margin=15)
-    if font_dir is not None:
-        regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold))
-            pdf.family, pdf.unicode = "DejaVu", True
+    use_dejavu(pdf, font_dir)
     return pdf
 
 
