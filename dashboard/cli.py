@@ -477,21 +477,21 @@ def report(
     The figures are those of `ridealong metrics --by quarter` for the same data. A quarter is
     complete once the data reaches its last day or the quarter has ended.
     """
-    from dashboard import report as report_mod
+    from dashboard import quarterly
 
     suffix = out.suffix.lower()
     if suffix not in (".html", ".pdf"):
         _fail(f"--out {out}: the review is written as .html or .pdf", 2)
     store = _open_store(db, read_only=True)
     try:
-        source = report_mod.SAMPLE_SOURCE if store.is_sample() else ""
-        review = report_mod.build_review(store.con, quarter, teams, window, source=source)
+        source = quarterly.SAMPLE_SOURCE if store.is_sample() else ""
+        review = quarterly.build_review(store.con, quarter, teams, window, source=source)
         data = (
-            report_mod.render_html(review).encode("utf-8")
+            quarterly.render_html(review).encode("utf-8")
             if suffix == ".html"
-            else report_mod.render_pdf(review)
+            else quarterly.render_pdf(review)
         )
-    except report_mod.ReviewError as exc:
+    except quarterly.ReviewError as exc:
         _fail(str(exc), 2)
     finally:
         store.close()

@@ -3,8 +3,8 @@ the rep was recognised for it before and whether it came back), then what to fix
 often it was noted on the rep's earlier calls), then a line for the agreed next step.
 
 One outline (`Sheet`, from queries/debrief_sheet.sql and queries/logged_call.sql); the page,
-`render_html()` and `render_pdf()` only lay it out, in the quarterly report's look (its CSS,
-fonts and colours are imported from dashboard.report). No Streamlit here.
+`render_html()` and `render_pdf()` only lay it out, in the quarterly review's look (its CSS,
+fonts, colours and PDF writer come from dashboard.quarterly). No Streamlit here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any
 import duckdb
 import jinja2
 
-from dashboard import metrics, report
+from dashboard import metrics
+from dashboard.quarterly import html as review_html
+from dashboard.quarterly import pdf as review_pdf
+from dashboard.quarterly.theme import INK, SOFT
 
 ACTION_TEXT = {"observed": "observed", "assisted": "assisted", "took_over": "took over"}
 ROLE_TEXT = {"observer": "observer", "participant": "a planned part"}
@@ -230,7 +233,7 @@ def render_html(sheet: Sheet) -> str:
     """The sheet as one self-contained HTML page (inline CSS; prints on one A4 page)."""
     return _TEMPLATE.render(
         sheet=sheet,
-        css=report._CSS + SHEET_CSS,
+        css=review_html.css() + SHEET_CSS,
         well_intro=WELL_INTRO,
         fix_intro=FIX_INTRO,
         next_step=NEXT_STEP,
@@ -240,7 +243,7 @@ def render_html(sheet: Sheet) -> str:
 # ---- PDF ----------------------------------------------------------------------------------
 
 
-def render_pdf(sheet: Sheet, font_dir: Path | None = report.DEJAVU) -> bytes:
+def render_pdf(sheet: Sheet, font_dir: Path | None = review_pdf.DEJAVU) -> bytes:
     """The sheet as a one-page A4 portrait PDF, in the report's fonts and colours."""
     from fpdf import FPDF
 
@@ -249,33 +252,33 @@ def render_pdf(sheet: Sheet, font_dir: Path | None = report.DEJAVU) -> bytes:
         unicode = False
 
         def t(self, value: str) -> str:
-            return value if self.unicode else report.latin1(value)
+            return value if self.unicode else review_pdf.latin1(value)
 
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font(self.family, "", 7)
-            self.set_text_color(*report.SOFT)
+            self.set_text_color(*SOFT)
             self.multi_cell(0, 3.2, self.t(sheet.footnote))
 
     pdf = SheetPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(16, 14, 16)
     pdf.set_auto_page_break(True, margin=18)
-    report.use_dejavu(pdf, font_dir)
+    review_pdf.use_dejavu(pdf, font_dir)
     t = pdf.t
     pdf.set_title(t(sheet.title))
     pdf.set_author("Ridealong")
     pdf.set_creation_date(dt.datetime.combine(sheet.made_on, dt.time(), dt.UTC))
-    w = report._Writer(pdf)
+    w = review_pdf.Writer(pdf)
     pdf.add_page()
     pdf.set_font(w.fam, "", 8)
-    pdf.set_text_color(*report.SOFT)
+    pdf.set_text_color(*SOFT)
     pdf.cell(0, 5, t("RIDEALONG · DEBRIEF SHEET"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(w.fam, "B", 18)
-    pdf.set_text_color(*report.INK)
+    pdf.set_text_color(*INK)
     pdf.multi_cell(0, 9, t(sheet.title), new_x="LMARGIN", new_y="NEXT")
     for line in sheet.facts:
-        w.para(line, 10, report.INK, 5)
-    pdf.set_draw_color(*report.INK)
+        w.para(line, 10, INK, 5)
+    pdf.set_draw_color(*INK)
     pdf.set_line_width(0.6)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + w.width, pdf.get_y())
     pdf.set_line_width(0.2)
@@ -289,7 +292,7 @@ def render_pdf(sheet: Sheet, font_dir: Path | None = report.DEJAVU) -> bytes:
             return
         for i, p in enumerate(items, start=1):
             pdf.set_font(w.fam, "B", 11)
-            pdf.set_text_color(*report.INK)
+            pdf.set_text_color(*INK)
             head = f"{i}. {p.behavior}" + (f"  ({p.tag})" if p.tag else "")
             pdf.multi_cell(0, 5.5, t(head), new_x="LMARGIN", new_y="NEXT")
             pdf.set_x(pdf.l_margin + 5)
@@ -302,12 +305,12 @@ def render_pdf(sheet: Sheet, font_dir: Path | None = report.DEJAVU) -> bytes:
     points("What to fix", FIX_INTRO, sheet.to_fix, "No criticism was noted on this call.")
     w.h2(NEXT_STEP)
     pdf.set_font(w.fam, "", 11)
-    pdf.set_text_color(*report.INK)
+    pdf.set_text_color(*INK)
     if sheet.next_step:
         pdf.multi_cell(0, 6, t(sheet.next_step), new_x="LMARGIN", new_y="NEXT")
     else:
         pdf.ln(8)
-    pdf.set_draw_color(*report.INK)
+    pdf.set_draw_color(*INK)
     for _ in range(1 if sheet.next_step else 2):
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + w.width, pdf.get_y())
         pdf.ln(9)

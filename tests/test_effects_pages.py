@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import effects, metrics, report, text
+from dashboard import effects, metrics, quarterly, text
 from dashboard.store import Store
 
 OVERVIEW = "views/overview.py"
@@ -66,8 +66,8 @@ def test_overview_changes_are_coloured_only_beyond_chance_with_their_interval(
     at = app(sample_store, query={"start": "2026-04-01", "end": "2026-06-30"})
     assert not at.exception
     shown = tiles(at)
-    for measure in (report.CALLS, report.INTERVENTION, report.DEBRIEF, report.RATIO):
-        c = report.Change(measure, current, before, now.min_n)
+    for measure in (quarterly.CALLS, quarterly.INTERVENTION, quarterly.DEBRIEF, quarterly.RATIO):
+        c = quarterly.Change(measure, current, before, now.min_n)
         tile = shown[measure.label]
         assert tile.delta, measure.label
         assert c.chance_text() in tile.help

@@ -304,7 +304,7 @@ def test_a_store_that_cannot_be_written_gives_one_line(base_store: Path) -> None
 def test_report_and_sample_replace_their_output_whole_or_not_at_all(
     base_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dashboard import report as report_mod
+    from dashboard import quarterly
     from dashboard import sample as sample_mod
 
     out = tmp_path / "review.html"
@@ -313,7 +313,7 @@ def test_report_and_sample_replace_their_output_whole_or_not_at_all(
     def full_disk(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report_mod, "render_html", lambda review: "x" * 1000)
+    monkeypatch.setattr(quarterly, "render_html", lambda review: "x" * 1000)
     monkeypatch.setattr(
         Path,
         "write_bytes",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import metrics, report, text
+from dashboard import metrics, quarterly, text
 from dashboard.store import Store
 from tests import expected_tiny as ex
 
@@ -75,7 +75,7 @@ def groups(sample_store: Path) -> dict:
 def test_page_opens_on_the_last_complete_quarter_with_metrics_by_quarter(
     app, sample_store: Path, groups: dict
 ) -> None:
-    q = report.Quarter.parse("2026-Q3")
+    q = quarterly.Quarter.parse("2026-Q3")
     with Store(sample_store, read_only=True) as store:
         by_manager = metrics.metrics_frame(
             store.con, metrics.Filters(start=q.start, end=q.end), by="manager"
@@ -94,7 +94,7 @@ def test_page_opens_on_the_last_complete_quarter_with_metrics_by_quarter(
 def test_choosing_a_quarter_and_a_team_updates_every_figure(
     app, sample_store: Path, groups: dict
 ) -> None:
-    q = report.Quarter.parse("2025-Q4")
+    q = quarterly.Quarter.parse("2025-Q4")
     with Store(sample_store, read_only=True) as store:
         smb = metrics.metrics_json(
             store.con, metrics.Filters(start=q.start, end=q.end, teams=("SMB",))

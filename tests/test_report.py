@@ -1,4 +1,4 @@
-"""The quarterly review (dashboard/report.py, queries/quarters.sql, coverage_*.sql, the CLI).
+"""The quarterly review (dashboard/quarterly/, queries/quarters.sql, coverage_*.sql, the CLI).
 
 Hand-computed expectations come from tests/data/tiny.csv (its calls are tabled in
 tests/expected_tiny.py): 2026-Q1 holds C1..C10, 2026-Q2 holds C11..C14 (data ends 2026-04-20).
@@ -15,8 +15,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from dashboard import metrics, report
+from dashboard import effects, metrics, quarterly
 from dashboard.cli import main
+from dashboard.quarterly import pdf as quarterly_pdf
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
 
@@ -30,8 +31,8 @@ def tiny() -> Store:
 
 
 @pytest.fixture(scope="module")
-def tiny_q2(tiny: Store) -> report.Review:
-    return report.build_review(tiny.con, "2026-Q2", today=AFTER_Q2)
+def tiny_q2(tiny: Store) -> quarterly.Review:
+    return quarterly.build_review(tiny.con, "2026-Q2", today=AFTER_Q2)
 
 
 @pytest.fixture
@@ -61,28 +62,28 @@ def pdf_pages(data: bytes) -> int:
 
 
 def test_quarter_parse_knows_its_days_and_the_quarter_before() -> None:
-    q = report.Quarter.parse("2026-Q3")
+    q = quarterly.Quarter.parse("2026-Q3")
     assert (q.label, q.start, q.end) == ("2026-Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30))
-    assert report.Quarter.parse("2026q1").previous().label == "2025-Q4"
-    assert report.Quarter.parse("2024-Q1").end == dt.date(2024, 3, 31)
-    assert report.Quarter.parse("2025-Q4").end == dt.date(2025, 12, 31)
+    assert quarterly.Quarter.parse("2026q1").previous().label == "2025-Q4"
+    assert quarterly.Quarter.parse("2024-Q1").end == dt.date(2024, 3, 31)
+    assert quarterly.Quarter.parse("2025-Q4").end == dt.date(2025, 12, 31)
     assert q.span() == "1 Jul – 30 Sep 2026"
 
 
 @pytest.mark.parametrize("bad", ["Q3", "2026-Q5", "2026-07", "", "twenty"])
 def test_malformed_quarter_is_refused_with_the_accepted_form(bad: str) -> None:
-    with pytest.raises(report.ReviewError, match=r"e\.g\. 2026-Q3"):
-        report.Quarter.parse(bad)
+    with pytest.raises(quarterly.ReviewError, match=r"e\.g\. 2026-Q3"):
+        quarterly.Quarter.parse(bad)
 
 
 def test_quarters_lists_quarters_with_calls_and_whether_each_is_complete(tiny: Store) -> None:
     # Data ends 2026-04-20. On 2026-05-01 2026-Q2 is neither over nor reached by the data.
-    early = report.available_quarters(tiny.con, today=dt.date(2026, 5, 1))
+    early = quarterly.available_quarters(tiny.con, today=dt.date(2026, 5, 1))
     assert early.select("quarter", "calls", "complete", "is_default").rows() == [
         ("2026-Q1", 10, True, True),  # 2026-03-31 <= 2026-04-20: the data reaches its end
         ("2026-Q2", 4, False, False),
     ]
-    late = report.available_quarters(tiny.con, today=AFTER_Q2)
+    late = quarterly.available_quarters(tiny.con, today=AFTER_Q2)
     assert late["complete"].to_list() == [True, True]  # 2026-06-30 < 2026-07-01
     assert late.filter(pl.col("is_default"))["quarter"].to_list() == ["2026-Q2"]
     assert late["first_day"].to_list() == [dt.date(2026, 1, 1), dt.date(2026, 4, 1)]
@@ -90,41 +91,41 @@ def test_quarters_lists_quarters_with_calls_and_whether_each_is_complete(tiny: S
 
 
 def test_quarters_for_a_team_count_only_its_calls(tiny: Store) -> None:
-    south = report.available_quarters(tiny.con, ["South"], today=dt.date(2026, 5, 1))
+    south = quarterly.available_quarters(tiny.con, ["South"], today=dt.date(2026, 5, 1))
     # South: C2 C5 C7 in Q1, C11 in Q2. Completeness follows the whole store's last day.
     assert south.select("quarter", "calls", "complete").rows() == [
         ("2026-Q1", 3, True),
         ("2026-Q2", 1, False),
     ]
-    none = report.available_quarters(tiny.con, [""], today=AFTER_Q2)
+    none = quarterly.available_quarters(tiny.con, [""], today=AFTER_Q2)
     assert none.select("quarter", "calls").rows() == [("2026-Q1", 1)]  # C6 alone
 
 
 def test_when_no_quarter_is_complete_the_latest_is_the_default() -> None:
     store, _ = load_files([ex.TINY_NO_ID_CSV])  # May 2026 only: Q2 is neither reached nor over
-    q = report.available_quarters(store.con, today=dt.date(2026, 6, 1))
+    q = quarterly.available_quarters(store.con, today=dt.date(2026, 6, 1))
     assert q.select("quarter", "complete", "is_default").rows() == [("2026-Q2", False, True)]
 
 
 def test_sample_defaults_to_2026_q3(sample_store: Path) -> None:
     with Store(sample_store, read_only=True) as store:
-        review = report.build_review(store.con, None, today=dt.date(2026, 10, 1))
+        review = quarterly.build_review(store.con, None, today=dt.date(2026, 10, 1))
     assert review.quarter.label == "2026-Q3" and review.previous.label == "2026-Q2"
     assert review.complete
 
 
 def test_unknown_or_empty_quarter_names_the_quarters_that_exist(tiny: Store) -> None:
     for asked in ("2025-Q4", "2026-Q3"):
-        with pytest.raises(report.ReviewError) as err:
-            report.build_review(tiny.con, asked, today=AFTER_Q2)
+        with pytest.raises(quarterly.ReviewError) as err:
+            quarterly.build_review(tiny.con, asked, today=AFTER_Q2)
         assert f"no calls in {asked}" in str(err.value)
         assert "Quarters with calls: 2026-Q1, 2026-Q2." in str(err.value)
-    with pytest.raises(report.ReviewError, match="Quarters with calls: 2026-Q1, 2026-Q2"):
-        report.build_review(tiny.con, "third quarter", today=AFTER_Q2)
-    with pytest.raises(report.ReviewError, match=r"for \(no team\) in 2026-Q2.*: 2026-Q1\."):
-        report.build_review(tiny.con, "2026-Q2", [""], today=AFTER_Q2)
-    with pytest.raises(report.ReviewError, match=r"unknown team 'West'.*'North', 'South'"):
-        report.build_review(tiny.con, "2026-Q2", ["West"], today=AFTER_Q2)
+    with pytest.raises(quarterly.ReviewError, match="Quarters with calls: 2026-Q1, 2026-Q2"):
+        quarterly.build_review(tiny.con, "third quarter", today=AFTER_Q2)
+    with pytest.raises(quarterly.ReviewError, match=r"for \(no team\) in 2026-Q2.*: 2026-Q1\."):
+        quarterly.build_review(tiny.con, "2026-Q2", [""], today=AFTER_Q2)
+    with pytest.raises(quarterly.ReviewError, match=r"unknown team 'West'.*'North', 'South'"):
+        quarterly.build_review(tiny.con, "2026-Q2", ["West"], today=AFTER_Q2)
 
 
 # ---- the figures: exactly metrics.sql ------------------------------------------------------------
@@ -132,7 +133,7 @@ def test_unknown_or_empty_quarter_names_the_quarters_that_exist(tiny: Store) -> 
 
 @pytest.mark.parametrize("quarter", ["2026-Q1", "2026-Q2"])
 def test_review_figures_are_those_of_metrics_by_quarter(tiny: Store, quarter: str) -> None:
-    review = report.build_review(tiny.con, quarter, today=AFTER_Q2)
+    review = quarterly.build_review(tiny.con, quarter, today=AFTER_Q2)
     by_quarter = metrics.metrics_json(tiny.con, metrics.Filters(), by="quarter")["groups"]
 
     def crude(data: dict) -> dict:
@@ -159,9 +160,9 @@ def test_review_figures_are_those_of_metrics_by_quarter(tiny: Store, quarter: st
 
 def test_sample_review_figures_are_those_of_metrics_by_quarter(sample_store: Path) -> None:
     with Store(sample_store, read_only=True) as store:
-        review = report.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
+        review = quarterly.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
         groups = metrics.metrics_json(store.con, metrics.Filters(), by="quarter")["groups"]
-        q = report.Quarter.parse("2026-Q3")
+        q = quarterly.Quarter.parse("2026-Q3")
         by_manager = metrics.metrics_frame(
             store.con, metrics.Filters(start=q.start, end=q.end), by="manager"
         )
@@ -170,7 +171,7 @@ def test_sample_review_figures_are_those_of_metrics_by_quarter(sample_store: Pat
         group["mistake_repeat"].pop("adjusted")
         assert metrics.to_json(row) == group
         assert row["adj_lift"] == adjusted["lift"] and row["adj_lift_strata"] == adjusted["strata"]
-    managers = report.comparison_frame(review.managers, "manager")
+    managers = quarterly.comparison_frame(review.managers, "manager")
     assert dict(managers.select("manager", "calls").iter_rows()) == dict(
         by_manager.select("grp", "calls").iter_rows()
     )
@@ -181,7 +182,7 @@ def test_sample_review_figures_are_those_of_metrics_by_quarter(sample_store: Pat
 
 
 def test_team_review_equals_metrics_for_that_team(tiny: Store) -> None:
-    review = report.build_review(tiny.con, "2026-Q1", ["North"], today=AFTER_Q2)
+    review = quarterly.build_review(tiny.con, "2026-Q1", ["North"], today=AFTER_Q2)
     q = review.quarter
     expected = metrics.metrics_frame(
         tiny.con, metrics.Filters(start=q.start, end=q.end, teams=("North",))
@@ -190,7 +191,7 @@ def test_team_review_equals_metrics_for_that_team(tiny: Store) -> None:
     assert review.current["calls"] == 6  # North in Q1: C1 C3 C4 C8 C9 C10
 
 
-def test_tiny_q2_headline_holds_the_hand_computed_figures(tiny_q2: report.Review) -> None:
+def test_tiny_q2_headline_holds_the_hand_computed_figures(tiny_q2: quarterly.Review) -> None:
     now, before = tiny_q2.current, tiny_q2.before
     # Q2 = C11..C14 (tests/expected_tiny.py _APR); Q1 = C1..C10 (_QUARTER["2026-Q1"])
     assert (now["calls"], now["praise"], now["criticism"], now["took_over"]) == (4, 5, 3, 0)
@@ -213,8 +214,8 @@ def test_tiny_q2_headline_holds_the_hand_computed_figures(tiny_q2: report.Review
     assert {c.tone for c in tiny_q2.headline} == {0}
 
 
-def test_tiny_q2_per_manager_and_rep_tables(tiny_q2: report.Review) -> None:
-    managers = report.comparison_frame(tiny_q2.managers, "manager")
+def test_tiny_q2_per_manager_and_rep_tables(tiny_q2: quarterly.Review) -> None:
+    managers = quarterly.comparison_frame(tiny_q2.managers, "manager")
     cols = ["manager", "calls", "calls_previous", "took_over", "took_over_previous"]
     cols += ["debriefed", "debrief_known", "debriefed_previous", "debrief_known_previous"]
     cols += ["praise", "criticism", "praise_previous", "criticism_previous"]
@@ -227,7 +228,7 @@ def test_tiny_q2_per_manager_and_rep_tables(tiny_q2: report.Review) -> None:
         # debrief yes C5 C8 / no C2 C4; praise C2 2 C4 1, criticism C2 1 C4 1 C5 1
         ("Tom", 2, 4, 0, 1, 1, 1, 2, 4, 3, 1, 3, 3),
     ]
-    reps = report.comparison_frame(tiny_q2.reps, "rep")
+    reps = quarterly.comparison_frame(tiny_q2.reps, "rep")
     assert reps.select("rep", "calls", "calls_previous").rows() == [
         ("Ana", 2, 4),  # C12 C13 | C1 C4 C9 C10
         ("Ben", 1, 3),  # C11 | C2 C5 C7
@@ -235,7 +236,7 @@ def test_tiny_q2_per_manager_and_rep_tables(tiny_q2: report.Review) -> None:
     ]
 
 
-def test_tiny_q2_coverage_flags_both_managers_below_usual(tiny_q2: report.Review) -> None:
+def test_tiny_q2_coverage_flags_both_managers_below_usual(tiny_q2: quarterly.Review) -> None:
     assert tiny_q2.reps_unobserved.height == 0  # Ana, Ben and Cleo were all observed in Q2
     assert tiny_q2.managers_coverage.select(
         "manager", "calls", "calls_before", "quarters_compared", "usual", "below"
@@ -248,7 +249,7 @@ def test_tiny_q2_coverage_flags_both_managers_below_usual(tiny_q2: report.Review
 
 
 def test_tiny_q1_what_worked_and_what_keeps_going_wrong(tiny: Store) -> None:
-    review = report.build_review(tiny.con, "2026-Q1", today=AFTER_Q2)
+    review = quarterly.build_review(tiny.con, "2026-Q1", today=AFTER_Q2)
     # recognised praise with 3 later calls in Q1: P1 C1 AGQ (came back on C9), P2 C1 CNS (not)
     assert review.worked.select("behaviour", "rec_recurred", "rec_eligible").rows() == [
         ("Asked good questions", 1, 1),
@@ -327,8 +328,8 @@ def _manager(calls: int, took_over: int) -> dict:
     return {"calls": calls, "took_over": took_over, "intervention_rate": took_over / calls}
 
 
-def _changes(now: dict, before: dict) -> list[report.Change]:
-    return [report.Change(m, now, before, 10) for m in (report.CALLS, report.INTERVENTION)]
+def _changes(now: dict, before: dict) -> list[quarterly.Change]:
+    return [quarterly.Change(m, now, before, 10) for m in (quarterly.CALLS, quarterly.INTERVENTION)]
 
 
 NO_REPS = pl.DataFrame(
@@ -342,15 +343,15 @@ NO_MANAGERS = pl.DataFrame(
 
 def test_two_proportion_z_by_hand() -> None:
     # 30/50 vs 15/50: pooled 0.45, se = sqrt(0.45 * 0.55 * (2 / 50)) = 0.099499, z = 0.3 / se
-    assert report.two_proportion_z(30, 50, 15, 50) == pytest.approx(3.01511, rel=1e-5)
-    assert report.two_proportion_z(0, 10, 0, 12) is None  # no variance: no test
-    assert report.count_z(54, 80) == pytest.approx(-26 / 134**0.5)
+    assert effects.two_proportion_z(30, 50, 15, 50) == pytest.approx(3.01511, rel=1e-5)
+    assert effects.two_proportion_z(0, 10, 0, 12) is None  # no variance: no test
+    assert effects.count_z(54, 80) == pytest.approx(-26 / 134**0.5)
 
 
 def test_highlight_states_a_change_beyond_chance_in_plain_words() -> None:
     # 18/20 vs 4/22: pooled 22/42, z = (0.9 - 0.1818) / sqrt(0.5238 * 0.4762 * (1/20 + 1/22))
     # = 4.65 > 1.96. Calls 20 vs 22: z = -2 / sqrt(42) = -0.31, within chance.
-    sentences = report.highlights(
+    sentences = quarterly.highlights(
         [], [("Dana", _changes(_manager(20, 18), _manager(22, 4)))], NO_REPS, NO_MANAGERS, 10, 3
     )
     assert sentences == ["Dana took over 18 of 20 calls (90%), up from 4 of 22 (18%)."]
@@ -360,11 +361,11 @@ def test_no_highlight_within_chance_or_from_a_handful_of_calls() -> None:
     # the issue's example, 9/20 vs 4/22: pooled 13/42, se = sqrt(0.3095 * 0.6905 * (1/20 + 1/22))
     # = 0.14283, z = (0.45 - 0.18182) / se = 1.878 < 1.96: within chance
     within = _changes(_manager(20, 9), _manager(22, 4))
-    assert report.two_proportion_z(9, 20, 4, 22) == pytest.approx(1.878, abs=1e-3)
+    assert effects.two_proportion_z(9, 20, 4, 22) == pytest.approx(1.878, abs=1e-3)
     # 9/9 vs 0/9 is a huge difference, but 9 calls is fewer than 10
     handful = _changes(_manager(9, 9), _manager(9, 0))
     groups = [("Dana", within), ("Eli", handful)]
-    assert report.highlights([], groups, NO_REPS, NO_MANAGERS, 10, 3) == []
+    assert quarterly.highlights([], groups, NO_REPS, NO_MANAGERS, 10, 3) == []
     assert [c.chance_text() for c in handful] == ["", "too few to tell"]
     assert [c.tone for c in within + handful] == [0, 0, 0, 0]
 
@@ -385,7 +386,7 @@ def test_coverage_highlights_need_a_usual_worth_the_name() -> None:
             "below": [True, True, False],
         }
     )
-    assert report.highlights([], [], reps, managers, 10, 3) == [
+    assert quarterly.highlights([], [], reps, managers, 10, 3) == [
         "Olu was not observed this quarter, after at least 10 observed calls in the 4 quarters "
         "before.",
         "Amir observed 20 calls, below 75% of a usual 30 a quarter.",
@@ -396,30 +397,30 @@ def test_highlights_are_capped_and_say_how_many_more() -> None:
     groups = [
         (f"M{i}", _changes(_manager(20, 18), _manager(22, 4))[1:]) for i in range(8)
     ]  # eight identical clear changes
-    out = report.highlights([], groups, NO_REPS, NO_MANAGERS, 10, 3)
-    assert len(out) == report.MAX_CHANGE_HIGHLIGHTS + 1
+    out = quarterly.highlights([], groups, NO_REPS, NO_MANAGERS, 10, 3)
+    assert len(out) == quarterly.MAX_CHANGE_HIGHLIGHTS + 1
     assert out[-1] == "2 more changes beyond chance: see the coloured figures in the tables."
 
 
 def test_sample_highlights_rest_on_enough_calls(sample_store: Path) -> None:
     with Store(sample_store, read_only=True) as store:
-        review = report.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
+        review = quarterly.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
     for name, changes in review.managers:
         for c in changes:
             if c.clear:
                 assert c.base(c.now) >= 10 and c.base(c.before) >= 10
-                assert abs(c.z) >= report.Z_95
+                assert abs(c.z) >= effects.Z_95
                 assert (
                     any(s.startswith(name) for s in review.highlights)
-                    or len(review.highlights) > report.MAX_CHANGE_HIGHLIGHTS
+                    or len(review.highlights) > quarterly.MAX_CHANGE_HIGHLIGHTS
                 )
 
 
 # ---- HTML ------------------------------------------------------------------------------------
 
 
-def test_html_holds_the_expected_numbers(tiny_q2: report.Review) -> None:
-    page = report.render_html(tiny_q2)
+def test_html_holds_the_expected_numbers(tiny_q2: quarterly.Review) -> None:
+    page = quarterly.render_html(tiny_q2)
     assert "<h1>2026-Q2 against 2026-Q1 · All teams</h1>" in page
     headline = table_rows(page, 0)
     assert headline[0] == ["Calls observed", "4", "10", "▼ 6 too few to tell"]
@@ -453,11 +454,11 @@ def test_html_holds_the_expected_numbers(tiny_q2: report.Review) -> None:
         ["Tom", "2", "4.0 (1 quarter)", "50%", "below usual"],
     ]
     assert 'Reps nobody observed this quarter</h3>\n<p class="muted">None.</p>' in page
-    assert report.NO_HIGHLIGHTS in page
+    assert quarterly.NO_HIGHLIGHTS in page
 
 
-def test_html_references_nothing_outside_itself(tiny_q2: report.Review) -> None:
-    page = report.render_html(tiny_q2)
+def test_html_references_nothing_outside_itself(tiny_q2: quarterly.Review) -> None:
+    page = quarterly.render_html(tiny_q2)
     assert not re.search(r"<script", page, flags=re.I)
     assert not re.search(r"<link\b", page, flags=re.I)
     assert not re.search(r"@import", page, flags=re.I)
@@ -467,8 +468,8 @@ def test_html_references_nothing_outside_itself(tiny_q2: report.Review) -> None:
     assert page.count("<svg") == 3  # the three charts, inlined
 
 
-def test_html_charts_do_not_share_ids(tiny_q2: report.Review) -> None:
-    page = report.render_html(tiny_q2)
+def test_html_charts_do_not_share_ids(tiny_q2: quarterly.Review) -> None:
+    page = quarterly.render_html(tiny_q2)
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
 
@@ -489,8 +490,8 @@ SECTIONS = [
 ]
 
 
-def test_pdf_is_a_valid_pdf_with_the_expected_pages(tiny_q2: report.Review) -> None:
-    data = report.render_pdf(tiny_q2)
+def test_pdf_is_a_valid_pdf_with_the_expected_pages(tiny_q2: quarterly.Review) -> None:
+    data = quarterly.render_pdf(tiny_q2)
     assert data.startswith(b"%PDF-")
     assert data.rstrip().endswith(b"%%EOF")
     # 1 title, highlights, headline | 2 headline chart, managers | 3 manager charts, coverage
@@ -500,21 +501,23 @@ def test_pdf_is_a_valid_pdf_with_the_expected_pages(tiny_q2: report.Review) -> N
     assert titles == SECTIONS
 
 
-def test_pdf_falls_back_to_a_core_font_without_dejavu(tiny_q2: report.Review) -> None:
-    data = report.render_pdf(tiny_q2, font_dir=None)
+def test_pdf_falls_back_to_a_core_font_without_dejavu(tiny_q2: quarterly.Review) -> None:
+    data = quarterly.render_pdf(tiny_q2, font_dir=None)
     assert data.startswith(b"%PDF-") and pdf_pages(data) == 5
-    assert report.latin1("▲ 4 pts [15%–22%] ≥ 1.96 → ∞") == "+ 4 pts [15%-22%] >= 1.96 -> inf"
+    assert (
+        quarterly_pdf.latin1("▲ 4 pts [15%–22%] ≥ 1.96 → ∞") == "+ 4 pts [15%-22%] >= 1.96 -> inf"
+    )
 
 
 def test_sample_pdf_renders(sample_store: Path) -> None:
     with Store(sample_store, read_only=True) as store:
-        review = report.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
-    data = report.render_pdf(review)
+        review = quarterly.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
+    data = quarterly.render_pdf(review)
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert 5 <= pdf_pages(data) <= 8
 
 
-def test_tables_for_csv_are_named_and_hold_the_review(tiny_q2: report.Review) -> None:
+def test_tables_for_csv_are_named_and_hold_the_review(tiny_q2: quarterly.Review) -> None:
     tables = tiny_q2.tables()
     assert list(tables) == [
         "headline",
@@ -587,3 +590,34 @@ def test_cli_refuses_other_file_types(tiny_db: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "written as .html or .pdf" in result.output
     assert not out.exists()
+
+
+def test_review_css_uses_the_themes_colours() -> None:
+    from dashboard.quarterly import html as quarterly_html
+
+    css = quarterly_html.css()
+    for name, colour in (
+        ("good", quarterly.GOOD),
+        ("bad", quarterly.BAD),
+        ("muted", quarterly.MUTED),
+    ):
+        assert f"--{name}:{colour}" in css
+
+
+def test_the_html_draws_every_section_and_table_of_the_one_outline(
+    tiny_q2: quarterly.Review,
+) -> None:
+    sections = quarterly.outline(tiny_q2)
+    page = quarterly.render_html(tiny_q2)
+    ids = re.findall(r'<section id="([^"]+)"', page)
+    assert ids == [s.key for s in sections]
+    names = [b.name for s in sections for b in s.blocks if isinstance(b, quarterly.TableBlock)]
+    assert sorted(names) == sorted(tiny_q2.tables())  # every table has its CSV frame
+
+
+def test_the_review_template_escapes_names(tiny: Store) -> None:
+    review = quarterly.build_review(
+        tiny.con, "2026-Q2", today=AFTER_Q2, source="<script>alert(1)</script> & co"
+    )
+    page = quarterly.render_html(review)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import charts, logbook, metrics, report, text
+from dashboard import charts, logbook, metrics, quarterly, text
 from dashboard.views import common
 
 REFERENCE_HELP = (
@@ -83,10 +83,10 @@ SIGNED = {
 }
 
 
-def tile(column, measure: report.Measure, value: str, note: str) -> None:
+def tile(column, measure: quarterly.Measure, value: str, note: str) -> None:
     """A tile: the figure (marked when small), its change when beyond chance in colour (the
     quarterly review's test), grey otherwise, and the change's interval in the tooltip."""
-    c = report.Change(measure, current, previous or current, filters.min_n)
+    c = quarterly.Change(measure, current, previous or current, filters.min_n)
     shown = value + (text.mark(c.small(current)) if value != "–" else "")
     help_text = measure.help
     delta, colour, arrow = None, "off", "auto"
@@ -112,13 +112,13 @@ def tile(column, measure: report.Measure, value: str, note: str) -> None:
 tiles = st.columns(5)
 tile(
     tiles[0],
-    report.CALLS,
+    quarterly.CALLS,
     f"{current['calls']:,}",
     "no earlier data" if no_earlier else "",
 )
 tile(
     tiles[1],
-    report.RATIO,
+    quarterly.RATIO,
     text.ratio_counts(current["praise"], current["criticism"], current["praise_to_criticism"]),
     text.interval(
         [current["praise_to_criticism_lo"], current["praise_to_criticism_hi"]], text.ratio
@@ -127,21 +127,21 @@ tile(
 )
 tile(
     tiles[2],
-    report.INTERVENTION,
+    quarterly.INTERVENTION,
     text.pct(current["intervention_rate"]),
     f"{current['took_over']} of {current['calls']} calls "
     + text.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]]),
 )
 tile(
     tiles[3],
-    report.DEBRIEF,
+    quarterly.DEBRIEF,
     text.pct(current["debrief_rate"]),
     f"{current['debriefed']} of {current['debrief_known']} known "
     + text.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]]),
 )
 tile(
     tiles[4],
-    report.ADJ_LIFT,
+    quarterly.ADJ_LIFT,
     text.times(current["adj_lift"]),
     text.interval([current["adj_lift_lo"], current["adj_lift_hi"]], text.times)
     + f" within {current['adj_lift_strata']} reps · crude {text.times(current['lift'])} "

@@ -9,7 +9,8 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from dashboard import metrics, report, text
+from dashboard import metrics, quarterly, text
+from dashboard.quarterly import sections
 from dashboard.text import plain
 from dashboard.views import common
 
@@ -37,9 +38,9 @@ if "q_quarter" not in st.session_state:
     st.session_state["q_quarter"] = default
     if wanted:
         try:
-            report.resolve(quarters, wanted, (), all_teams)
-            st.session_state["q_quarter"] = report.Quarter.parse(wanted).label
-        except report.ReviewError as exc:
+            quarterly.resolve(quarters, wanted, (), all_teams)
+            st.session_state["q_quarter"] = quarterly.Quarter.parse(wanted).label
+        except quarterly.ReviewError as exc:
             st.session_state["q_link_problem"] = f"The link asks for {wanted!r}: {exc}"
     st.session_state["q_teams"] = [t for t in st.query_params.get_all("team") if t in all_teams]
     # the window: the link's, else the one chosen in the other pages' sidebar
@@ -60,7 +61,7 @@ if problem:
 
 
 def quarter_label(q: str) -> str:
-    label = f"{q} · {report.Quarter.parse(q).span()}"
+    label = f"{q} · {quarterly.Quarter.parse(q).span()}"
     return label if info[q]["complete"] else label + " (in progress)"
 
 
@@ -77,7 +78,7 @@ teams = right.multiselect(
     "Teams",
     all_teams,
     key="q_teams",
-    format_func=report.team_label,
+    format_func=quarterly.team_label,
     placeholder="All teams",
 )
 window = last.slider(
@@ -99,23 +100,23 @@ for key, values in url.items():
             del st.query_params[key]
 
 try:
-    review = report.build_review(
+    review = quarterly.build_review(
         src.store.con,
         quarter,
         teams,
         window,
         today=today,
         runner=common.query,
-        source=report.SAMPLE_SOURCE if src.store.is_sample() else src.label,
+        source=quarterly.SAMPLE_SOURCE if src.store.is_sample() else src.label,
     )
-except report.ReviewError as exc:
+except quarterly.ReviewError as exc:
     st.warning(
         f"Nothing to review: {plain(exc)} Choose another quarter or clear the team filter.",
         icon=":material/event_busy:",
     )
     st.stop()
 
-sub, meta, warn = report.header_lines(review)
+sub, meta, warn = quarterly.header_lines(review)
 st.markdown(f"**{plain(sub)}**")
 st.caption(plain(meta))
 if warn:
@@ -125,7 +126,7 @@ stem = review.file_stem
 d1, d2, _ = st.columns([1, 1, 4])
 d1.download_button(
     "Review as HTML",
-    data=lambda: report.render_html(review),
+    data=lambda: quarterly.render_html(review),
     file_name=f"{stem}.html",
     mime="text/html",
     key="dl_review_html",
@@ -135,7 +136,7 @@ d1.download_button(
 )
 d2.download_button(
     "Review as PDF",
-    data=lambda: report.render_pdf(review),
+    data=lambda: quarterly.render_pdf(review),
     file_name=f"{stem}.pdf",
     mime="application/pdf",
     key="dl_review_pdf",
@@ -144,10 +145,16 @@ d2.download_button(
     help="The same content on A4 landscape pages, to send ahead or project.",
 )
 
-TONE = {1: report.GOOD, -1: report.BAD}
+TONE = {1: quarterly.GOOD, -1: quarterly.BAD}
+# the chart downloads' file names and widget keys, by chart
+CHART_FILES = {
+    "headline": ("headline", "q_headline"),
+    "manager_intervention": ("manager_took_over", "q_mgr_took"),
+    "manager_debrief": ("manager_debrief", "q_mgr_debrief"),
+}
 
 
-def show(table: report.Table, frame: pl.DataFrame, name: str) -> None:
+def show(table: quarterly.Table, frame: pl.DataFrame, name: str) -> None:
     """A review table with its colours (better green, worse red, small or within chance grey)
     and its figures as CSV."""
     if not table.rows:
@@ -159,7 +166,7 @@ def show(table: report.Table, frame: pl.DataFrame, name: str) -> None:
         [
             f"color: {TONE[c.tone]}; font-weight: 600"
             if c.tone
-            else (f"color: {report.MUTED}" if c.muted else "")
+            else (f"color: {quarterly.MUTED}" if c.muted else "")
             for c in row
         ]
         for row in table.rows
@@ -170,20 +177,41 @@ def show(table: report.Table, frame: pl.DataFrame, name: str) -> None:
     common.download_csv(frame, f"{stem}_{name}.csv", key=f"dl_{name}")
 
 
-tables = review.tables()
-charts = report.review_charts(review)
-
-st.subheader("Highlights")
-if review.highlights:
-    st.markdown("\n".join(f"- {plain(s)}" for s in review.highlights))
-else:
-    st.markdown(report.NO_HIGHLIGHTS)
-st.caption(report.highlights_rule(review.min_n))
-
-st.subheader(f"{review.quarter} against {review.previous}")
+def show_charts(block: sections.Charts) -> None:
+    columns = st.columns(len(block.names)) if len(block.names) > 1 else [st.container()]
+    for column, name in zip(columns, block.names, strict=True):
+        suffix, key = CHART_FILES[name]
+        with column:
+            common.chart(drawn[name], f"{stem}_{suffix}", key)
 
 
-def delta(change: report.Change) -> str | None:
+def headline_tiles(review: quarterly.Review) -> None:
+    """The headline as metric tiles: each figure, its change (coloured only beyond chance), the
+    counts and interval behind it."""
+    for start in range(0, len(review.headline), 4):
+        tiles = st.columns(4)
+        for tile, c in zip(tiles, review.headline[start : start + 4], strict=False):
+            colour = "off" if not c.clear else ("normal" if c.measure.better > 0 else "inverse")
+            interval = c.change_interval_text()
+            tile.metric(
+                c.measure.label,
+                c.shown(c.now) + text.mark(c.small(c.now)),
+                delta=delta(c),
+                delta_color=colour,
+                delta_arrow="off" if c.change_text() == "same" else "auto",
+                help=c.measure.help + (f" Change: {interval}." if interval else ""),
+            )
+            notes = [x for x in (c.detail(c.now), c.interval_text(c.now)) if x]
+            before = f"{review.previous}: {c.shown(c.before)}"
+            if c.measure.kind == "rate" and c.base(c.before):
+                before += f" ({c.hits(c.before)} of {c.base(c.before)})"
+            notes.append(before)
+            if c.chance_text():
+                notes.append(c.chance_text())
+            tile.caption(" · ".join(notes))
+
+
+def delta(change: quarterly.Change) -> str | None:
     d, kind = change.delta, change.measure.kind
     if d is None:
         return None
@@ -194,60 +222,48 @@ def delta(change: report.Change) -> str | None:
     return f"{d:+.1f}" if kind == "ratio" else f"{d:+.2f}"
 
 
-st.caption(report.HEADLINE_CAVEAT)
-for start in range(0, len(review.headline), 4):
-    tiles = st.columns(4)
-    for tile, c in zip(tiles, review.headline[start : start + 4], strict=False):
-        colour = "off" if not c.clear else ("normal" if c.measure.better > 0 else "inverse")
-        interval = c.change_interval_text()
-        tile.metric(
-            c.measure.label,
-            c.shown(c.now) + text.mark(c.small(c.now)),
-            delta=delta(c),
-            delta_color=colour,
-            delta_arrow="off" if c.change_text() == "same" else "auto",
-            help=c.measure.help + (f" Change: {interval}." if interval else ""),
-        )
-        notes = [x for x in (c.detail(c.now), c.interval_text(c.now)) if x]
-        before = f"{review.previous}: {c.shown(c.before)}"
-        if c.measure.kind == "rate" and c.base(c.before):
-            before += f" ({c.hits(c.before)} of {c.base(c.before)})"
-        notes.append(before)
-        if c.chance_text():
-            notes.append(c.chance_text())
-        tile.caption(" · ".join(notes))
+def show_headline(section: sections.Section) -> None:
+    """The headline on the page: metric tiles, with the table folded away under them."""
+    st.subheader(section.title)
+    for block in section.blocks:
+        if isinstance(block, sections.TableBlock):
+            headline_tiles(review)
+            with st.expander("The headline as a table"):
+                show(block.table, tables[block.name], block.name)
+        elif isinstance(block, sections.Para):
+            st.caption(block.text)
+        elif isinstance(block, sections.Charts):
+            show_charts(block)
 
-common.chart(charts["headline"], f"{stem}_headline", "q_headline")
-with st.expander("The headline as a table"):
-    show(report.headline_table(review), tables["headline"], "headline")
-st.caption(report.CHANGE_LEGEND)
 
-st.subheader("Managers")
-show(report.people_table(review, review.managers, "Manager"), tables["managers"], "managers")
-st.caption(report.PEOPLE_LEGEND)
-c1, c2 = st.columns(2)
-with c1:
-    common.chart(charts["manager_intervention"], f"{stem}_manager_took_over", "q_mgr_took")
-with c2:
-    common.chart(charts["manager_debrief"], f"{stem}_manager_debrief", "q_mgr_debrief")
+tables = review.tables()
+drawn = quarterly.review_charts(review)
 
-st.subheader("Coaching coverage")
-st.caption(report.coverage_rule())
-st.markdown("**Reps nobody observed this quarter**")
-show(report.unobserved_table(review), tables["reps_not_observed"], "reps_not_observed")
-st.markdown("**Calls each manager observed, against their usual**")
-show(report.coverage_table(review), tables["managers_coverage"], "managers_coverage")
-
-st.subheader("Reps")
-st.caption(report.REPS_INTRO)
-show(report.people_table(review, review.reps, "Rep"), tables["reps"], "reps")
-
-st.subheader("What worked")
-st.caption(report.worked_intro(review))
-show(report.worked_table(review), tables["what_worked"], "what_worked")
-
-st.subheader("What keeps going wrong")
-st.caption(report.wrong_intro(review))
-show(report.wrong_table(review), tables["keeps_going_wrong"], "keeps_going_wrong")
-
-st.caption(metrics.OBSERVATIONAL_NOTE)
+# The same outline as the HTML and the PDF; the page draws the headline as tiles.
+for section in quarterly.outline(review):
+    if section.key == "headline":
+        show_headline(section)
+        continue
+    if section.key != "notes":
+        st.subheader(section.title)
+    for block in section.blocks:
+        if isinstance(block, sections.Highlights):
+            if block.items:
+                st.markdown("\n".join(f"- {plain(s)}" for s in block.items))
+            else:
+                st.markdown(block.empty)
+            st.caption(block.rule)
+        elif isinstance(block, sections.Para):
+            st.caption(block.text)
+        elif isinstance(block, sections.Heading):
+            if block.level == 2:
+                st.subheader(block.text)
+            else:
+                st.markdown(f"**{block.text}**")
+        elif isinstance(block, sections.TableBlock):
+            show(block.table, tables[block.name], block.name)
+        elif isinstance(block, sections.Charts):
+            show_charts(block)
+        elif isinstance(block, sections.Definitions):
+            with st.expander(section.title):
+                st.markdown("\n".join(f"- **{term}**: {plain(d)}" for term, d in block.items))

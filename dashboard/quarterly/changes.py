@@ -1,0 +1,335 @@
+"""What the review compares: a measure of queries/metrics.sql in a quarter and the quarter
+before (`Change`), with the one beyond-chance test, the change's interval and its words."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard import effects, metrics, text
+from dashboard.effects import Z_95, count_z, two_proportion_z  # the one beyond-chance test
+
+UP, DOWN = "▲", "▼"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One figure of queries/metrics.sql compared between two quarters."""
+
+    key: str  # the figure's column in metrics.sql
+    label: str
+    kind: str  # "count" | "rate" | "ratio" | "lift"
+    better: int  # +1: higher is better; -1: lower is better
+    hits: str | None = None  # the rate's numerator column
+    base: str | None = None  # the rate's denominator column
+    unit: str = "calls"  # what the denominator counts, in words
+    help: str = ""
+    short: str = ""  # a column heading
+    sides: tuple[str, str] | None = None  # a ratio's two event counts (default: recognition's)
+
+    @property
+    def heading(self) -> str:
+        return self.short or self.label
+
+
+CALLS = Measure(
+    "calls", "Calls observed", "count", +1, help=metrics.DEFINITIONS["calls"], short="Calls"
+)
+RATIO = Measure(
+    "praise_to_criticism",
+    "Praise : criticism",
+    "ratio",
+    +1,
+    "praise",
+    None,
+    "notes",
+    metrics.DEFINITIONS["praise_to_criticism"],
+    "Praise : crit.",
+)
+INTERVENTION = Measure(
+    "intervention_rate",
+    "Intervention rate",
+    "rate",
+    -1,
+    "took_over",
+    "calls",
+    "calls",
+    metrics.DEFINITIONS["intervention_rate"],
+    "Took over",
+)
+DEBRIEF = Measure(
+    "debrief_rate",
+    "Debrief rate",
+    "rate",
+    +1,
+    "debriefed",
+    "debrief_known",
+    "calls with a known debrief",
+    metrics.DEFINITIONS["debrief_rate"],
+    "Debriefed",
+)
+ADJ_LIFT = Measure(
+    "adj_lift",
+    "Recognition lift, within rep",
+    "lift",
+    +1,
+    unit="praised behaviours",
+    help=metrics.DEFINITIONS["adjusted_lift"],
+    short="Lift within rep",  # small by the crude lift's rule, as in the JSON
+)
+LIFT = Measure(
+    "lift",
+    "Recognition lift, crude",
+    "lift",
+    +1,
+    unit="praised behaviours",
+    help=metrics.DEFINITIONS["lift"] + " Crude: pools every rep and manager.",
+    short="Lift, crude",
+)
+ADJ_TOOK_OVER = Measure(
+    "adj_took_over_ratio",
+    "Repeats after a take-over vs debrief, within rep",
+    "lift",
+    -1,
+    unit="mistakes",
+    help=metrics.DEFINITIONS["adjusted_ratio"],
+    short="Take-over vs debrief",
+    sides=("adj_took_over_exposed_n", "adj_took_over_reference_n"),
+)
+MR_TOOK_OVER = Measure(
+    "mr_took_over_rate",
+    "Mistakes repeat: took over",
+    "rate",
+    -1,
+    "mr_took_over_repeated",
+    "mr_took_over_eligible",
+    "mistakes",
+    metrics.DEFINITIONS["mistake_repeat"],
+)
+MR_OBSERVED_DEBRIEFED = Measure(
+    "mr_observed_debriefed_rate",
+    "Mistakes repeat: observe + debrief",
+    "rate",
+    -1,
+    "mr_observed_debriefed_repeated",
+    "mr_observed_debriefed_eligible",
+    "mistakes",
+    metrics.DEFINITIONS["mistake_repeat"],
+)
+HEADLINE = (
+    CALLS,
+    RATIO,
+    INTERVENTION,
+    DEBRIEF,
+    ADJ_LIFT,
+    LIFT,
+    ADJ_TOOK_OVER,
+    MR_TOOK_OVER,
+    MR_OBSERVED_DEBRIEFED,
+)
+PEOPLE = (CALLS, INTERVENTION, DEBRIEF, RATIO)
+RESPONSES = {
+    "took_over": "After a take-over",
+    "assisted": "After assisting",
+    "observed_debriefed": "After observe + debrief",
+    "observed_only": "After observing only",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A measure in the quarter (`now`) and the quarter before (`before`): two metrics.sql rows."""
+
+    measure: Measure
+    now: dict[str, Any]
+    before: dict[str, Any]
+    min_n: int
+
+    def value(self, row: dict[str, Any]) -> float | None:
+        return row.get(self.measure.key)
+
+    def hits(self, row: dict[str, Any]) -> int | None:
+        m = self.measure
+        return row["calls"] if m.kind == "count" else (row.get(m.hits) if m.hits else None)
+
+    def base(self, row: dict[str, Any]) -> int | None:
+        m = self.measure
+        if m.kind == "count":
+            return row["calls"]
+        if m.kind == "ratio":
+            return row["praise"] + row["criticism"]
+        if m.kind == "lift":
+            first, second = m.sides or ("rec_eligible", "unrec_eligible")
+            if row.get(first) is None or row.get(second) is None:
+                return None
+            return min(row[first], row[second])
+        return row[m.base]
+
+    def interval(self, row: dict[str, Any]) -> list[float | None] | None:
+        if self.measure.kind == "count":
+            return None
+        lo, hi = row.get(f"{self.measure.key}_lo"), row.get(f"{self.measure.key}_hi")
+        return None if lo is None and hi is None else [lo, hi]
+
+    def small(self, row: dict[str, Any]) -> bool:
+        return effects.small(self.base(row), self.min_n)
+
+    @property
+    def delta(self) -> float | None:
+        a, b = self.value(self.now), self.value(self.before)
+        return None if a is None or b is None else a - b
+
+    @property
+    def direction(self) -> int:
+        d = self.delta
+        if d is None or abs(d) < 1e-12:
+            return 0
+        return 1 if d > 0 else -1
+
+    @property
+    def z(self) -> float | None:
+        m = self.measure
+        if m.kind == "count":
+            return count_z(self.now["calls"], self.before["calls"])
+        if m.kind in ("rate", "ratio"):
+            return two_proportion_z(
+                self.hits(self.now),
+                self.base(self.now),
+                self.hits(self.before),
+                self.base(self.before),
+            )
+        return effects.log_ratio_z(
+            self.value(self.now),
+            self.interval(self.now),
+            self.value(self.before),
+            self.interval(self.before),
+        )
+
+    @property
+    def clear(self) -> bool:
+        """Beyond chance: both periods rest on at least min_n, and the change passes the one
+        test (effects.beyond_chance: |z| >= 1.96; a lift or risk ratio by its log difference)."""
+        if self.direction == 0 or self.small(self.now) or self.small(self.before):
+            return False
+        return effects.beyond_chance(self.z)
+
+    def change_interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the change: a difference of rates (Newcombe), of counts
+        (Poisson), of praise shares for the ratio, or the ratio of two lifts."""
+        m, now, before = self.measure, self.now, self.before
+        if self.delta is None:
+            return None
+        if m.kind == "count":
+            half = Z_95 * math.sqrt(now["calls"] + before["calls"])
+            return self.delta - half, self.delta + half
+        if m.kind in ("rate", "ratio"):
+            hits_now, hits_before = self.hits(now), self.hits(before)
+            base_now, base_before = self.base(now), self.base(before)
+            if None in (hits_now, hits_before, base_now, base_before):
+                return None
+            return effects.difference_interval(hits_now, base_now, hits_before, base_before)
+        z = self.z
+        if not z:
+            return None
+        log_change = math.log(self.value(now)) - math.log(self.value(before))
+        se = log_change / z
+        return math.exp(log_change - Z_95 * se), math.exp(log_change + Z_95 * se)
+
+    def change_interval_text(self) -> str:
+        ci = self.change_interval()
+        if ci is None:
+            return ""
+        kind = self.measure.kind
+        if kind == "count":
+            return f"change {self.delta:+,.0f}, 95% interval {ci[0]:+,.0f} to {ci[1]:+,.0f}"
+        if kind == "rate":
+            return (
+                f"change {self.delta * 100:+.1f} pts, 95% interval {ci[0] * 100:+.1f} to "
+                f"{ci[1] * 100:+.1f} pts"
+            )
+        if kind == "ratio":
+            return (
+                f"praise share changed by a 95% interval of {ci[0] * 100:+.1f} to "
+                f"{ci[1] * 100:+.1f} pts"
+            )
+        return f"now ÷ before: 95% interval {ci[0]:.2f}× to {ci[1]:.2f}×"
+
+    @property
+    def tone(self) -> int:
+        """+1 better, -1 worse, 0 not beyond chance (drawn grey)."""
+        return self.direction * self.measure.better if self.clear else 0
+
+    # -- words --
+
+    def shown(self, row: dict[str, Any]) -> str:
+        m, v = self.measure, self.value(row)
+        if m.kind == "count":
+            return f"{v:,}"
+        if m.kind == "rate":
+            return text.pct(v)
+        if m.kind == "ratio":
+            return text.ratio_counts(row["praise"], row["criticism"], v).split(" (")[0]
+        return "–" if v is None else f"{v:.2f}×"
+
+    def detail(self, row: dict[str, Any]) -> str:
+        m = self.measure
+        if m.kind == "count":
+            return ""
+        if m.kind == "rate":
+            base = self.base(row)
+            return f"{self.hits(row):,} of {base:,} {m.unit}" if base else f"no {m.unit}"
+        if m.kind == "ratio":
+            if not row["praise"] + row["criticism"]:
+                return "no notes"
+            if not row["criticism"]:
+                return f"no criticism, {row['praise']:,} praise"
+            return f"{row['praise']:,} praise, {row['criticism']:,} criticism"
+        if m.key.startswith("adj_"):
+            stem = m.key.removesuffix("_ratio")
+            strata = row.get(f"{stem}_strata") or 0
+            crude = row.get("lift") if m.key == "adj_lift" else row.get("took_over_vs_debrief")
+            crude_text = "–" if crude is None else f"{crude:.2f}×"
+            return f"within {strata:,} reps; crude {crude_text}"
+        if row["rec_eligible"] or row["unrec_eligible"]:
+            return (
+                f"came back {text.pct(row['rec_rate'])} recognised vs "
+                f"{text.pct(row['unrec_rate'])} not"
+            )
+        return "no praise old enough to judge"
+
+    def interval_text(self, row: dict[str, Any]) -> str:
+        ci = self.interval(row)
+        if not ci or self.value(row) is None:
+            return ""
+        if self.measure.kind == "rate":
+            return text.interval(ci)
+        fmt = text.ratio if self.measure.kind == "ratio" else (lambda v: f"{v:.2f}×")
+        return text.interval(ci, fmt)
+
+    def change_text(self) -> str:
+        """'▲ 4 pts', '▼ 31', '▲ 0.2'; 'same' when the change rounds to nothing as shown."""
+        d, m = self.delta, self.measure
+        if d is None:
+            return "–"
+        if m.kind == "count":
+            size = f"{abs(int(d)):,}"
+        elif m.kind == "rate":
+            size = f"{abs(d) * 100:.0f} pts"
+        elif m.kind == "ratio":
+            size = f"{abs(d):.1f}"
+        else:
+            size = f"{abs(d):.2f}"
+        if self.direction == 0 or not any(ch in "123456789" for ch in size):
+            return "same"
+        return f"{UP if self.direction > 0 else DOWN} {size}"
+
+    def chance_text(self) -> str:
+        if self.delta is None or self.direction == 0:
+            return ""
+        if self.small(self.now) or self.small(self.before):
+            return "too few to tell"
+        return "beyond chance" if self.clear else "within chance"
+
+
+Group = tuple[str, list[Change]]

@@ -1,0 +1,126 @@
+"""The review's highlights: a few plain sentences, only where the numbers support them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from dashboard import text
+from dashboard.quarterly.changes import Change, Group
+from dashboard.quarterly.quarters import LOOKBACK_QUARTERS, MAX_CHANGE_HIGHLIGHTS, USUAL_SHARE
+
+
+def highlights_rule(min_n: int) -> str:
+    return (
+        "How highlights are chosen: a change is written up only when both quarters rest on at "
+        f"least {min_n} calls, notes or events, and it is larger than chance easily produces: a "
+        "two-proportion z-test for rates and the praise share, a Poisson test for call counts "
+        "(|z| ≥ 1.96, the 5% level), non-overlapping 95% intervals for the lift. The same rule "
+        "colours changes in the tables; grey means within chance or too few to tell. Team-wide "
+        "figures and each manager's calls, take-overs, debriefs and praise share are tested; "
+        f"coverage sentences need at least {min_n} calls before. Among many comparisons about one "
+        "in twenty passes by chance, so a highlight is a question to ask, not a verdict."
+    )
+
+
+def _from(c: Change, row: dict[str, Any]) -> str:
+    return f"{c.hits(row):,} of {c.base(row):,}"
+
+
+def sentence(change: Change, who: str | None) -> str:
+    """One plain sentence for a change; `who` is a manager, None for everyone in the review."""
+    c, key = change, change.measure.key
+    now, before = c.now, c.before
+    up = c.direction > 0
+    updown = "up" if up else "down"
+    subject = who or "Managers"
+    if key == "calls":
+        return f"{subject} observed {now['calls']:,} calls, {updown} from {before['calls']:,}."
+    if key == "intervention_rate":
+        return (
+            f"{subject} took over {_from(c, now)} calls ({text.pct(c.value(now))}), "
+            f"{updown} from {_from(c, before)} ({text.pct(c.value(before))})."
+        )
+    if key == "debrief_rate":
+        return (
+            f"{subject} debriefed {_from(c, now)} calls ({text.pct(c.value(now))}), "
+            f"{updown} from {_from(c, before)} ({text.pct(c.value(before))})."
+        )
+    if key == "praise_to_criticism":
+        owner = f"{who}'s" if who else "The"
+        return (
+            f"{owner} praise-to-criticism ratio {'rose' if up else 'fell'} from "
+            f"{text.ratio(c.value(before))} to {text.ratio(c.value(now))} "
+            f"({now['praise']:,} praise and {now['criticism']:,} criticism notes this quarter)."
+        )
+    if key == "adj_lift":
+        return (
+            f"Recognition lift within rep {'rose' if up else 'fell'} from {c.shown(before)} to "
+            f"{c.shown(now)} (each rep's recognised praise against their own unrecognised "
+            f"praise, over {now['adj_lift_strata']:,} reps; observational)."
+        )
+    if key == "adj_took_over_ratio":
+        return (
+            f"Within rep, mistakes after a take-over repeated {c.shown(now)} as often as after "
+            f"observe + debrief, {'up' if up else 'down'} from {c.shown(before)} "
+            "(observational)."
+        )
+    if key == "lift":
+        return (
+            f"Crude recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
+            f"{c.shown(now)}: recognised praise came back {text.pct(now['rec_rate'])} of the "
+            f"time, unrecognised {text.pct(now['unrec_rate'])}."
+        )
+    what = {
+        "mr_took_over_rate": "Mistakes the manager took over",
+        "mr_observed_debriefed_rate": "Mistakes left to the rep and then debriefed",
+    }[key]
+    return (
+        f"{what} came back {_from(c, now)} times ({text.pct(c.value(now))}), {updown} from "
+        f"{_from(c, before)} ({text.pct(c.value(before))})."
+    )
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def highlights(
+    headline: Sequence[Change],
+    managers: Sequence[Group],
+    reps_unobserved: pl.DataFrame,
+    managers_coverage: pl.DataFrame,
+    min_n: int,
+    window: int,
+) -> list[str]:
+    """A few plain sentences, only where the numbers support them (see highlights_rule)."""
+    out = [sentence(c, None) for c in headline if c.clear]
+    personal = sorted(
+        ((abs(c.z or 0.0), name, c) for name, changes in managers for c in changes if c.clear),
+        key=lambda t: (-t[0], t[1]),
+    )
+    out += [sentence(c, name) for _, name, c in personal]
+    extra = len(out) - MAX_CHANGE_HIGHLIGHTS
+    if extra > 0:
+        out = out[:MAX_CHANGE_HIGHLIGHTS]
+        out.append(
+            f"{extra} more change{'s' if extra > 1 else ''} beyond chance: see the coloured "
+            "figures in the tables."
+        )
+    missed = reps_unobserved.filter(pl.col("calls_before") >= min_n)
+    if missed.height:
+        names = missed["rep"].to_list()
+        verb = "was" if len(names) == 1 else "were"
+        out.append(
+            f"{_names(names)} {verb} not observed this quarter, after at least {min_n} observed "
+            f"calls in the {LOOKBACK_QUARTERS} quarters before."
+        )
+    below = managers_coverage.filter(pl.col("below") & (pl.col("usual") >= min_n))
+    for r in below.iter_rows(named=True):
+        out.append(
+            f"{r['manager']} observed {r['calls']:,} calls, below {USUAL_SHARE:.0%} of a usual "
+            f"{r['usual']:.0f} a quarter."
+        )
+    return out

@@ -1,0 +1,339 @@
+"""The review as a PDF (fpdf2), rendering the one outline; the PDF helpers the debrief sheet
+shares (`use_dejavu`, `latin1`, `Writer`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dashboard.quarterly.model import Review
+from dashboard.quarterly.sections import (
+    Block,
+    Cell,
+    Charts,
+    Definitions,
+    Footer,
+    Heading,
+    Highlights,
+    Para,
+    Table,
+    TableBlock,
+    header_lines,
+    outline,
+    review_charts,
+)
+from dashboard.quarterly.theme import BAD, GOOD, INK, SOFT, rgb
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+_LATIN1 = str.maketrans(
+    {
+        "–": "-",
+        "—": "-",
+        "→": "->",
+        "∞": "inf",
+        "≥": ">=",
+        "≤": "<=",
+        "▲": "+",
+        "▼": "-",
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "…": "...",
+        "•": "-",
+    }
+)
+
+
+def latin1(value: str) -> str:
+    """Text a core PDF font can draw: a few symbols replaced, anything else outside latin-1 '?'."""
+    return value.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+def use_dejavu(pdf, font_dir: Path | None) -> None:
+    """Write PDF with DejaVu Sans (every character) when `font_dir` has it; else the PDF keeps
+    its core font and `pdf.t` folds text to Latin-1. Shared by the review and the debrief sheet."""
+    if font_dir is None:
+        return
+    regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
+    if regular.exists() and bold.exists():
+        pdf.add_font("DejaVu", "", str(regular))
+        pdf.add_font("DejaVu", "B", str(bold))
+        pdf.family, pdf.unicode = "DejaVu", True
+
+
+def _pdf(review: Review, font_dir: Path | None):
+    from fpdf import FPDF
+
+    class ReviewPDF(FPDF):
+        family = "Helvetica"
+        unicode = False
+
+        def t(self, value: str) -> str:
+            return value if self.unicode else latin1(value)
+
+        def footer(self) -> None:
+            self.set_y(-11)
+            self.set_font(self.family, "", 7.5)
+            self.set_text_color(*SOFT)
+            left = (
+                f"{review.title} · {review.scope} · Observational figures: a difference is a "
+                "reason to look closer, not proof of cause."
+            )
+            self.cell(0, 5, self.t(left), align="L")
+            self.set_x(self.l_margin)
+            self.cell(0, 5, self.t(f"Page {self.page_no()} of {{nb}}"), align="R")
+
+    pdf = ReviewPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_margins(12, 12, 12)
+    pdf.set_auto_page_break(True, margin=15)
+    use_dejavu(pdf, font_dir)
+    return pdf
+
+
+class Writer:
+    """Draws headings, paragraphs, tables and images on an fpdf2 document (the review and the
+    debrief sheet)."""
+
+    def __init__(self, pdf: Any):
+        self.pdf = pdf
+        self.t = pdf.t
+        self.fam = pdf.family
+        self.width = pdf.epw
+
+    def room(self, mm: float) -> None:
+        pdf = self.pdf
+        if pdf.get_y() + mm > pdf.h - pdf.b_margin:
+            pdf.add_page()
+
+    def h2(self, title: str) -> None:
+        pdf = self.pdf
+        self.room(30)
+        pdf.start_section(self.t(title))
+        pdf.set_font(self.fam, "B", 14)
+        pdf.set_text_color(*INK)
+        pdf.cell(0, 9, self.t(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(223, 227, 232)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + self.width, pdf.get_y())
+        pdf.ln(2)
+
+    def h3(self, title: str, table: Table | None = None) -> None:
+        """A small heading, kept on the page of the (short) table that follows it."""
+        self.room(25 if table is None else min(17 + 5 * len(table.rows), 70))
+        self.pdf.set_font(self.fam, "B", 10.5)
+        self.pdf.set_text_color(*INK)
+        self.pdf.cell(0, 7, self.t(title), new_x="LMARGIN", new_y="NEXT")
+
+    def para(self, body: str, size: float = 8.5, colour=SOFT, height: float = 4.2) -> None:
+        self.pdf.set_font(self.fam, "", size)
+        self.pdf.set_text_color(*colour)
+        self.pdf.multi_cell(0, height, self.t(body), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.ln(1)
+
+    def table(
+        self,
+        table: Table,
+        widths: Sequence[float],
+        size: float = 8.5,
+        main_cols: Sequence[int] = (),
+        width: float | None = None,
+    ) -> None:
+        from fpdf.fonts import FontFace
+
+        pdf, t = self.pdf, self.t
+        if not table.rows:
+            self.para("None.")
+            return
+        self.room(min(10 + 5 * len(table.rows), 60))  # a short table stays on one page
+        total = min(width or self.width, self.width)
+        widths = [w * total / sum(widths) for w in widths]
+        pdf.set_font(self.fam, "", size)
+        pdf.set_text_color(*INK)
+        heading = FontFace(emphasis="B", color=SOFT, size_pt=size - 0.5)
+        align = tuple({"L": "LEFT", "R": "RIGHT"}[a] for a in table.align)
+        with pdf.table(
+            col_widths=tuple(widths),
+            width=total,
+            align="LEFT",
+            text_align=align,
+            borders_layout="HORIZONTAL_LINES",
+            line_height=size * 0.46,
+            padding=(1.1, 1.4),
+            headings_style=heading,
+            num_heading_rows=2 if table.groups else 1,
+            v_align="TOP",
+        ) as tbl:
+            if table.groups:
+                row = tbl.row()
+                for label, span in table.groups:
+                    row.cell(t(label), colspan=span, align="CENTER")
+            row = tbl.row()
+            for h in table.header:
+                row.cell(t(h))
+            for cells in table.rows:
+                row = tbl.row()
+                for i, c in enumerate(cells):
+                    colour = {1: rgb(GOOD), -1: rgb(BAD)}.get(c.tone, SOFT if c.muted else INK)
+                    bold = c.tone != 0 or i in main_cols
+                    body = c.text + (f"\n{c.note}" if c.note else "")
+                    row.cell(t(body), style=FontFace(emphasis="B" if bold else "", color=colour))
+        pdf.ln(2)
+
+    def image(self, png: bytes, w: float, x: float | None = None, y: float | None = None) -> float:
+        """Draw a PNG `w` mm wide; returns its height in mm."""
+        info = self.pdf.image(png, x=x, y=y, w=w)
+        return float(info.rendered_height)
+
+
+def split_notes(table: Table, cols: Sequence[int]) -> Table:
+    """`table` with the notes of columns `cols` moved to a column of their own after each."""
+    header, align, rows = [], "", [[] for _ in table.rows]
+    for i, h in enumerate(table.header):
+        header.append(h)
+        align += table.align[i]
+        if i in cols:
+            header.append("")
+            align += "L"
+        for out, row in zip(rows, table.rows, strict=True):
+            c = row[i]
+            if i in cols:
+                out += [Cell(c.text, c.tone, c.muted), Cell(c.note, muted=True)]
+            else:
+                out.append(c)
+    return Table(header, rows, align)
+
+
+PEOPLE_WIDTHS = (32, 16, 16, 13, 22, 22, 17, 22, 22, 17, 25, 25, 14)
+COVERAGE_WIDTHS = (60, 50, 60, 50, 53)
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    widths: tuple[float, ...]  # relative column widths
+    size: float = 8.5
+    main_cols: tuple[int, ...] = ()
+    width: float | None = None  # mm; None: the page's width
+    notes_apart: tuple[int, ...] = ()  # columns whose notes get a column of their own
+
+
+# How each of the outline's tables sits on an A4 landscape page.
+LAYOUT = {
+    "headline": TableLayout(
+        (54, 20, 66, 20, 66, 20, 27), size=9, main_cols=(1, 3), notes_apart=(1, 2, 3)
+    ),
+    "managers": TableLayout(PEOPLE_WIDTHS, size=7.8),
+    "reps": TableLayout(PEOPLE_WIDTHS, size=7.8),
+    "reps_not_observed": TableLayout(COVERAGE_WIDTHS, width=190),
+    "managers_coverage": TableLayout(COVERAGE_WIDTHS, width=190),
+    "what_worked": TableLayout((75, 25, 50, 35, 50, 45)),
+    "keeps_going_wrong": TableLayout((65, 24, 34, 38, 38, 38, 38)),
+}
+# (size, colour, line height) of a paragraph by its kind in the outline
+PARA = {
+    "intro": (8.5, SOFT, 4.2),
+    "legend": (7.5, SOFT, 3.5),
+    "rule": (8, SOFT, 3.8),
+    "caveat": (8, INK, 3.8),
+}
+# The PDF's own pagination: these sections start a page, and so does every block of charts.
+NEW_PAGE = {"reps", "behaviours"}
+
+
+def render_pdf(review: Review, font_dir: Path | None = DEJAVU) -> bytes:
+    """The review as a PDF on A4 landscape, rendering the outline: page 1 the title, highlights
+    and the headline table; each block of charts on a new page (PNGs at 3x) under its title;
+    reps, and what worked, on pages of their own. Every page has a footer with the page number
+    and the observational caveat. DejaVu Sans when `font_dir` has it, else a core font with the
+    text reduced to latin-1."""
+    pdf = _pdf(review, font_dir)
+    w = Writer(pdf)
+    pdf.set_title(w.t(f"{review.title} · {review.scope}"))
+    pdf.set_author("Ridealong")
+    pdf.set_creation_date(dt.datetime.combine(review.made_on, dt.time(), dt.UTC))
+    drawn = review_charts(review)
+    pdf.add_page()
+    _cover(w, review)
+    for section in outline(review):
+        if section.key in NEW_PAGE:
+            pdf.add_page()
+        if section.key == "notes":
+            w.room(75)
+        w.h2(section.title)
+        for i, block in enumerate(section.blocks):
+            following = section.blocks[i + 1] if i + 1 < len(section.blocks) else None
+            _block(w, block, following, drawn)
+    return bytes(pdf.output())
+
+
+def _cover(w: Writer, review: Review) -> None:
+    pdf, t = w.pdf, w.t
+    sub, meta, warn = header_lines(review)
+    pdf.set_font(w.fam, "", 8)
+    pdf.set_text_color(*SOFT)
+    pdf.cell(0, 5, t("RIDEALONG · QUARTERLY COACHING REVIEW"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(w.fam, "B", 20)
+    pdf.set_text_color(*INK)
+    title = f"{review.quarter.label} against {review.previous.label} · {review.scope}"
+    pdf.multi_cell(0, 10, t(title), new_x="LMARGIN", new_y="NEXT")
+    w.para(sub, 10.5, INK, 5)
+    w.para(meta, 8)
+    pdf.set_draw_color(*INK)
+    pdf.set_line_width(0.6)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + w.width, pdf.get_y())
+    pdf.set_line_width(0.2)
+    pdf.ln(3)
+    if warn:
+        w.para(warn, 9.5, (138, 90, 0), 4.6)
+
+
+def _block(w: Writer, block: Block, following: Block | None, drawn: dict[str, Any]) -> None:
+    from dashboard import charts
+
+    pdf, t = w.pdf, w.t
+    if isinstance(block, Highlights):
+        for line in block.items or (block.empty,):
+            pdf.set_font(w.fam, "", 10)
+            pdf.set_text_color(*INK)
+            pdf.set_x(pdf.l_margin + 2)
+            bullet = "•  " if block.items else ""
+            pdf.multi_cell(w.width - 2, 5, t(bullet + line), new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(0.8)
+        w.para(block.rule, 7.5, SOFT, 3.5)
+    elif isinstance(block, Para):
+        w.para(block.text, *PARA[block.kind])
+    elif isinstance(block, Heading):
+        if block.level == 2:
+            w.h2(block.text)
+        else:
+            w.h3(block.text, following.table if isinstance(following, TableBlock) else None)
+    elif isinstance(block, TableBlock):
+        layout = LAYOUT[block.name]
+        table = split_notes(block.table, layout.notes_apart) if layout.notes_apart else block.table
+        w.table(table, layout.widths, layout.size, layout.main_cols, layout.width)
+    elif isinstance(block, Charts):
+        pdf.add_page()
+        w.h2(block.title)
+        if len(block.names) == 1:
+            w.image(charts.to_png(drawn[block.names[0]], scale=3), 200)
+            pdf.ln(3)
+        else:  # side by side
+            y, half = pdf.get_y(), (w.width - 30) / 2
+            heights = [
+                w.image(
+                    charts.to_png(drawn[name], scale=3), half, pdf.l_margin + i * (half + 30), y
+                )
+                for i, name in enumerate(block.names)
+            ]
+            pdf.set_y(y + max(heights) + 4)
+    elif isinstance(block, Definitions):
+        for term, definition in block.items:
+            pdf.set_font(w.fam, "B", 8)
+            pdf.set_text_color(*INK)
+            pdf.cell(0, 4.2, t(term), new_x="LMARGIN", new_y="NEXT")
+            w.para(definition, 8, SOFT, 3.8)
+    elif isinstance(block, Footer):
+        w.para(block.text, 8, SOFT, 3.8)

@@ -1,0 +1,88 @@
+"""Quarters: parsing 'YYYY-Qn', their first and last days, and the review's settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dashboard.importer import FIRST_YEAR, LAST_YEAR
+
+LOOKBACK_QUARTERS = 4  # "usual" and "observed before" look at this many quarters back
+USUAL_SHARE = 0.75  # a manager is below usual with fewer calls than this share of usual
+MAX_CHANGE_HIGHLIGHTS = 6
+TOP_BEHAVIOURS = 8
+
+SAMPLE_SOURCE = "the bundled sample data, not a real team's"
+
+
+class ReviewError(ValueError):
+    """A quarter or team the data cannot review; the message says what exists instead."""
+
+
+# ---- quarters --------------------------------------------------------------------------------
+
+_QUARTER = re.compile(r"(\d{4})\s*-?\s*Q([1-4])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, value: str) -> Quarter:
+        match = _QUARTER.fullmatch(value.strip())
+        if not match:
+            raise ReviewError(
+                f"{value!r} is not a quarter: write the year, a dash, Q and the quarter's number, "
+                "e.g. 2026-Q3."
+            )
+        year = int(match[1])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ReviewError(
+                f"{value!r} is not a quarter with calls: years {FIRST_YEAR}–{LAST_YEAR} are "
+                "accepted, e.g. 2026-Q3."
+            )
+        return cls(year, int(match[2]))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-Q{self.q}"
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def end(self) -> dt.date:
+        following = self.following()
+        return dt.date(following.year, 3 * following.q - 2, 1) - dt.timedelta(days=1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
+
+    def following(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)
+
+    def span(self) -> str:
+        """'1 Jul – 30 Sep 2026'."""
+        return f"{self.start.day} {self.start:%b} – {self.end.day} {self.end:%b %Y}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def team_label(team: str) -> str:
+    return team if team else "(no team)"
+
+
+def teams_text(teams: Sequence[str]) -> str:
+    if not teams:
+        return "All teams"
+    names = [team_label(t) for t in teams]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---- what is compared ------------------------------------------------------------------------

@@ -1,0 +1,526 @@
+"""The review's one outline: its sections, in order, each a list of blocks (text, tables,
+charts). The page (views/quarterly.py), the HTML (html.py) and the PDF (pdf.py) render it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from dashboard import metrics, text
+from dashboard.quarterly.changes import (
+    DEBRIEF,
+    DOWN,
+    INTERVENTION,
+    PEOPLE,
+    RESPONSES,
+    UP,
+    Change,
+    Group,
+    Measure,
+)
+from dashboard.quarterly.highlights import highlights_rule
+from dashboard.quarterly.model import Review, _num
+from dashboard.quarterly.quarters import LOOKBACK_QUARTERS, USUAL_SHARE, team_label
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    tone: int = 0  # +1 better (green), -1 worse (red), 0 plain
+    muted: bool = False  # small sample, missing or within chance: drawn grey
+    note: str = ""  # a second, smaller line
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[Cell]]
+    align: str  # one letter a column: L(eft) or R(ight)
+    groups: tuple[tuple[str, int], ...] = ()  # a heading row above: (label, columns spanned)
+
+    def columns(self) -> list[str]:
+        """Unique flat column names (group + heading), for a data frame."""
+        if not self.groups:
+            return list(self.header)
+        names, i = [], 0
+        for label, span in self.groups:
+            for h in self.header[i : i + span]:
+                names.append(f"{label} {h}".strip() if label else h)
+            i += span
+        return names
+
+
+def people_table(review: Review, groups: Sequence[Group], label: str) -> Table:
+    """Name, then for each measure the quarter, the quarter before and the change."""
+    q, p = review.quarter.label, review.previous.label
+    header = [label]
+    spans: list[tuple[str, int]] = [("", 1)]
+    for m in PEOPLE:
+        header += [q, p, "change"]
+        spans.append((m.heading, 3))
+    rows = []
+    for name, changes in groups:
+        row = [Cell(name)]
+        for c in changes:
+            row += [
+                _value_cell(c, c.now, people=True),
+                _value_cell(c, c.before, people=True),
+                Cell(c.change_text(), c.tone, c.tone == 0),
+            ]
+        rows.append(row)
+    return Table(header, rows, "L" + "R" * (len(header) - 1), tuple(spans))
+
+
+def _value_cell(c: Change, row: dict[str, Any], people: bool = False) -> Cell:
+    shown = c.shown(row)
+    if c.measure.kind == "count":
+        return Cell(shown, muted=row["calls"] == 0)
+    small = c.small(row)
+    if c.value(row) is None:
+        return Cell("–", muted=True)
+    if people and c.measure.kind == "rate":
+        shown = f"{shown} ({c.hits(row)}/{c.base(row)})"
+    if people and c.measure.kind == "ratio":
+        shown = f"{shown} ({row['praise']}/{row['criticism']})"
+    return Cell(shown + (text.SMALL if small else ""), muted=small)
+
+
+def headline_table(review: Review) -> Table:
+    header = ["Measure", review.quarter.label, review.previous.label, "Change"]
+    rows = []
+    for c in review.headline:
+        cells = [Cell(c.measure.label)]
+        for row in (c.now, c.before):
+            value = _value_cell(c, row)
+            note = " · ".join(x for x in (c.detail(row), c.interval_text(row)) if x)
+            cells.append(Cell(value.text, muted=value.muted, note=note))
+        cells.append(Cell(c.change_text(), c.tone, c.tone == 0, note=c.chance_text()))
+        rows.append(cells)
+    return Table(header, rows, "LRRR")
+
+
+def worked_table(review: Review) -> Table:
+    header = [
+        "Behaviour",
+        "Praise notes",
+        "Came back after recognition",
+        "95% interval",
+        "Came back without recognition",
+        f"After recognition in {review.previous.label}",
+    ]
+    rows = []
+    for r in review.worked.iter_rows(named=True):
+        rows.append(
+            [
+                Cell(r["behaviour"]),
+                Cell(f"{r['praise']:,}"),
+                _share_cell(r["rec_recurred"], r["rec_eligible"], r["rec_rate"], r["rec_small"]),
+                Cell(text.interval([r["rec_rate_lo"], r["rec_rate_hi"]]), muted=True),
+                _share_cell(
+                    r["unrec_recurred"], r["unrec_eligible"], r["unrec_rate"], r["unrec_small"]
+                ),
+                _share_cell(
+                    r["rec_recurred_previous"],
+                    r["rec_eligible_previous"],
+                    r["rec_rate_previous"],
+                    r["rec_eligible_previous"] < review.min_n,
+                ),
+            ]
+        )
+    return Table(header, rows, "LRRRRR")
+
+
+def wrong_table(review: Review) -> Table:
+    header = ["Mistake", "Criticism notes", "Came back (any response)", *RESPONSES.values()]
+    rows = []
+    for r in review.wrong.iter_rows(named=True):
+        cells = [
+            Cell(r["behaviour"]),
+            Cell(f"{r['criticism']:,}"),
+            Cell(f"{r['repeated']} of {r['eligible']}", muted=r["eligible"] < review.min_n),
+        ]
+        for response in RESPONSES:
+            p = f"mr_{response}"
+            cells.append(
+                _share_cell(r[f"{p}_repeated"], r[f"{p}_eligible"], r[f"{p}_rate"], r[f"{p}_small"])
+            )
+        rows.append(cells)
+    return Table(header, rows, "LRRRRRR")
+
+
+def _share_cell(hits: int, base: int, rate: float | None, small: bool) -> Cell:
+    if not base:
+        return Cell("–", muted=True)
+    return Cell(f"{text.pct(rate)} ({hits} of {base}){text.SMALL if small else ''}", muted=small)
+
+
+def _day(value: dt.date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def unobserved_table(review: Review) -> Table:
+    header = [
+        "Rep",
+        "Team",
+        f"Calls in the {LOOKBACK_QUARTERS} quarters before",
+        "Last observed",
+        "By",
+    ]
+    rows = [
+        [
+            Cell(r["rep"]),
+            Cell(team_label(r["last_team"])),
+            Cell(f"{r['calls_before']:,}"),
+            Cell(_day(r["last_observed"])),
+            Cell(r["last_manager"]),
+        ]
+        for r in review.reps_unobserved.iter_rows(named=True)
+    ]
+    return Table(header, rows, "LLRRL")
+
+
+def coverage_table(review: Review) -> Table:
+    header = [
+        "Manager",
+        f"Calls in {review.quarter.label}",
+        "Usual a quarter",
+        "Share of usual",
+        "",
+    ]
+    rows = []
+    for r in review.managers_coverage.iter_rows(named=True):
+        if r["usual"] is None:
+            usual = Cell("new this quarter", muted=True)
+        else:
+            n = r["quarters_compared"]
+            usual = Cell(f"{r['usual']:.1f} ({n} quarter{'s' if n != 1 else ''})")
+        rows.append(
+            [
+                Cell(r["manager"]),
+                Cell(f"{r['calls']:,}"),
+                usual,
+                Cell(text.pct(r["share_of_usual"]), muted=r["share_of_usual"] is None),
+                Cell("below usual", -1) if r["below"] else Cell("", muted=True),
+            ]
+        )
+    return Table(header, rows, "LRRRL")
+
+
+def coverage_rule() -> str:
+    return (
+        f"Reps not observed: reps with at least one observed call in the {LOOKBACK_QUARTERS} "
+        "quarters before this one and none in it (they may have left or moved team). Managers "
+        f"below usual: fewer calls this quarter than {USUAL_SHARE:.0%} of their usual, the average "
+        f"number of calls a quarter over the {LOOKBACK_QUARTERS} quarters before (counted from "
+        "their first call among them, quarters without a call included)."
+    )
+
+
+# ---- charts ----------------------------------------------------------------------------------
+
+
+def headline_chart_frame(review: Review) -> pl.DataFrame:
+    """The headline's rates for both quarters, shaped for charts.period_comparison."""
+    rows = []
+    for c in review.headline:
+        if c.measure.kind != "rate":
+            continue
+        for order, (label, row) in enumerate(
+            ((review.previous.label, c.before), (review.quarter.label, c.now))
+        ):
+            lo, hi = c.interval(row) or [None, None]
+            rows.append(
+                {
+                    "measure": c.measure.label,
+                    "period": label,
+                    "order": order,
+                    "rate": _num(c.value(row)),
+                    "lo": lo,
+                    "hi": hi,
+                    "n": c.base(row),
+                    "small": c.small(row),
+                }
+            )
+    return pl.DataFrame(rows, schema=_chart_schema("measure"))
+
+
+def people_chart_frame(
+    review: Review, groups: Sequence[Group], measure: Measure, label: str
+) -> pl.DataFrame:
+    rows = []
+    for name, changes in groups:
+        c = next(x for x in changes if x.measure is measure)
+        for order, (period, row) in enumerate(
+            ((review.previous.label, c.before), (review.quarter.label, c.now))
+        ):
+            lo, hi = c.interval(row) or [None, None]
+            rows.append(
+                {
+                    label: name,
+                    "period": period,
+                    "order": order,
+                    "rate": _num(c.value(row)),
+                    "lo": lo,
+                    "hi": hi,
+                    "n": c.base(row),
+                    "small": c.small(row),
+                }
+            )
+    return pl.DataFrame(rows, schema=_chart_schema(label))
+
+
+def _chart_schema(label: str) -> dict[str, Any]:
+    return {
+        label: pl.String,
+        "period": pl.String,
+        "order": pl.Int64,
+        "rate": pl.Float64,
+        "lo": pl.Float64,
+        "hi": pl.Float64,
+        "n": pl.Int64,
+        "small": pl.Boolean,
+    }
+
+
+def review_charts(review: Review, width: int = 640) -> dict[str, Any]:
+    """The review's Altair charts by name (the page draws them; the report inlines them)."""
+    from dashboard import charts
+
+    out = {
+        "headline": charts.period_comparison(
+            headline_chart_frame(review),
+            "measure",
+            f"{review.quarter.label} against {review.previous.label}",
+        ),
+        "manager_intervention": charts.period_comparison(
+            people_chart_frame(review, review.managers, INTERVENTION, "manager"),
+            "manager",
+            "Share of calls each manager took over",
+            "Took over (95% interval)",
+        ),
+        "manager_debrief": charts.period_comparison(
+            people_chart_frame(review, review.managers, DEBRIEF, "manager"),
+            "manager",
+            "Share of calls each manager debriefed",
+            "Debriefed (95% interval)",
+        ),
+    }
+    return {
+        k: v.properties(width=width if k == "headline" else int(width * 0.68))
+        for k, v in out.items()
+    }
+
+
+def header_lines(review: Review) -> tuple[str, str, str]:
+    """The subtitle, the small print under it, and a warning ('' when none)."""
+    calls = review.current["calls"]
+    sub = (
+        f"{review.quarter.span()} against {review.previous.label} ({review.previous.span()}) · "
+        f"{review.scope} · {calls:,} calls observed"
+    )
+    meta = (
+        f"Made on {_day(review.made_on)}"
+        + (f" from {review.source}" if review.source else "")
+        + f" · recurrence window {review.window} calls · fewer than {review.min_n} calls or "
+        f"events: marked {text.SMALL} and grey · intervals are Wilson 95%"
+    )
+    warn = []
+    if not review.complete:
+        warn.append(
+            f"{review.quarter.label} is not over and the data does not reach its last day yet: "
+            "its figures are provisional."
+        )
+    if review.before["calls"] == 0:
+        warn.append(f"There are no calls in {review.previous.label} to compare with.")
+    return sub, meta, " ".join(warn)
+
+
+NOTE_TERMS = (
+    ("Calls observed", "calls"),
+    ("Praise : criticism", "praise_to_criticism"),
+    ("Intervention rate", "intervention_rate"),
+    ("Debrief rate", "debrief_rate"),
+    ("Recognised recurrence", "recognized_rate"),
+    ("Recognition lift", "lift"),
+    ("Mistake repeat", "mistake_repeat"),
+)
+CHANGE_LEGEND = (
+    f"{UP} up, {DOWN} down. Green is better and red is worse, only when the change is beyond "
+    "chance; grey when it is within chance or rests on too few calls."
+)
+PEOPLE_LEGEND = (
+    "Took over and Debriefed: share of calls (calls/of calls). Praise : crit.: the ratio "
+    f"(praise notes/criticism notes). {text.SMALL} fewer than the small-sample threshold. "
+    + CHANGE_LEGEND
+)
+REPS_INTRO = (
+    "Figures for the calls each rep was observed on: how many, how often the manager took over, "
+    "how often there was a debrief, and the praise and criticism the rep received."
+)
+NO_HIGHLIGHTS = (
+    "No change from the previous quarter is large enough to call out beyond chance, and coaching "
+    "coverage held up."
+)
+FIGURES_NOTE = "Every figure is computed by the same queries as `ridealong metrics --by quarter`."
+
+
+def worked_intro(review: Review) -> str:
+    return (
+        "Behaviours praised on a debriefed call (recognised) and praised again on one of the "
+        f"rep's next {review.window} calls, most often first; beside them the same behaviours "
+        "praised without a debrief, and last quarter. These are crude per-behaviour figures; "
+        "the headline's within-rep lift is the one to read first. " + metrics.OBSERVATIONAL_NOTE
+    )
+
+
+def wrong_intro(review: Review) -> str:
+    return (
+        f"Mistakes noted again on one of the rep's next {review.window} calls, most often first, "
+        "and how often they came back after each kind of response from the manager (crude; "
+        "the headline's within-rep ratio is the one to read first). " + metrics.OBSERVATIONAL_NOTE
+    )
+
+
+HEADLINE_CAVEAT = (
+    "Within rep: each rep compared with themselves (Mantel–Haenszel, 95% interval clustered "
+    "by rep); crude: everyone pooled, which mixes up who watches with what works. "
+    + metrics.OBSERVATIONAL_NOTE
+)
+
+
+# ---- the outline -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    kind: str = "legend"  # intro (before a table) | legend (after one) | rule | caveat
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 3
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    name: str  # also the name of its frame in Review.tables() (the CSV download)
+    table: Table
+    css: str = ""  # the HTML table's class
+    main_cols: tuple[int, ...] = ()  # columns drawn large and bold
+
+
+@dataclass(frozen=True)
+class Charts:
+    title: str  # the PDF puts charts on a page of their own under this heading
+    names: tuple[str, ...]  # keys of review_charts()
+
+
+@dataclass(frozen=True)
+class Highlights:
+    items: tuple[str, ...]
+    empty: str  # shown when there are none
+    rule: str  # how they are chosen
+
+
+@dataclass(frozen=True)
+class Definitions:
+    items: tuple[tuple[str, str], ...]  # (term, definition)
+
+
+@dataclass(frozen=True)
+class Footer:
+    text: str
+
+
+Block = Para | Heading | TableBlock | Charts | Highlights | Definitions | Footer
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    blocks: tuple[Block, ...]
+    new_page: bool = False  # starts a new page when printed
+
+
+def outline(review: Review) -> list[Section]:
+    """The review's sections in order; every form of the review renders this list."""
+    q, p = review.quarter.label, review.previous.label
+    return [
+        Section(
+            "highlights",
+            "Highlights",
+            (Highlights(tuple(review.highlights), NO_HIGHLIGHTS, highlights_rule(review.min_n)),),
+        ),
+        Section(
+            "headline",
+            "The quarter at a glance",
+            (
+                TableBlock("headline", headline_table(review), "headline", (1, 2)),
+                Para(CHANGE_LEGEND),
+                Para(HEADLINE_CAVEAT),
+                Charts(f"{q} against {p}", ("headline",)),
+            ),
+        ),
+        Section(
+            "managers",
+            "Managers",
+            (
+                TableBlock("managers", people_table(review, review.managers, "Manager")),
+                Para(PEOPLE_LEGEND),
+                Charts(
+                    "Managers: take-overs and debriefs, with 95% intervals",
+                    ("manager_intervention", "manager_debrief"),
+                ),
+            ),
+            new_page=True,
+        ),
+        Section(
+            "coverage",
+            "Coaching coverage",
+            (
+                Para(coverage_rule(), "rule"),
+                Heading("Reps nobody observed this quarter"),
+                TableBlock("reps_not_observed", unobserved_table(review), "compact"),
+                Heading("Calls each manager observed, against their usual"),
+                TableBlock("managers_coverage", coverage_table(review), "compact"),
+            ),
+        ),
+        Section(
+            "reps",
+            "Reps",
+            (
+                Para(REPS_INTRO, "intro"),
+                TableBlock("reps", people_table(review, review.reps, "Rep")),
+                Para(PEOPLE_LEGEND),
+            ),
+            new_page=True,
+        ),
+        Section(
+            "behaviours",
+            "What worked",
+            (
+                Para(worked_intro(review), "intro"),
+                TableBlock("what_worked", worked_table(review)),
+                Heading("What keeps going wrong", 2),
+                Para(wrong_intro(review), "intro"),
+                TableBlock("keeps_going_wrong", wrong_table(review)),
+            ),
+            new_page=True,
+        ),
+        Section(
+            "notes",
+            "How to read this",
+            (
+                Definitions(tuple((term, metrics.DEFINITIONS[key]) for term, key in NOTE_TERMS)),
+                Para(metrics.OBSERVATIONAL_NOTE, "caveat"),
+                Footer(FIGURES_NOTE),
+            ),
+        ),
+    ]
