@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard import text
+from dashboard import formatting
 
 PRAISE = "#2f9e6e"  # green: praise, recognition, things going right
 CRITICISM = "#d9534f"  # red: criticism, mistakes
@@ -92,13 +92,13 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
         ((lo < low) | hi.is_null() | (hi > high)).alias("cut"),
         pl.Series(
             "ratio_text",
-            [text.ratio(v) for v in data["praise_to_criticism"]],
+            [formatting.ratio(v) for v in data["praise_to_criticism"]],
             dtype=pl.String,
         ),
         pl.Series(
             "interval_text",
             [
-                text.interval([a, b], text.ratio)
+                formatting.interval([a, b], formatting.ratio)
                 for a, b in zip(
                     data["praise_to_criticism_lo"], data["praise_to_criticism_hi"], strict=True
                 )
@@ -488,7 +488,7 @@ def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
         pl.Series(
             "caption",
             [
-                f"{text.pct(r['rate'])} of {text.plural(r['eligible'], 'mistake')}"
+                f"{formatting.pct(r['rate'])} of {formatting.plural(r['eligible'], 'mistake')}"
                 + (" · small sample" if r["small"] else "")
                 for r in long.iter_rows(named=True)
             ],

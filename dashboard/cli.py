@@ -416,7 +416,7 @@ def metrics_cmd(
     if as_json:
         click.echo(json.dumps(data))  # compact: indent= switches to the slow pure-Python encoder
         return
-    from dashboard.text import metrics_table
+    from dashboard.formatting import metrics_table
 
     click.echo(metrics_table(data, by))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import effects, metrics, quarterly, text
+from dashboard import effects, formatting, metrics, quarterly
 from dashboard.store import Store
 
 OVERVIEW = "views/overview.py"
@@ -90,8 +90,8 @@ def test_behaviours_page_shows_adjusted_figures_first_and_counts_unknown_debrief
     shown = tiles(at)
     labels = [m.label for m in at.metric]
     assert labels.index("Recognition lift, within rep") < labels.index("Recognition lift, crude")
-    assert shown["Recognition lift, within rep"].value == text.times(adjusted.lift.ratio)
-    assert shown["Recognition lift, crude"].value == text.times(row["lift"])
+    assert shown["Recognition lift, within rep"].value == formatting.times(adjusted.lift.ratio)
+    assert shown["Recognition lift, crude"].value == formatting.times(row["lift"])
     assert shown["Praise with unknown debrief"].value == (
         f"{adjusted.unknown['rec_unknown_eligible']:,}"
     )
@@ -169,9 +169,9 @@ def test_overdispersion_is_about_1_for_binomial_scatter_and_larger_beyond_it() -
 
 
 def test_an_infinite_ratio_is_shown_with_its_counts_not_as_no_notes() -> None:
-    assert text.ratio_counts(4, 0, None) == "∞ (no criticism, 4 praise)"
-    assert text.ratio_counts(0, 0, None) == "–"
-    assert text.ratio_counts(6, 3, 2.0) == "2.0:1"
+    assert formatting.ratio_counts(4, 0, None) == "∞ (no criticism, 4 praise)"
+    assert formatting.ratio_counts(0, 0, None) == "–"
+    assert formatting.ratio_counts(6, 3, 2.0) == "2.0:1"
 
 
 def test_the_ratio_trend_labels_the_reference_line_and_fades_small_periods(data_dir) -> None:

@@ -12,7 +12,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import importer, text
+from dashboard import formatting, importer
 
 VALID = (Path(__file__).parent / "data" / "tiny.csv").read_bytes()
 LABEL = "fuzzed.csv"
@@ -114,7 +114,7 @@ def test_no_pattern_on_user_text_is_worse_than_linear() -> None:
     scrub = _scrub()
     functions = {
         "scrub": scrub,
-        "plain": text.plain,
+        "plain": formatting.plain,
         "shown": importer.shown,
         "normalise_header": importer.normalise_header,
         "fold_value": importer.fold_value,

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import charts, metrics, text
+from dashboard import charts, formatting, metrics
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
 
@@ -346,7 +346,7 @@ def check_managers_table(at, store_path: Path) -> dict:
         assert same(row["recurs"], pct(m["recurrence"]["recognized"]["rate"]))
         assert same(row["ratio"], m["praise_to_criticism"])
         lo, hi = m["intervention_rate_ci"]
-        assert row["intervention_ci"] == f"{text.pct(lo)[:-1]}–{text.pct(hi)}"
+        assert row["intervention_ci"] == f"{formatting.pct(lo)[:-1]}–{formatting.pct(hi)}"
     return groups
 
 

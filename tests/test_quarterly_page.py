@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import metrics, quarterly, text
+from dashboard import formatting, metrics, quarterly
 from dashboard.store import Store
 from tests import expected_tiny as ex
 
@@ -28,13 +28,13 @@ def expected_tiles(groups: dict, quarter: str, previous: str) -> dict[str, tuple
     now, before = groups[quarter], groups[previous]
     return {
         "Calls observed": (f"{now['calls']:,}", f"{now['calls'] - before['calls']:+,}"),
-        "Praise : criticism": (text.ratio(now["praise_to_criticism"]), None),
+        "Praise : criticism": (formatting.ratio(now["praise_to_criticism"]), None),
         "Intervention rate": (
-            text.pct(now["intervention_rate"]),
+            formatting.pct(now["intervention_rate"]),
             f"{(now['intervention_rate'] - before['intervention_rate']) * 100:+.0f} pts",
         ),
         "Debrief rate": (
-            text.pct(now["debrief_rate"]),
+            formatting.pct(now["debrief_rate"]),
             f"{(now['debrief_rate'] - before['debrief_rate']) * 100:+.0f} pts",
         ),
         "Recognition lift, within rep": (
@@ -47,11 +47,11 @@ def expected_tiles(groups: dict, quarter: str, previous: str) -> dict[str, tuple
             None,
         ),
         "Mistakes repeat: took over": (
-            text.pct(now["mistake_repeat"]["took_over"]["rate"]),
+            formatting.pct(now["mistake_repeat"]["took_over"]["rate"]),
             None,
         ),
         "Mistakes repeat: observe + debrief": (
-            text.pct(now["mistake_repeat"]["observed_debriefed"]["rate"]),
+            formatting.pct(now["mistake_repeat"]["observed_debriefed"]["rate"]),
             None,
         ),
     }
@@ -109,7 +109,7 @@ def test_choosing_a_quarter_and_a_team_updates_every_figure(
     assert not at.exception
     assert at.query_params["team"] == "SMB"
     assert tiles(at)["Calls observed"][0] == f"{smb['calls']:,}"
-    assert tiles(at)["Intervention rate"][0] == text.pct(smb["intervention_rate"])
+    assert tiles(at)["Intervention rate"][0] == formatting.pct(smb["intervention_rate"])
 
 
 def test_the_recurrence_window_changes_the_review_and_stays_in_the_link(

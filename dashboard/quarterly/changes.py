@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard import effects, metrics, text
+from dashboard import effects, formatting, metrics
 from dashboard.effects import Z_95, count_z, two_proportion_z  # the one beyond-chance test
 
 UP, DOWN = "▲", "▼"
@@ -267,9 +267,9 @@ class Change:
         if m.kind == "count":
             return f"{v:,}"
         if m.kind == "rate":
-            return text.pct(v)
+            return formatting.pct(v)
         if m.kind == "ratio":
-            return text.ratio_counts(row["praise"], row["criticism"], v).split(" (")[0]
+            return formatting.ratio_counts(row["praise"], row["criticism"], v).split(" (")[0]
         return "–" if v is None else f"{v:.2f}×"
 
     def detail(self, row: dict[str, Any]) -> str:
@@ -293,8 +293,8 @@ class Change:
             return f"within {strata:,} reps; crude {crude_text}"
         if row["rec_eligible"] or row["unrec_eligible"]:
             return (
-                f"came back {text.pct(row['rec_rate'])} recognised vs "
-                f"{text.pct(row['unrec_rate'])} not"
+                f"came back {formatting.pct(row['rec_rate'])} recognised vs "
+                f"{formatting.pct(row['unrec_rate'])} not"
             )
         return "no praise old enough to judge"
 
@@ -303,9 +303,9 @@ class Change:
         if not ci or self.value(row) is None:
             return ""
         if self.measure.kind == "rate":
-            return text.interval(ci)
-        fmt = text.ratio if self.measure.kind == "ratio" else (lambda v: f"{v:.2f}×")
-        return text.interval(ci, fmt)
+            return formatting.interval(ci)
+        fmt = formatting.ratio if self.measure.kind == "ratio" else (lambda v: f"{v:.2f}×")
+        return formatting.interval(ci, fmt)
 
     def change_text(self) -> str:
         """'▲ 4 pts', '▼ 31', '▲ 0.2'; 'same' when the change rounds to nothing as shown."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import text
+from dashboard import formatting
 from dashboard.quarterly.changes import Change, Group
 from dashboard.quarterly.quarters import LOOKBACK_QUARTERS, MAX_CHANGE_HIGHLIGHTS, USUAL_SHARE
 
@@ -40,19 +40,19 @@ def sentence(change: Change, who: str | None) -> str:
         return f"{subject} observed {now['calls']:,} calls, {updown} from {before['calls']:,}."
     if key == "intervention_rate":
         return (
-            f"{subject} took over {_from(c, now)} calls ({text.pct(c.value(now))}), "
-            f"{updown} from {_from(c, before)} ({text.pct(c.value(before))})."
+            f"{subject} took over {_from(c, now)} calls ({formatting.pct(c.value(now))}), "
+            f"{updown} from {_from(c, before)} ({formatting.pct(c.value(before))})."
         )
     if key == "debrief_rate":
         return (
-            f"{subject} debriefed {_from(c, now)} calls ({text.pct(c.value(now))}), "
-            f"{updown} from {_from(c, before)} ({text.pct(c.value(before))})."
+            f"{subject} debriefed {_from(c, now)} calls ({formatting.pct(c.value(now))}), "
+            f"{updown} from {_from(c, before)} ({formatting.pct(c.value(before))})."
         )
     if key == "praise_to_criticism":
         owner = f"{who}'s" if who else "The"
         return (
             f"{owner} praise-to-criticism ratio {'rose' if up else 'fell'} from "
-            f"{text.ratio(c.value(before))} to {text.ratio(c.value(now))} "
+            f"{formatting.ratio(c.value(before))} to {formatting.ratio(c.value(now))} "
             f"({now['praise']:,} praise and {now['criticism']:,} criticism notes this quarter)."
         )
     if key == "adj_lift":
@@ -70,16 +70,16 @@ def sentence(change: Change, who: str | None) -> str:
     if key == "lift":
         return (
             f"Crude recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
-            f"{c.shown(now)}: recognised praise came back {text.pct(now['rec_rate'])} of the "
-            f"time, unrecognised {text.pct(now['unrec_rate'])}."
+            f"{c.shown(now)}: recognised praise came back {formatting.pct(now['rec_rate'])} of the "
+            f"time, unrecognised {formatting.pct(now['unrec_rate'])}."
         )
     what = {
         "mr_took_over_rate": "Mistakes the manager took over",
         "mr_observed_debriefed_rate": "Mistakes left to the rep and then debriefed",
     }[key]
     return (
-        f"{what} came back {_from(c, now)} times ({text.pct(c.value(now))}), {updown} from "
-        f"{_from(c, before)} ({text.pct(c.value(before))})."
+        f"{what} came back {_from(c, now)} times ({formatting.pct(c.value(now))}), {updown} from "
+        f"{_from(c, before)} ({formatting.pct(c.value(before))})."
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import metrics, text
+from dashboard import formatting, metrics
 from dashboard.quarterly.changes import (
     DEBRIEF,
     DOWN,
@@ -86,7 +86,7 @@ def _value_cell(c: Change, row: dict[str, Any], people: bool = False) -> Cell:
         shown = f"{shown} ({c.hits(row)}/{c.base(row)})"
     if people and c.measure.kind == "ratio":
         shown = f"{shown} ({row['praise']}/{row['criticism']})"
-    return Cell(shown + (text.SMALL if small else ""), muted=small)
+    return Cell(shown + (formatting.SMALL if small else ""), muted=small)
 
 
 def headline_table(review: Review) -> Table:
@@ -119,7 +119,7 @@ def worked_table(review: Review) -> Table:
                 Cell(r["behaviour"]),
                 Cell(f"{r['praise']:,}"),
                 _share_cell(r["rec_recurred"], r["rec_eligible"], r["rec_rate"], r["rec_small"]),
-                Cell(text.interval([r["rec_rate_lo"], r["rec_rate_hi"]]), muted=True),
+                Cell(formatting.interval([r["rec_rate_lo"], r["rec_rate_hi"]]), muted=True),
                 _share_cell(
                     r["unrec_recurred"], r["unrec_eligible"], r["unrec_rate"], r["unrec_small"]
                 ),
@@ -155,7 +155,9 @@ def wrong_table(review: Review) -> Table:
 def _share_cell(hits: int, base: int, rate: float | None, small: bool) -> Cell:
     if not base:
         return Cell("–", muted=True)
-    return Cell(f"{text.pct(rate)} ({hits} of {base}){text.SMALL if small else ''}", muted=small)
+    return Cell(
+        f"{formatting.pct(rate)} ({hits} of {base}){formatting.SMALL if small else ''}", muted=small
+    )
 
 
 def _day(value: dt.date) -> str:
@@ -203,7 +205,7 @@ def coverage_table(review: Review) -> Table:
                 Cell(r["manager"]),
                 Cell(f"{r['calls']:,}"),
                 usual,
-                Cell(text.pct(r["share_of_usual"]), muted=r["share_of_usual"] is None),
+                Cell(formatting.pct(r["share_of_usual"]), muted=r["share_of_usual"] is None),
                 Cell("below usual", -1) if r["below"] else Cell("", muted=True),
             ]
         )
@@ -326,7 +328,7 @@ def header_lines(review: Review) -> tuple[str, str, str]:
         f"Made on {_day(review.made_on)}"
         + (f" from {review.source}" if review.source else "")
         + f" · recurrence window {review.window} calls · fewer than {review.min_n} calls or "
-        f"events: marked {text.SMALL} and grey · intervals are Wilson 95%"
+        f"events: marked {formatting.SMALL} and grey · intervals are Wilson 95%"
     )
     warn = []
     if not review.complete:
@@ -354,7 +356,7 @@ CHANGE_LEGEND = (
 )
 PEOPLE_LEGEND = (
     "Took over and Debriefed: share of calls (calls/of calls). Praise : crit.: the ratio "
-    f"(praise notes/criticism notes). {text.SMALL} fewer than the small-sample threshold. "
+    f"(praise notes/criticism notes). {formatting.SMALL} fewer than the small-sample threshold. "
     + CHANGE_LEGEND
 )
 REPS_INTRO = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, metrics, text
+from dashboard import charts, formatting, metrics
 from dashboard.views import common
 
 src, filters = common.page_start(
@@ -42,7 +42,7 @@ row = metrics.with_adjusted(overall.row(0, named=True), adjusted)
 def interval_texts(frame: pl.DataFrame, prefix: str) -> pl.Series:
     """'[lo–hi]' for each row of `<prefix>_rate_lo/_hi` ('' when there is no interval)."""
     pairs = zip(frame[f"{prefix}_rate_lo"], frame[f"{prefix}_rate_hi"], strict=True)
-    return pl.Series([text.interval([a, b]) if a is not None else "" for a, b in pairs])
+    return pl.Series([formatting.interval([a, b]) if a is not None else "" for a, b in pairs])
 
 
 def small_texts(frame: pl.DataFrame, flags: dict[str, str]) -> pl.Series:
@@ -69,23 +69,25 @@ st.caption(
 lift_cols = st.columns(3)
 lift_cols[0].metric(
     "Recognition lift, within rep",
-    text.times(row["adj_lift"]) + text.mark(row["adj_lift_small"]),
+    formatting.times(row["adj_lift"]) + formatting.mark(row["adj_lift_small"]),
     help=D["adjusted_lift"],
 )
 lift_cols[0].caption(
-    text.interval([row["adj_lift_lo"], row["adj_lift_hi"]], text.times)
+    formatting.interval([row["adj_lift_lo"], row["adj_lift_hi"]], formatting.times)
     + f" · {row['adj_lift_strata']} reps with both kinds of praise"
     + (" · small sample" if row["adj_lift_small"] else "")
 )
 lift_cols[1].metric(
     "Recognition lift, crude",
-    text.times(row["lift"]) + text.mark(row["rec_small"] or row["unrec_small"]),
+    formatting.times(row["lift"]) + formatting.mark(row["rec_small"] or row["unrec_small"]),
     help=D["lift"] + " Crude: pools every rep and manager.",
 )
 lift_cols[1].caption(
-    text.interval([row["lift_lo"], row["lift_hi"]], text.times)
-    + f" · recognised {text.pct(row['rec_rate'])} ({row['rec_recurred']}/{row['rec_eligible']})"
-    + f" vs not {text.pct(row['unrec_rate'])} ({row['unrec_recurred']}/{row['unrec_eligible']})"
+    formatting.interval([row["lift_lo"], row["lift_hi"]], formatting.times)
+    + f" · recognised {formatting.pct(row['rec_rate'])} "
+    f"({row['rec_recurred']}/{row['rec_eligible']})"
+    + f" vs not {formatting.pct(row['unrec_rate'])} "
+    f"({row['unrec_recurred']}/{row['unrec_eligible']})"
 )
 lift_cols[2].metric(
     "Praise with unknown debrief",
@@ -213,7 +215,9 @@ else:
                 row[f"adj_{k}_ratio"] for k in metrics.COMPARED_RESPONSES
             ],
             "95% CI": [
-                text.interval([row[f"adj_{k}_ratio_lo"], row[f"adj_{k}_ratio_hi"]], text.times)
+                formatting.interval(
+                    [row[f"adj_{k}_ratio_lo"], row[f"adj_{k}_ratio_hi"]], formatting.times
+                )
                 for k in metrics.COMPARED_RESPONSES
             ],
             "Reps": [row[f"adj_{k}_strata"] for k in metrics.COMPARED_RESPONSES],
@@ -259,7 +263,7 @@ else:
                 for k in RESPONSES
             ],
             "95% CI": [
-                text.interval([row[f"mr_{k}_rate_lo"], row[f"mr_{k}_rate_hi"]])
+                formatting.interval([row[f"mr_{k}_rate_lo"], row[f"mr_{k}_rate_hi"]])
                 if row[f"mr_{k}_rate_lo"] is not None
                 else ""
                 for k in RESPONSES

@@ -18,9 +18,9 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from dashboard import metrics, text
+from dashboard import formatting, metrics
+from dashboard.formatting import plain
 from dashboard.store import WRITE_LOCK, Store, default_db_path
-from dashboard.text import plain
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
 
@@ -264,7 +264,7 @@ def sidebar_filters() -> metrics.Filters:
             args=("f_rep", offered["reps"]),
         )
         for note in offered["notes"]:
-            st.info(text.plain(note), icon=":material/filter_alt_off:")
+            st.info(formatting.plain(note), icon=":material/filter_alt_off:")
         st.slider(
             "Recurrence window (calls)",
             1,
@@ -432,7 +432,7 @@ def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Dow
     st.download_button(
         label,
         data=csv_bytes(frame),
-        file_name=text.slug(filename),
+        file_name=formatting.slug(filename),
         mime="text/csv",
         key=key,
         on_click="ignore",
@@ -475,7 +475,7 @@ def chart(figure, name: str, key: str) -> None:
     row.download_button(
         "PNG",
         data=lambda: charts.to_png(figure),
-        file_name=f"{text.slug(name)}.png",
+        file_name=f"{formatting.slug(name)}.png",
         mime="image/png",
         key=f"{key}_png",
         on_click="ignore",
@@ -485,7 +485,7 @@ def chart(figure, name: str, key: str) -> None:
     row.download_button(
         "SVG",
         data=lambda: charts.to_svg(figure),
-        file_name=f"{text.slug(name)}.svg",
+        file_name=f"{formatting.slug(name)}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",
         on_click="ignore",

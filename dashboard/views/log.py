@@ -9,7 +9,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import debrief, logbook, text
+from dashboard import debrief, formatting, logbook
 from dashboard.views import common
 
 MANAGER_KEY = "log_manager"
@@ -139,12 +139,14 @@ elif pending is not None:
 
 flash = st.session_state.pop(FLASH, None)
 if flash:
-    st.success(text.plain(flash), icon=":material/check_circle:")
+    st.success(formatting.plain(flash), icon=":material/check_circle:")
 
 # -- who rides along
 if person:
     manager = person[0]
-    st.caption(f"Signed in as **{text.plain(manager)}**: you are the manager on the calls you log.")
+    st.caption(
+        f"Signed in as **{formatting.plain(manager)}**: you are the manager on the calls you log."
+    )
 else:
     managers = choices["managers"] or []
     if MANAGER_KEY not in st.session_state and st.session_state.get(LAST_MANAGER):
@@ -162,7 +164,7 @@ else:
 open_rows = common.query(
     "open_debriefs", manager=manager or None, today=today, days=logbook.OPEN_DAYS
 )
-whose = f"{text.plain(manager)}'s" if manager else "All managers'"
+whose = f"{formatting.plain(manager)}'s" if manager else "All managers'"
 with st.expander(
     f"Open debriefs: {len(open_rows)}",
     expanded=bool(len(open_rows)) and SHEET not in st.session_state,
@@ -176,9 +178,9 @@ with st.expander(
     for row in open_rows.iter_rows(named=True):
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(
-            f"**{text.plain(row['rep'])}** · {row['observed_on']:%a %d %b} · debrief "
+            f"**{formatting.plain(row['rep'])}** · {row['observed_on']:%a %d %b} · debrief "
             f"{row['debrief_state']} · {row['notes']} notes"
-            + ("" if manager else f" · {text.plain(row['manager'])}")
+            + ("" if manager else f" · {formatting.plain(row['manager'])}")
         )
         if right.button("Sheet", key=f"open_{row['call_key']}", icon=":material/description:"):
             st.session_state[SHEET] = row["call_key"]
@@ -200,9 +202,9 @@ def draw_sheet(call_key: str) -> None:
         st.warning("That call is no longer in the store.")
         return
     with st.container(border=True, key="debrief_sheet"):
-        st.subheader(text.plain(sheet.title))
+        st.subheader(formatting.plain(sheet.title))
         for line in sheet.facts:
-            st.caption(text.plain(line))
+            st.caption(formatting.plain(line))
         for title, intro, points, none in (
             ("What went well", debrief.WELL_INTRO, sheet.went_well, "No praise was noted."),
             ("What to fix", debrief.FIX_INTRO, sheet.to_fix, "No criticism was noted."),
@@ -212,7 +214,9 @@ def draw_sheet(call_key: str) -> None:
                 st.write(none)
             for n, p in enumerate(points, start=1):
                 tag = f" *({p.tag})*" if p.tag else ""
-                st.markdown(f"{n}. **{text.plain(p.behavior)}**{tag}  \n{text.plain(p.history)}")
+                st.markdown(
+                    f"{n}. **{formatting.plain(p.behavior)}**{tag}  \n{formatting.plain(p.history)}"
+                )
         st.text_input(
             debrief.NEXT_STEP,
             key="log_next_step",
@@ -265,7 +269,7 @@ def draw_sheet(call_key: str) -> None:
                         st.session_state[FLASH] = f"Debrief with {sheet.rep} marked held."
                         st.rerun()
             else:
-                st.caption(f"To mark the debrief held: {text.plain(why)}.")
+                st.caption(f"To mark the debrief held: {formatting.plain(why)}.")
 
 
 if st.session_state.get(SHEET):
@@ -380,7 +384,7 @@ if st.button("Save the ride-along", key="log_save", type="primary", width="stret
             icon=":material/error:",
         )
     except logbook.NotAllowed as exc:
-        st.error(f"Nothing was saved: {text.plain(exc)}.", icon=":material/block:")
+        st.error(f"Nothing was saved: {formatting.plain(exc)}.", icon=":material/block:")
     else:
         notes = sum(1 for note in entry.notes if not note.blank())
         verb = "Corrected" if saved.edited else "Saved"
@@ -407,9 +411,9 @@ st.subheader("Your recent ride-alongs")
 st.caption(
     ("Calls logged here" if admin else f"Calls logged here in the last {logbook.EDIT_DAYS} days")
     + (
-        f" by {text.plain(user)}"
+        f" by {formatting.plain(user)}"
         if user and not admin
-        else f" for {text.plain(manager)}"
+        else f" for {formatting.plain(manager)}"
         if manager and not person
         else ""
     )
@@ -421,9 +425,9 @@ for row in mine.iter_rows(named=True):
     key = row["call_key"]
     with st.container(border=True, key=f"logged_{key}"):
         st.markdown(
-            f"**{text.plain(row['rep'])}** · {row['observed_on']:%a %d %b %Y} · "
+            f"**{formatting.plain(row['rep'])}** · {row['observed_on']:%a %d %b %Y} · "
             f"{row['notes']} notes · debrief {row['debrief_state']}"
-            + (f" · {text.plain(row['deal'])}" if row["deal"] else "")
+            + (f" · {formatting.plain(row['deal'])}" if row["deal"] else "")
         )
         allowed, why = logbook.may_change(
             logbook.Logged(row["logged_by"], row["logged_at"]), user, logbook.now_utc(), admin
@@ -447,7 +451,7 @@ for row in mine.iter_rows(named=True):
                 try:
                     logbook.delete(store, key, user=user, admin=admin)
                 except logbook.NotAllowed as exc:
-                    st.error(f"Not deleted: {text.plain(exc)}.")
+                    st.error(f"Not deleted: {formatting.plain(exc)}.")
                 else:
                     st.session_state.pop(CONFIRM_DELETE, None)
                     if st.session_state.get(SHEET) == key:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, effects, metrics, text
+from dashboard import charts, effects, formatting, metrics
 from dashboard.views import common
 
 src, filters = common.page_start(
@@ -33,7 +33,7 @@ def _interval(lo: str, hi: str, fmt=None) -> pl.Series:
     """'12–17%' (or '1.9–2.4' with FMT) for each row from two interval columns ('' when there
     is no interval): no brackets, the column is headed 95% CI, so the table fits the window."""
     pairs = zip(by_manager[lo], by_manager[hi], strict=True)
-    return pl.Series([text.span(a, b, fmt) for a, b in pairs], dtype=pl.String)
+    return pl.Series([formatting.span(a, b, fmt) for a, b in pairs], dtype=pl.String)
 
 
 def _small_note(row: dict) -> str:
@@ -57,7 +57,7 @@ table = by_manager.select(
     pl.col("calls"),
     pl.col("praise_to_criticism").alias("ratio"),
     _interval(
-        "praise_to_criticism_lo", "praise_to_criticism_hi", lambda v: text.rounded(v, 1)
+        "praise_to_criticism_lo", "praise_to_criticism_hi", lambda v: formatting.rounded(v, 1)
     ).alias("ratio_ci"),
     (pl.col("intervention_rate") * 100).alias("intervention"),
     _interval("intervention_rate_lo", "intervention_rate_hi").alias("intervention_ci"),
@@ -253,7 +253,7 @@ with left:
 with right:
     st.metric(
         "Team intervention rate",
-        text.pct(team["p0"], 1),
+        formatting.pct(team["p0"], 1),
         help=D["intervention_rate"] + " Over all the selected calls: the funnel's centre line.",
     )
     st.caption(f"{team['team_took_over']:,} of {team['team_calls']:,} selected calls taken over.")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import charts, logbook, metrics, quarterly, text
+from dashboard import charts, formatting, logbook, metrics, quarterly
 from dashboard.views import common
 
 REFERENCE_HELP = (
@@ -32,7 +32,7 @@ if not src.explore and not src.store.is_empty():
     st.page_link(
         "views/log.py",
         label=f"Open debriefs: {waiting} call{'' if waiting == 1 else 's'} of the last "
-        f"{logbook.OPEN_DAYS} days" + (f" ({text.plain(leader)})" if leader else ""),
+        f"{logbook.OPEN_DAYS} days" + (f" ({formatting.plain(leader)})" if leader else ""),
         icon=":material/pending_actions:",
         help="Calls whose debrief is marked later or not recorded: open them on the Log a "
         "ride-along page.",
@@ -87,7 +87,7 @@ def tile(column, measure: quarterly.Measure, value: str, note: str) -> None:
     """A tile: the figure (marked when small), its change when beyond chance in colour (the
     quarterly review's test), grey otherwise, and the change's interval in the tooltip."""
     c = quarterly.Change(measure, current, previous or current, filters.min_n)
-    shown = value + (text.mark(c.small(current)) if value != "–" else "")
+    shown = value + (formatting.mark(c.small(current)) if value != "–" else "")
     help_text = measure.help
     delta, colour, arrow = None, "off", "auto"
     if previous is None:
@@ -119,33 +119,35 @@ tile(
 tile(
     tiles[1],
     quarterly.RATIO,
-    text.ratio_counts(current["praise"], current["criticism"], current["praise_to_criticism"]),
-    text.interval(
-        [current["praise_to_criticism_lo"], current["praise_to_criticism_hi"]], text.ratio
+    formatting.ratio_counts(
+        current["praise"], current["criticism"], current["praise_to_criticism"]
+    ),
+    formatting.interval(
+        [current["praise_to_criticism_lo"], current["praise_to_criticism_hi"]], formatting.ratio
     )
     + f" · reference {reference:.1f}:1",
 )
 tile(
     tiles[2],
     quarterly.INTERVENTION,
-    text.pct(current["intervention_rate"]),
+    formatting.pct(current["intervention_rate"]),
     f"{current['took_over']} of {current['calls']} calls "
-    + text.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]]),
+    + formatting.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]]),
 )
 tile(
     tiles[3],
     quarterly.DEBRIEF,
-    text.pct(current["debrief_rate"]),
+    formatting.pct(current["debrief_rate"]),
     f"{current['debriefed']} of {current['debrief_known']} known "
-    + text.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]]),
+    + formatting.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]]),
 )
 tile(
     tiles[4],
     quarterly.ADJ_LIFT,
-    text.times(current["adj_lift"]),
-    text.interval([current["adj_lift_lo"], current["adj_lift_hi"]], text.times)
-    + f" within {current['adj_lift_strata']} reps · crude {text.times(current['lift'])} "
-    + text.interval([current["lift_lo"], current["lift_hi"]], text.times),
+    formatting.times(current["adj_lift"]),
+    formatting.interval([current["adj_lift_lo"], current["adj_lift_hi"]], formatting.times)
+    + f" within {current['adj_lift_strata']} reps · crude {formatting.times(current['lift'])} "
+    + formatting.interval([current["lift_lo"], current["lift_hi"]], formatting.times),
 )
 if previous is not None:
     st.caption(

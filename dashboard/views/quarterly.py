@@ -9,9 +9,9 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from dashboard import metrics, quarterly, text
+from dashboard import formatting, metrics, quarterly
+from dashboard.formatting import plain
 from dashboard.quarterly import sections
-from dashboard.text import plain
 from dashboard.views import common
 
 src = common.source()
@@ -195,7 +195,7 @@ def headline_tiles(review: quarterly.Review) -> None:
             interval = c.change_interval_text()
             tile.metric(
                 c.measure.label,
-                c.shown(c.now) + text.mark(c.small(c.now)),
+                c.shown(c.now) + formatting.mark(c.small(c.now)),
                 delta=delta(c),
                 delta_color=colour,
                 delta_arrow="off" if c.change_text() == "same" else "auto",

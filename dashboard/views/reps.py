@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, metrics, text
+from dashboard import charts, formatting, metrics
 from dashboard.views import common
 
 FOCUS = "focus"  # the URL's query parameter holding the chosen rep
@@ -61,7 +61,7 @@ K = filters.window
 
 def interval_text(bounds: list) -> str:
     """'[lo–hi]', or nothing when there is no interval (no calls or events to rest on)."""
-    return text.interval(bounds) if bounds[0] is not None else ""
+    return formatting.interval(bounds) if bounds[0] is not None else ""
 
 
 D = metrics.DEFINITIONS
@@ -79,21 +79,23 @@ history = common.query(
 tiles = st.columns(5)
 tiles[0].metric("Calls observed", f"{summary['calls']:,}", help=D["calls"])
 tiles[1].metric(
-    "Praise : criticism", text.ratio(summary["praise_to_criticism"]), help=D["praise_to_criticism"]
+    "Praise : criticism",
+    formatting.ratio(summary["praise_to_criticism"]),
+    help=D["praise_to_criticism"],
 )
 tiles[2].metric(
-    "Intervention rate", text.pct(summary["intervention_rate"]), help=D["intervention_rate"]
+    "Intervention rate", formatting.pct(summary["intervention_rate"]), help=D["intervention_rate"]
 )
-tiles[3].metric("Debrief rate", text.pct(summary["debrief_rate"]), help=D["debrief_rate"])
+tiles[3].metric("Debrief rate", formatting.pct(summary["debrief_rate"]), help=D["debrief_rate"])
 tiles[4].metric(
     "Recognised praise recurs",
-    text.pct(summary["rec_rate"]),
+    formatting.pct(summary["rec_rate"]),
     help=D["recognized_rate"].replace("next K", f"next {K}"),
 )
 ci = st.columns(5)
 ci[0].caption(f"{summary['praise']} praise, {summary['criticism']} criticism notes")
 ci[1].caption(
-    text.ratio_with_ci(
+    formatting.ratio_with_ci(
         summary["praise_to_criticism"],
         [summary["praise_to_criticism_lo"], summary["praise_to_criticism_hi"]],
     )
@@ -119,17 +121,19 @@ ci[4].caption(
 if filters.managers:
     st.caption(
         "Only calls observed by "
-        + ", ".join(text.plain(m) for m in filters.managers)
+        + ", ".join(formatting.plain(m) for m in filters.managers)
         + " (sidebar filter)."
     )
 
-common.chart(charts.rep_timeline(history), f"ridealong_{text.slug(rep)}_timeline", "rep_timeline")
+common.chart(
+    charts.rep_timeline(history), f"ridealong_{formatting.slug(rep)}_timeline", "rep_timeline"
+)
 
-st.subheader(f"{text.plain(rep)}'s calls")
+st.subheader(f"{formatting.plain(rep)}'s calls")
 st.caption(
     f"Oldest first. Praise given on a debriefed call counts as recognised; it **came back** if "
-    f"{text.plain(rep)} was praised for it again on one of the next {K} calls, and is **too "
-    f"soon to tell** when {text.plain(rep)} has had fewer than {K} calls since. Later calls "
+    f"{formatting.plain(rep)} was praised for it again on one of the next {K} calls, and is **too "
+    f"soon to tell** when {formatting.plain(rep)} has had fewer than {K} calls since. Later calls "
     "outside the date range count."
 )
 DEBRIEF = {True: "Yes", False: "No"}
@@ -177,7 +181,7 @@ st.dataframe(
     height=min(38 + row_height * table.height, 640),
     column_config={
         "Call no.": st.column_config.NumberColumn(
-            help=f"Position in {text.plain(rep)}'s whole history of observed calls (date, "
+            help=f"Position in {formatting.plain(rep)}'s whole history of observed calls (date, "
             "then call ID).",
             width=48,
         ),
@@ -202,6 +206,6 @@ common.download_csv(
         pl.col(c).list.join("; ")
         for c in ("praise_notes", "criticism_notes", "came_back", "did_not_come_back", "too_soon")
     ).with_columns(pl.lit(rep).alias("rep")),
-    f"ridealong_rep_history_{text.slug(rep)}.csv",
+    f"ridealong_rep_history_{formatting.slug(rep)}.csv",
     key="dl_rep_history",
 )

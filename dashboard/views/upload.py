@@ -25,8 +25,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import importer, mapping
+from dashboard.formatting import plain
 from dashboard.store import IngestResult, Store, drop_scratch, locked_ingest, new_scratch
-from dashboard.text import plain
 from dashboard.views import common
 
 PREVIEW_ROWS = 10

@@ -224,7 +224,7 @@ def kpis(m: dict[str, Any]) -> dict[str, str]:
     sees them: 3,000 · 2.4:1 · 17% · 61% · 1.31× (the lift within rep; – when there is nothing
     to divide by)."""
 
-    from dashboard.text import mark, pct, ratio_counts, times
+    from dashboard.formatting import mark, pct, ratio_counts, times
 
     lift = m["recurrence"]["adjusted"]["lift"]
     shown_ratio = ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])

@@ -1,4 +1,5 @@
-"""How figures are written out for people: one set of formats for the CLI, pages and report."""
+"""How a number of each kind is written for people (count, rate, ratio, lift, change, interval)
+and the one Markdown escape: one set of formats for the CLI, the pages and the review."""
 
 from __future__ import annotations
 

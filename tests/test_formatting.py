@@ -4,31 +4,31 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard import charts, text
+from dashboard import charts, formatting
 
 
 def test_a_half_percent_rounds_up_everywhere() -> None:
     # 10 of 16 = 62.5%: Python's own "{:.0f}" gives 62 (half to even), 5 of 8 the same value
-    assert text.pct(10 / 16) == "63%"
-    assert text.pct(10 / 16, 1) == "62.5%"
+    assert formatting.pct(10 / 16) == "63%"
+    assert formatting.pct(10 / 16, 1) == "62.5%"
     # 0.145 as written is 14.5%, though its binary form is a hair below
-    assert text.pct(0.145) == "15%"
-    assert text.pct(0.6249) == "62%"
-    assert text.pct(None) == "–"
-    assert text.pct(-0.001) == "0%"  # never "-0%"
+    assert formatting.pct(0.145) == "15%"
+    assert formatting.pct(0.6249) == "62%"
+    assert formatting.pct(None) == "–"
+    assert formatting.pct(-0.001) == "0%"  # never "-0%"
 
 
 def test_ratios_and_intervals_follow_the_same_rule() -> None:
-    assert text.ratio(2.25) == "2.3:1"  # "{:.1f}" gives 2.2
-    assert text.ratio(2.35) == "2.4:1"
-    assert text.interval([0.125, 0.375]) == "[13%–38%]"  # "{:.0f}" gives 12% and 38%
-    assert text.ratio_with_ci(2.25, [1.25, None]) == "2.3:1 [1.3:1–∞]"
+    assert formatting.ratio(2.25) == "2.3:1"  # "{:.1f}" gives 2.2
+    assert formatting.ratio(2.35) == "2.4:1"
+    assert formatting.interval([0.125, 0.375]) == "[13%–38%]"  # "{:.0f}" gives 12% and 38%
+    assert formatting.ratio_with_ci(2.25, [1.25, None]) == "2.3:1 [1.3:1–∞]"
 
 
 def test_counts_say_one_mistake_and_two_mistakes() -> None:
-    assert text.plural(1, "mistake") == "1 mistake"
-    assert text.plural(0, "mistake") == "0 mistakes"
-    assert text.plural(1200, "call") == "1,200 calls"
+    assert formatting.plural(1, "mistake") == "1 mistake"
+    assert formatting.plural(0, "mistake") == "0 mistakes"
+    assert formatting.plural(1200, "call") == "1,200 calls"
 
 
 def test_the_mistake_chart_labels_one_mistake_in_the_singular() -> None:
@@ -55,16 +55,17 @@ def test_the_mistake_chart_labels_one_mistake_in_the_singular() -> None:
 
 def test_download_names_are_slugs() -> None:
     assert (
-        text.slug("ridealong_Adam Quintero_timeline.png") == "ridealong_Adam-Quintero_timeline.png"
+        formatting.slug("ridealong_Adam Quintero_timeline.png")
+        == "ridealong_Adam-Quintero_timeline.png"
     )
-    assert text.slug("ridealong_rep_history_José  O'Brien.csv") == (
+    assert formatting.slug("ridealong_rep_history_José  O'Brien.csv") == (
         "ridealong_rep_history_Jose-O-Brien.csv"
     )
-    assert text.slug("ridealong_by_month.csv") == "ridealong_by_month.csv"
-    assert text.slug("  ") == "ridealong"
+    assert formatting.slug("ridealong_by_month.csv") == "ridealong_by_month.csv"
+    assert formatting.slug("  ") == "ridealong"
 
 
 def test_a_table_interval_is_written_without_brackets() -> None:
-    assert text.span(0.125, 0.175) == "13–18%"
-    assert text.span(1.25, None, lambda v: text.rounded(v, 1)) == "1.3–∞"
-    assert text.span(None, None) == ""
+    assert formatting.span(0.125, 0.175) == "13–18%"
+    assert formatting.span(1.25, None, lambda v: formatting.rounded(v, 1)) == "1.3–∞"
+    assert formatting.span(None, None) == ""
