@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 SMALL = "*"
+UP, DOWN = "▲", "▼"
 
 # What Streamlit's Markdown acts on, anywhere in a line: emphasis, code, links and images,
 # HTML and <autolinks>, LaTeX ($), tables, entities, e-mail autolinks; `:` before `//` (a URL
@@ -18,11 +20,11 @@ _MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]<>$~|!&@]|:(?=//)|:(?=[\w/+\-]+:)|(?<=
 _MARKDOWN_BLOCK = re.compile(r"^(\s*)([#+\-=>]|\d+[.)])")
 
 
-def _escape(m: re.Match) -> str:
+def _escape(match: re.Match) -> str:
     # remark-gfm finds URLs and e-mail addresses in the text left after escapes: a word joiner
     # (invisible) inside `://`, `www.` and after `@` is what keeps them from becoming links
-    c = m.group()
-    return {":": ":\u2060", ".": "\u2060.", "@": "\\@\u2060"}.get(c, "\\" + c)
+    found = match.group()
+    return {":": ":\u2060", ".": "\u2060.", "@": "\\@\u2060"}.get(found, "\\" + found)
 
 
 def plain(value: object) -> str:
@@ -34,7 +36,7 @@ def plain(value: object) -> str:
     (https://, www., a@b.c); line breaks become spaces. Linear in the text."""
     text = " ".join(str(value).splitlines())
     text = _MARKDOWN_INLINE.sub(_escape, text)
-    return _MARKDOWN_BLOCK.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
+    return _MARKDOWN_BLOCK.sub(lambda found: found[1] + found[2][:-1] + "\\" + found[2][-1], text)
 
 
 def rounded(value: float | Decimal, digits: int = 0) -> str:
@@ -88,20 +90,13 @@ def times(value: float | None) -> str:
     return "∞" if value == float("inf") else f"{rounded(value, 2)}×"
 
 
-def times_with_ci(value: float | None, ci: list | tuple | None) -> str:
-    text = times(value)
-    if value is not None and ci and ci[0] is not None:
-        high = "∞" if ci[1] is None or ci[1] == float("inf") else rounded(ci[1], 2)
-        text += f" [{rounded(ci[0], 2)}–{high}]"
-    return text
-
-
 def mark(flag: bool | None) -> str:
     """The one small-sample mark, appended to a figure resting on too few events."""
     return SMALL if flag else ""
 
 
-def interval(ci: list[float | None] | None, fmt=pct) -> str:
+def interval(ci: list[float | None] | None, fmt: Callable[[Any], str] = pct) -> str:
+    """'[55%–70%]' (FMT writes each bound; no upper bound is '∞'); '' for no interval."""
     if not ci or ci[0] is None:
         return ""
     lo, hi = ci
@@ -118,26 +113,80 @@ def span(lo: float | None, hi: float | None, fmt=None) -> str:
     return f"{fmt(lo)}–{fmt(hi) if hi is not None else '∞'}"
 
 
-def rate_with_ci(rate: float | None, ci: list | None) -> str:
-    if rate is None:
+# How each kind of measure is written; a change of each kind is written in the same unit.
+def count(value: int | None) -> str:
+    """1204 -> '1,204'."""
+    return "–" if value is None else f"{value:,}"
+
+
+BY_KIND: dict[str, Callable[[Any], str]] = {
+    "count": count,
+    "rate": pct,
+    "ratio": ratio,
+    "lift": times,
+}
+
+
+def figure(kind: str, value: float | None) -> str:
+    """A figure of a kind of measure: '1,204', '63%', '2.3:1', '1.50×'."""
+    return BY_KIND[kind](value)
+
+
+def with_interval(kind: str, value: float | None, ci: Sequence[float | None] | None) -> str:
+    """The figure and its 95% interval: '63% [55%–70%]', '2.3:1 [1.3:1–∞]', '1.50× [1.20×–1.90×]';
+    the figure alone when there is no interval."""
+    bounds = interval(list(ci) if ci else None, BY_KIND[kind]) if value is not None else ""
+    return f"{figure(kind, value)} {bounds}" if bounds else figure(kind, value)
+
+
+def change_size(kind: str, delta: float) -> str:
+    """A change's size without its sign, in the unit its kind is written in: '1,204' calls,
+    '4 pts' (a rate), '0.2' (a ratio), '0.25' (a lift)."""
+    if kind == "count":
+        return f"{abs(int(delta)):,}"
+    if kind == "rate":
+        return f"{rounded(abs(delta) * 100)} pts"
+    return rounded(abs(delta), 1 if kind == "ratio" else 2)
+
+
+def rounds_to_nothing(size: str) -> bool:
+    return not any(ch in "123456789" for ch in size)
+
+
+def signed_change(kind: str, delta: float | None) -> str | None:
+    """'+4 pts', '-31', '+0.25'; '±0 pts' when the change rounds to nothing as written."""
+    if delta is None:
+        return None
+    size = change_size(kind, delta)
+    if rounds_to_nothing(size):
+        return "±" + size
+    return ("+" if delta > 0 else "-") + size
+
+
+def arrow_change(kind: str, delta: float | None) -> str:
+    """'▲ 4 pts', '▼ 31', '▲ 0.2'; 'same' when the change rounds to nothing as written."""
+    if delta is None:
         return "–"
-    return f"{pct(rate)} {interval(ci)}"
+    size = change_size(kind, delta)
+    if abs(delta) < 1e-12 or rounds_to_nothing(size):
+        return "same"
+    return f"{UP if delta > 0 else DOWN} {size}"
 
 
-def ratio_with_ci(value: float | None, ci: list | None) -> str:
-    text = ratio(value)
-    if ci:
-        lo, hi = ci
-        upper = ratio(hi) if hi is not None else "∞"
-        text += f" [{ratio(lo)}–{upper}]"
-    return text
+def names(values: Sequence[str]) -> str:
+    """'Ana', 'Ana and Ben', 'Ana, Ben and Cy'."""
+    values = list(values)
+    if len(values) <= 1:
+        return "".join(values)
+    return ", ".join(values[:-1]) + " and " + values[-1]
 
 
-def bucket(b: dict[str, Any], hit: str) -> str:
-    mark = SMALL if b.get("small_sample") else ""
-    if not b["eligible"]:
+def bucket(counts: dict[str, Any], hit: str) -> str:
+    """A recurrence bucket of the JSON: '63% (5/8)', marked when small."""
+    if not counts["eligible"]:
         return "–"
-    return f"{pct(b['rate'])} ({b[hit]}/{b['eligible']}){mark}"
+    small = mark(counts.get("small_sample"))
+    return f"{pct(counts['rate'])} ({counts[hit]}/{counts['eligible']}){small}"
 
 
 def adjusted_lift(rec: dict[str, Any]) -> str:
@@ -148,7 +197,7 @@ def adjusted_lift(rec: dict[str, Any]) -> str:
     if adj["lift"] is None:
         return f"– (cannot be estimated: {adj['strata']} {adj['by']}s with both kinds of praise)"
     return (
-        times_with_ci(adj["lift"], adj["lift_ci"])
+        with_interval("lift", adj["lift"], adj["lift_ci"])
         + f" ({adj['strata']} {adj['by']}s){mark(rec.get('lift_small_sample'))}"
     )
 
@@ -157,20 +206,22 @@ def adjusted_ratios(mr: dict[str, Any]) -> str:
     adj = mr.get("adjusted")
     if not adj:
         return "–"
-    names = {"took_over": "took over", "assisted": "assisted", "observed_only": "observed only"}
+    labels = {"took_over": "took over", "assisted": "assisted", "observed_only": "observed only"}
     return ", ".join(
-        f"{label} {times_with_ci(adj[key]['ratio'], adj[key]['ratio_ci'])}"
-        for key, label in names.items()
+        f"{label} {with_interval('lift', adj[key]['ratio'], adj[key]['ratio_ci'])}"
+        for key, label in labels.items()
     )
 
 
 def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
     rec = m["recurrence"]
     mr = m["mistake_repeat"]
-    lift = times_with_ci(rec["lift"], rec.get("lift_ci")) + mark(rec.get("lift_small_sample"))
+    lift = with_interval("lift", rec["lift"], rec.get("lift_ci")) + mark(
+        rec.get("lift_small_sample")
+    )
     by = (rec.get("adjusted") or {}).get("by", "rep")
     ratio_text = (
-        ratio_with_ci(m["praise_to_criticism"], m.get("praise_to_criticism_ci"))
+        with_interval("ratio", m["praise_to_criticism"], m.get("praise_to_criticism_ci"))
         if m["criticism"]
         else ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])
     )
@@ -185,12 +236,12 @@ def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         (
             "Intervention rate",
-            rate_with_ci(m["intervention_rate"], m.get("intervention_rate_ci"))
+            with_interval("rate", m["intervention_rate"], m.get("intervention_rate_ci"))
             + mark(m.get("small_sample")),
         ),
         (
             "Debrief rate",
-            rate_with_ci(m["debrief_rate"], m.get("debrief_rate_ci"))
+            with_interval("rate", m["debrief_rate"], m.get("debrief_rate_ci"))
             + mark(m.get("debrief_rate_small_sample")),
         ),
         (

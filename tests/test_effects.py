@@ -212,13 +212,13 @@ def test_lifts_are_compared_by_their_log_difference_not_by_overlapping_intervals
     # z = ln(1.5/1.05) / sqrt(0.1172^2 + 0.1084^2) = 0.3567 / 0.1597 = 2.23: beyond chance
     c = quarterly.Change(quarterly.ADJ_LIFT, row(1.5, 1.2, 1.9), row(1.05, 0.85, 1.3), 10)
     assert c.z == pytest.approx(2.234, abs=0.01)
-    assert c.clear and c.tone == 1
+    assert c.beyond_chance and c.tone == 1
     assert "within rep rose from 1.05× to 1.50×" in quarterly.sentence(c, None)
     lo, hi = c.change_interval()
     assert lo > 1 and hi == pytest.approx(1.5 / 1.05 * (1.5 / 1.05 / lo), rel=1e-6)
     # a small side keeps it grey, whatever z says
     small = row(1.5, 1.2, 1.9) | {"unrec_eligible": 9}
-    assert not quarterly.Change(quarterly.ADJ_LIFT, small, row(1.05, 0.85, 1.3), 10).clear
+    assert not quarterly.Change(quarterly.ADJ_LIFT, small, row(1.05, 0.85, 1.3), 10).beyond_chance
 
 
 def test_the_difference_interval_of_two_rates_is_newcombes():

@@ -74,7 +74,7 @@ def test_overview_changes_are_coloured_only_beyond_chance_with_their_interval(
         if c.change_interval_text():
             assert c.change_interval_text() in tile.help
         # grey unless beyond chance (the quarterly review's test)
-        assert ("color: GRAY" in str(tile.proto)) == (not c.clear), measure.label
+        assert ("color: GRAY" in str(tile.proto)) == (not c.beyond_chance), measure.label
 
 
 def test_behaviours_page_shows_adjusted_figures_first_and_counts_unknown_debriefs(

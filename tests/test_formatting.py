@@ -22,7 +22,7 @@ def test_ratios_and_intervals_follow_the_same_rule() -> None:
     assert formatting.ratio(2.25) == "2.3:1"  # "{:.1f}" gives 2.2
     assert formatting.ratio(2.35) == "2.4:1"
     assert formatting.interval([0.125, 0.375]) == "[13%–38%]"  # "{:.0f}" gives 12% and 38%
-    assert formatting.ratio_with_ci(2.25, [1.25, None]) == "2.3:1 [1.3:1–∞]"
+    assert formatting.with_interval("ratio", 2.25, [1.25, None]) == "2.3:1 [1.3:1–∞]"
 
 
 def test_counts_say_one_mistake_and_two_mistakes() -> None:
@@ -69,3 +69,28 @@ def test_a_table_interval_is_written_without_brackets() -> None:
     assert formatting.span(0.125, 0.175) == "13–18%"
     assert formatting.span(1.25, None, lambda v: formatting.rounded(v, 1)) == "1.3–∞"
     assert formatting.span(None, None) == ""
+
+
+def test_each_kind_of_measure_is_written_one_way_with_its_interval() -> None:
+    assert formatting.figure("count", 1204) == "1,204"
+    assert formatting.with_interval("rate", 0.625, [0.55, 0.7]) == "63% [55%–70%]"
+    assert formatting.with_interval("lift", 1.5, [1.2, None]) == "1.50× [1.20×–∞]"
+    assert formatting.with_interval("rate", None, [0.1, 0.2]) == "–"  # no figure, no interval
+    assert formatting.with_interval("ratio", 2.25, None) == "2.3:1"
+
+
+def test_a_change_is_written_in_the_unit_of_its_measure() -> None:
+    # 0.125 of a rate is 12.5 points: halves round up, as every figure does
+    assert formatting.arrow_change("rate", 0.125) == "▲ 13 pts"
+    assert formatting.signed_change("rate", -0.125) == "-13 pts"
+    assert formatting.arrow_change("count", -31) == "▼ 31"
+    assert formatting.signed_change("ratio", 0.25) == "+0.3"
+    assert formatting.arrow_change("lift", 0.004) == "same"  # 0.00 as written
+    assert formatting.signed_change("lift", -0.004) == "±0.00"
+    assert formatting.signed_change("count", None) is None
+
+
+def test_names_are_listed_with_and() -> None:
+    assert formatting.names([]) == ""
+    assert formatting.names(["Ana"]) == "Ana"
+    assert formatting.names(["Ana", "Ben", "Cy"]) == "Ana, Ben and Cy"

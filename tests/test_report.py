@@ -210,7 +210,7 @@ def test_tiny_q2_headline_holds_the_hand_computed_figures(tiny_q2: quarterly.Rev
     assert changes["praise_to_criticism"].delta == pytest.approx(5 / 3 - 7 / 8)
     assert changes["lift"].delta is None  # nothing in Q2 has 3 later calls
     # fewer than 10 calls in Q2: nothing is beyond chance, nothing is coloured
-    assert not any(c.clear for c in tiny_q2.headline)
+    assert not any(c.beyond_chance for c in tiny_q2.headline)
     assert {c.tone for c in tiny_q2.headline} == {0}
 
 
@@ -372,7 +372,7 @@ def test_no_highlight_within_chance_or_from_a_handful_of_calls() -> None:
 
 def test_highlight_colours_follow_which_direction_is_better() -> None:
     took_more = _changes(_manager(20, 18), _manager(22, 4))[1]
-    assert took_more.clear and took_more.direction == 1
+    assert took_more.beyond_chance and took_more.direction == 1
     assert took_more.tone == -1  # more take-overs is worse: red
 
 
@@ -407,7 +407,7 @@ def test_sample_highlights_rest_on_enough_calls(sample_store: Path) -> None:
         review = quarterly.build_review(store.con, "2026-Q3", today=dt.date(2026, 10, 1))
     for name, changes in review.managers:
         for c in changes:
-            if c.clear:
+            if c.beyond_chance:
                 assert c.base(c.now) >= 10 and c.base(c.before) >= 10
                 assert abs(c.z) >= effects.Z_95
                 assert (
@@ -621,3 +621,18 @@ def test_the_review_template_escapes_names(tiny: Store) -> None:
     )
     page = quarterly.render_html(review)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+
+
+@pytest.mark.parametrize("min_n", [1, 3, 10])
+def test_a_figure_is_small_by_the_sqls_flags_which_follow_the_one_rule(
+    tiny: Store, min_n: int
+) -> None:
+    # Change.small reads metrics.sql's *_small flags; they must say what effects.small says of
+    # the counts the figure rests on (its base), for every measure, group and quarter
+    for quarter in ("2026-Q1", "2026-Q2"):
+        review = quarterly.build_review(tiny.con, quarter, min_n=min_n, today=AFTER_Q2)
+        changes = [*review.headline] + [c for _, cs in review.managers + review.reps for c in cs]
+        for change in changes:
+            for row in (change.now, change.before):
+                expected = effects.small(change.base(row), min_n)
+                assert change.small(row) == expected, (quarter, change.measure.key)

@@ -10,8 +10,6 @@ from typing import Any
 from dashboard import effects, formatting, metrics
 from dashboard.effects import Z_95, count_z, two_proportion_z  # the one beyond-chance test
 
-UP, DOWN = "▲", "▼"
-
 
 @dataclass(frozen=True)
 class Measure:
@@ -27,6 +25,9 @@ class Measure:
     help: str = ""
     short: str = ""  # a column heading
     sides: tuple[str, str] | None = None  # a ratio's two event counts (default: recognition's)
+    # the SQL's small-sample flags (metrics.sql *_small, metrics.with_adjusted adj_*_small):
+    # the figure is small when any of them is set
+    small_flags: tuple[str, ...] = ()
 
     @property
     def heading(self) -> str:
@@ -34,7 +35,13 @@ class Measure:
 
 
 CALLS = Measure(
-    "calls", "Calls observed", "count", +1, help=metrics.DEFINITIONS["calls"], short="Calls"
+    "calls",
+    "Calls observed",
+    "count",
+    +1,
+    help=metrics.DEFINITIONS["calls"],
+    short="Calls",
+    small_flags=("calls_small",),
 )
 RATIO = Measure(
     "praise_to_criticism",
@@ -46,6 +53,7 @@ RATIO = Measure(
     "notes",
     metrics.DEFINITIONS["praise_to_criticism"],
     "Praise : crit.",
+    small_flags=("ratio_small",),
 )
 INTERVENTION = Measure(
     "intervention_rate",
@@ -57,6 +65,7 @@ INTERVENTION = Measure(
     "calls",
     metrics.DEFINITIONS["intervention_rate"],
     "Took over",
+    small_flags=("calls_small",),
 )
 DEBRIEF = Measure(
     "debrief_rate",
@@ -68,6 +77,7 @@ DEBRIEF = Measure(
     "calls with a known debrief",
     metrics.DEFINITIONS["debrief_rate"],
     "Debriefed",
+    small_flags=("debrief_small",),
 )
 ADJ_LIFT = Measure(
     "adj_lift",
@@ -77,6 +87,7 @@ ADJ_LIFT = Measure(
     unit="praised behaviours",
     help=metrics.DEFINITIONS["adjusted_lift"],
     short="Lift within rep",  # small by the crude lift's rule, as in the JSON
+    small_flags=("rec_small", "unrec_small"),
 )
 LIFT = Measure(
     "lift",
@@ -86,6 +97,7 @@ LIFT = Measure(
     unit="praised behaviours",
     help=metrics.DEFINITIONS["lift"] + " Crude: pools every rep and manager.",
     short="Lift, crude",
+    small_flags=("rec_small", "unrec_small"),
 )
 ADJ_TOOK_OVER = Measure(
     "adj_took_over_ratio",
@@ -96,6 +108,7 @@ ADJ_TOOK_OVER = Measure(
     help=metrics.DEFINITIONS["adjusted_ratio"],
     short="Take-over vs debrief",
     sides=("adj_took_over_exposed_n", "adj_took_over_reference_n"),
+    small_flags=("adj_took_over_small",),
 )
 MR_TOOK_OVER = Measure(
     "mr_took_over_rate",
@@ -106,6 +119,7 @@ MR_TOOK_OVER = Measure(
     "mr_took_over_eligible",
     "mistakes",
     metrics.DEFINITIONS["mistake_repeat"],
+    small_flags=("mr_took_over_small",),
 )
 MR_OBSERVED_DEBRIEFED = Measure(
     "mr_observed_debriefed_rate",
@@ -116,6 +130,7 @@ MR_OBSERVED_DEBRIEFED = Measure(
     "mr_observed_debriefed_eligible",
     "mistakes",
     metrics.DEFINITIONS["mistake_repeat"],
+    small_flags=("mr_observed_debriefed_small",),
 )
 HEADLINE = (
     CALLS,
@@ -173,7 +188,9 @@ class Change:
         return None if lo is None and hi is None else [lo, hi]
 
     def small(self, row: dict[str, Any]) -> bool:
-        return effects.small(self.base(row), self.min_n)
+        """The SQL's small-sample flags for this figure (the one rule, effects.small, applied
+        where the figure is computed); a row without them is small."""
+        return any(row.get(flag, True) for flag in self.measure.small_flags)
 
     @property
     def delta(self) -> float | None:
@@ -207,7 +224,7 @@ class Change:
         )
 
     @property
-    def clear(self) -> bool:
+    def beyond_chance(self) -> bool:
         """Beyond chance: both periods rest on at least min_n, and the change passes the one
         test (effects.beyond_chance: |z| >= 1.96; a lift or risk ratio by its log difference)."""
         if self.direction == 0 or self.small(self.now) or self.small(self.before):
@@ -258,19 +275,14 @@ class Change:
     @property
     def tone(self) -> int:
         """+1 better, -1 worse, 0 not beyond chance (drawn grey)."""
-        return self.direction * self.measure.better if self.clear else 0
+        return self.direction * self.measure.better if self.beyond_chance else 0
 
     # -- words --
 
     def shown(self, row: dict[str, Any]) -> str:
-        m, v = self.measure, self.value(row)
-        if m.kind == "count":
-            return f"{v:,}"
-        if m.kind == "rate":
-            return formatting.pct(v)
-        if m.kind == "ratio":
-            return formatting.ratio_counts(row["praise"], row["criticism"], v).split(" (")[0]
-        return "–" if v is None else f"{v:.2f}×"
+        if self.measure.kind == "ratio":  # praise without criticism is ∞, not missing
+            return formatting.ratio_counts(row["praise"], row["criticism"], self.value(row))
+        return formatting.figure(self.measure.kind, self.value(row))
 
     def detail(self, row: dict[str, Any]) -> str:
         m = self.measure
@@ -289,8 +301,7 @@ class Change:
             stem = m.key.removesuffix("_ratio")
             strata = row.get(f"{stem}_strata") or 0
             crude = row.get("lift") if m.key == "adj_lift" else row.get("took_over_vs_debrief")
-            crude_text = "–" if crude is None else f"{crude:.2f}×"
-            return f"within {strata:,} reps; crude {crude_text}"
+            return f"within {strata:,} reps; crude {formatting.times(crude)}"
         if row["rec_eligible"] or row["unrec_eligible"]:
             return (
                 f"came back {formatting.pct(row['rec_rate'])} recognised vs "
@@ -302,34 +313,30 @@ class Change:
         ci = self.interval(row)
         if not ci or self.value(row) is None:
             return ""
-        if self.measure.kind == "rate":
-            return formatting.interval(ci)
-        fmt = formatting.ratio if self.measure.kind == "ratio" else (lambda v: f"{v:.2f}×")
-        return formatting.interval(ci, fmt)
+        return formatting.interval(ci, formatting.BY_KIND[self.measure.kind])
 
     def change_text(self) -> str:
         """'▲ 4 pts', '▼ 31', '▲ 0.2'; 'same' when the change rounds to nothing as shown."""
-        d, m = self.delta, self.measure
-        if d is None:
-            return "–"
-        if m.kind == "count":
-            size = f"{abs(int(d)):,}"
-        elif m.kind == "rate":
-            size = f"{abs(d) * 100:.0f} pts"
-        elif m.kind == "ratio":
-            size = f"{abs(d):.1f}"
-        else:
-            size = f"{abs(d):.2f}"
-        if self.direction == 0 or not any(ch in "123456789" for ch in size):
-            return "same"
-        return f"{UP if self.direction > 0 else DOWN} {size}"
+        return formatting.arrow_change(self.measure.kind, self.delta)
+
+    def signed_change_text(self) -> str | None:
+        """'+4 pts', '-31', '±0 pts': the change on a page's metric tile."""
+        return formatting.signed_change(self.measure.kind, self.delta)
+
+    @property
+    def tile_colour(self) -> str:
+        """The one colour rule of every page's tiles (Streamlit's delta_color): better green and
+        worse red only beyond chance; grey otherwise."""
+        if not self.beyond_chance:
+            return "off"
+        return "normal" if self.measure.better > 0 else "inverse"
 
     def chance_text(self) -> str:
         if self.delta is None or self.direction == 0:
             return ""
         if self.small(self.now) or self.small(self.before):
             return "too few to tell"
-        return "beyond chance" if self.clear else "within chance"
+        return "beyond chance" if self.beyond_chance else "within chance"
 
 
 Group = tuple[str, list[Change]]

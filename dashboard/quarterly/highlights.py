@@ -83,10 +83,6 @@ def sentence(change: Change, who: str | None) -> str:
     )
 
 
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def highlights(
     headline: Sequence[Change],
     managers: Sequence[Group],
@@ -96,9 +92,14 @@ def highlights(
     window: int,
 ) -> list[str]:
     """A few plain sentences, only where the numbers support them (see highlights_rule)."""
-    out = [sentence(c, None) for c in headline if c.clear]
+    out = [sentence(c, None) for c in headline if c.beyond_chance]
     personal = sorted(
-        ((abs(c.z or 0.0), name, c) for name, changes in managers for c in changes if c.clear),
+        (
+            (abs(c.z or 0.0), name, c)
+            for name, changes in managers
+            for c in changes
+            if c.beyond_chance
+        ),
         key=lambda t: (-t[0], t[1]),
     )
     out += [sentence(c, name) for _, name, c in personal]
@@ -111,11 +112,11 @@ def highlights(
         )
     missed = reps_unobserved.filter(pl.col("calls_before") >= min_n)
     if missed.height:
-        names = missed["rep"].to_list()
-        verb = "was" if len(names) == 1 else "were"
+        reps = missed["rep"].to_list()
+        verb = "was" if len(reps) == 1 else "were"
         out.append(
-            f"{_names(names)} {verb} not observed this quarter, after at least {min_n} observed "
-            f"calls in the {LOOKBACK_QUARTERS} quarters before."
+            f"{formatting.names(reps)} {verb} not observed this quarter, after at least {min_n} "
+            f"observed calls in the {LOOKBACK_QUARTERS} quarters before."
         )
     below = managers_coverage.filter(pl.col("below") & (pl.col("usual") >= min_n))
     for r in below.iter_rows(named=True):

@@ -328,7 +328,7 @@ def headline_frame(review: Review) -> pl.DataFrame:
                 "previous_hi": b[1],
                 "previous_based_on": c.base(c.before),
                 "change": c.delta,
-                "beyond_chance": c.clear,
+                "beyond_chance": c.beyond_chance,
             }
         )
     return pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "previous": pl.Float64})
@@ -362,7 +362,7 @@ def comparison_frame(groups: Sequence[Group], label: str) -> pl.DataFrame:
             else:
                 row[f"{m.key}_previous"] = c.value(c.before)
                 row[f"{m.key}_change"] = c.delta
-            row[f"{m.key}_beyond_chance"] = c.clear
+            row[f"{m.key}_beyond_chance"] = c.beyond_chance
         rows.append(row)
     if not rows:
         return pl.DataFrame({label: []}, schema={label: pl.String})

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dashboard import formatting
 from dashboard.importer import FIRST_YEAR, LAST_YEAR
 
 LOOKBACK_QUARTERS = 4  # "usual" and "observed before" look at this many quarters back
@@ -81,8 +82,7 @@ def team_label(team: str) -> str:
 def teams_text(teams: Sequence[str]) -> str:
     if not teams:
         return "All teams"
-    names = [team_label(t) for t in teams]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return formatting.names([team_label(team) for team in teams])
 
 
 # ---- what is compared ------------------------------------------------------------------------

@@ -13,11 +13,9 @@ import polars as pl
 from dashboard import formatting, metrics
 from dashboard.quarterly.changes import (
     DEBRIEF,
-    DOWN,
     INTERVENTION,
     PEOPLE,
     RESPONSES,
-    UP,
     Change,
     Group,
     Measure,
@@ -86,7 +84,7 @@ def _value_cell(c: Change, row: dict[str, Any], people: bool = False) -> Cell:
         shown = f"{shown} ({c.hits(row)}/{c.base(row)})"
     if people and c.measure.kind == "ratio":
         shown = f"{shown} ({row['praise']}/{row['criticism']})"
-    return Cell(shown + (formatting.SMALL if small else ""), muted=small)
+    return Cell(shown + formatting.mark(small), muted=small)
 
 
 def headline_table(review: Review) -> Table:
@@ -155,9 +153,7 @@ def wrong_table(review: Review) -> Table:
 def _share_cell(hits: int, base: int, rate: float | None, small: bool) -> Cell:
     if not base:
         return Cell("–", muted=True)
-    return Cell(
-        f"{formatting.pct(rate)} ({hits} of {base}){formatting.SMALL if small else ''}", muted=small
-    )
+    return Cell(f"{formatting.pct(rate)} ({hits} of {base}){formatting.mark(small)}", muted=small)
 
 
 def _day(value: dt.date) -> str:
@@ -351,8 +347,8 @@ NOTE_TERMS = (
     ("Mistake repeat", "mistake_repeat"),
 )
 CHANGE_LEGEND = (
-    f"{UP} up, {DOWN} down. Green is better and red is worse, only when the change is beyond "
-    "chance; grey when it is within chance or rests on too few calls."
+    f"{formatting.UP} up, {formatting.DOWN} down. Green is better and red is worse, only when "
+    "the change is beyond chance; grey when it is within chance or rests on too few calls."
 )
 PEOPLE_LEGEND = (
     "Took over and Debriefed: share of calls (calls/of calls). Praise : crit.: the ratio "

@@ -75,38 +75,32 @@ if previous is not None:
         previous, adjusted(filters.replace(start=prev_start, end=prev_end))
     )
 
-SIGNED = {
-    "count": lambda d: f"{d:+,.0f}",
-    "rate": lambda d: f"{d * 100:+.0f} pts",
-    "ratio": lambda d: f"{d:+.1f}",
-    "lift": lambda d: f"{d:+.2f}",
-}
-
 
 def tile(column, measure: quarterly.Measure, value: str, note: str) -> None:
     """A tile: the figure (marked when small), its change when beyond chance in colour (the
     quarterly review's test), grey otherwise, and the change's interval in the tooltip."""
-    c = quarterly.Change(measure, current, previous or current, filters.min_n)
-    shown = value + (formatting.mark(c.small(current)) if value != "–" else "")
+    change = quarterly.Change(measure, current, previous or current, filters.min_n)
+    small = change.small(current)
+    shown = value + (formatting.mark(small) if value != "–" else "")
     help_text = measure.help
-    delta, colour, arrow = None, "off", "auto"
+    delta, arrow = None, "auto"
     if previous is None:
         help_text += " " + ("No earlier data to compare with." if no_earlier else "")
-    elif c.delta is not None:
-        delta = SIGNED[measure.kind](c.delta)
-        if c.change_text() == "same":
-            delta, arrow = delta.replace("+", "±").replace("-", "±"), "off"
-        if c.clear:
-            colour = "normal" if measure.better > 0 else "inverse"
+    elif change.delta is not None:
+        delta = change.signed_change_text()
+        if change.change_text() == "same":
+            arrow = "off"
+        interval = change.change_interval_text()
         help_text += (
-            f" Change against the previous period of equal length: {c.chance_text()}"
-            + (f"; {c.change_interval_text()}" if c.change_interval_text() else "")
+            f" Change against the previous period of equal length: {change.chance_text()}"
+            + (f"; {interval}" if interval else "")
             + "."
         )
+    colour = change.tile_colour if delta is not None else "off"
     column.metric(
         measure.label, shown, delta=delta, delta_color=colour, delta_arrow=arrow, help=help_text
     )
-    column.caption(note + (" · small sample" if c.small(current) else ""))
+    column.caption(note + (" · small sample" if small else ""))
 
 
 tiles = st.columns(5)

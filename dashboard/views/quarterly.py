@@ -190,36 +190,25 @@ def headline_tiles(review: quarterly.Review) -> None:
     counts and interval behind it."""
     for start in range(0, len(review.headline), 4):
         tiles = st.columns(4)
-        for tile, c in zip(tiles, review.headline[start : start + 4], strict=False):
-            colour = "off" if not c.clear else ("normal" if c.measure.better > 0 else "inverse")
-            interval = c.change_interval_text()
+        for tile, change in zip(tiles, review.headline[start : start + 4], strict=False):
+            now, before = change.now, change.before
+            interval = change.change_interval_text()
             tile.metric(
-                c.measure.label,
-                c.shown(c.now) + formatting.mark(c.small(c.now)),
-                delta=delta(c),
-                delta_color=colour,
-                delta_arrow="off" if c.change_text() == "same" else "auto",
-                help=c.measure.help + (f" Change: {interval}." if interval else ""),
+                change.measure.label,
+                change.shown(now) + formatting.mark(change.small(now)),
+                delta=change.signed_change_text(),
+                delta_color=change.tile_colour,
+                delta_arrow="off" if change.change_text() == "same" else "auto",
+                help=change.measure.help + (f" Change: {interval}." if interval else ""),
             )
-            notes = [x for x in (c.detail(c.now), c.interval_text(c.now)) if x]
-            before = f"{review.previous}: {c.shown(c.before)}"
-            if c.measure.kind == "rate" and c.base(c.before):
-                before += f" ({c.hits(c.before)} of {c.base(c.before)})"
-            notes.append(before)
-            if c.chance_text():
-                notes.append(c.chance_text())
+            notes = [x for x in (change.detail(now), change.interval_text(now)) if x]
+            earlier = f"{review.previous}: {change.shown(before)}"
+            if change.measure.kind == "rate" and change.base(before):
+                earlier += f" ({change.hits(before)} of {change.base(before)})"
+            notes.append(earlier)
+            if change.chance_text():
+                notes.append(change.chance_text())
             tile.caption(" · ".join(notes))
-
-
-def delta(change: quarterly.Change) -> str | None:
-    d, kind = change.delta, change.measure.kind
-    if d is None:
-        return None
-    if kind == "count":
-        return f"{int(d):+,}"
-    if kind == "rate":
-        return f"{d * 100:+.0f} pts"
-    return f"{d:+.1f}" if kind == "ratio" else f"{d:+.2f}"
 
 
 def show_headline(section: sections.Section) -> None:

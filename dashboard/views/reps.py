@@ -95,7 +95,8 @@ tiles[4].metric(
 ci = st.columns(5)
 ci[0].caption(f"{summary['praise']} praise, {summary['criticism']} criticism notes")
 ci[1].caption(
-    formatting.ratio_with_ci(
+    formatting.with_interval(
+        "ratio",
         summary["praise_to_criticism"],
         [summary["praise_to_criticism_lo"], summary["praise_to_criticism_hi"]],
     )
