@@ -624,6 +624,13 @@ def serve(db: Path | None, port: int, host: str) -> None:
     elif cleared:
         click.echo("The store is empty (the sample was cleared): upload a log to start.", err=True)
     os.environ["RIDEALONG_DB"] = str(path)
+    from dashboard.resources import streamlit_config
+    from dashboard.uploads import receiving_room
+
+    limit = tomllib.loads(streamlit_config().read_text(encoding="utf-8"))["server"]
+    room = receiving_room(int(limit.get("maxUploadSize", 200)))
+    if room:  # uploads larger than the free space would fail with a bare error 500
+        click.echo(room, err=True)
     app = Path(__file__).with_name("app.py")
     sys.argv = [
         "streamlit",

@@ -86,16 +86,10 @@ def test_mutated_logs_import_or_fail_with_located_problems(tmp_path: Path, data:
 
 
 def _scrub():
-    """views/upload.py's scrub, without running the page."""
-    import re
+    """dashboard/uploads.py's scrub."""
+    from dashboard.uploads import scrub
 
-    source = (Path(__file__).parents[1] / "dashboard" / "views" / "upload.py").read_text()
-    start = source.index("TEMP_PREFIX =")
-    end = source.index("@contextmanager\ndef temp_files")
-    namespace: dict = {}
-    exec("import re\n" + source[start:end], namespace)
-    assert namespace["re"] is re
-    return namespace["scrub"]
+    return scrub
 
 
 def _seconds(f, value: str, times: int) -> float:

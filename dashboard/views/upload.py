@@ -10,15 +10,9 @@ transaction, imports log with the mapping's hash).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -26,7 +20,25 @@ import streamlit as st
 
 from dashboard import importer, mapping
 from dashboard.formatting import plain
-from dashboard.store import IngestResult, Store, drop_scratch, locked_ingest, new_scratch
+from dashboard.store import IngestResult
+from dashboard.uploads import (
+    Check,
+    Read,
+    Steps,
+    Upload,
+    add_uploads,
+    check_mapping,
+    check_uploads,
+    checked_counts,
+    problems_csv_frame,
+    problems_frame,
+    read_upload,
+    receiving_room,
+    scrub,
+    server_fault,
+    server_problems,
+    signature,
+)
 from dashboard.views import common
 
 PREVIEW_ROWS = 10
@@ -48,266 +60,6 @@ READS = "upl_reads"  # file_id -> Read
 CHECK = "upl_check"  # the Check of the current files, mapping and date order
 FLASH = "upl_flash"  # messages shown once, after a rerun
 ADDED = "upl_added"  # signature of the last upload this session added to the team's store
-
-
-# ---- the work: plain functions over uploaded bytes ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upload:
-    file_id: str
-    name: str
-    size: int
-    source: Any  # the UploadedFile; its bytes are copied only when needed
-
-    @property
-    def data(self) -> bytes:
-        return self.source.getvalue()
-
-
-@dataclass
-class Read:
-    """One uploaded file read once: its content hash, and its preview and columns (the values
-    of its first mapping.PROFILE_ROWS rows) or why it cannot be read."""
-
-    digest: str
-    preview: importer.Preview | None
-    problems: list[importer.Problem]
-    columns: list[mapping.Column] = field(default_factory=list)
-
-
-@dataclass
-class Check:
-    """The uploaded files checked with the current mapping: first the mapping as a whole
-    (`open`: required columns without one, answers without a value), and only when nothing is
-    open the rows, into an in-memory store or a list of problems."""
-
-    signature: str
-    store: Store | None
-    result: IngestResult | None
-    problems: list[importer.Problem]
-    steps: list[tuple[str, float]] = field(default_factory=list)
-    open: list[mapping.Choice] = field(default_factory=list)
-
-    @property
-    def rows_checked(self) -> bool:
-        return not self.open
-
-
-class Steps:
-    """Progress for st.status: a bar, and how long each step took."""
-
-    def __init__(self, bar: Any):
-        self.bar = bar
-        self.steps: list[tuple[str, float]] = []
-        self._last = time.perf_counter()
-
-    def restart(self) -> None:
-        self._last = time.perf_counter()
-
-    def mark(self, label: str, fraction: float | None = None) -> None:
-        now = time.perf_counter()
-        self.steps.append((label, now - self._last))
-        self._last = now
-        if fraction is not None:
-            self.bar.progress(min(max(fraction, 0.0), 1.0), text=_md(label))
-
-    def ingest_progress(self, written: str, start: float, span: float) -> Callable:
-        """A Store.ingest progress callback, its fractions placed in [start, start + span]."""
-
-        def progress(message: str, fraction: float) -> None:
-            label = written if message == "written" else re.sub("^validated ", "checked ", message)
-            self.mark(label, start + span * fraction)
-
-        return progress
-
-
-def _suffix(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
-
-
-TEMP_PREFIX = "ridealong-upload-"  # store.new_scratch("upload") folders: ridealong-upload-<pid>-...
-_TEMP_REST = re.compile(r"[^/\s'\"]+(?:/upload\d+(?:\.[a-z0-9]+)?)?", re.IGNORECASE)
-_PATH_STOP = frozenset(" \t\n\r\f\v'\"")
-
-
-def scrub(text: str) -> str:
-    """A reader's message without the server's temporary path (the problem names the file).
-
-    Linear in the text: a problem message can be megabytes (a file of NUL bytes), so no
-    pattern here may rescan it; each path is found by its fixed prefix, then walked out."""
-    out: list[str] = []
-    done = 0
-    while (at := text.find(TEMP_PREFIX, done)) >= 0:
-        start = at
-        while start > done and text[start - 1] not in _PATH_STOP:
-            start -= 1  # back to where the path begins (never past the last replacement)
-        rest = _TEMP_REST.match(text, at + len(TEMP_PREFIX))
-        end = rest.end() if rest else at + len(TEMP_PREFIX)
-        out += [text[done:start], "the uploaded file"]
-        done = end
-    out.append(text[done:])
-    return "".join(out)
-
-
-@contextmanager
-def temp_files(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
-    """Each upload as a temporary file with its original suffix (never its name); all removed
-    afterwards, whatever happens (a folder left by a killed server goes at the next start)."""
-    folder = new_scratch("upload")
-    try:
-        paths = []
-        for i, upload in enumerate(uploads):
-            path = folder / f"upload{i}{_suffix(upload.name)}"
-            path.write_bytes(upload.data)
-            paths.append(path)
-        try:
-            yield paths
-        except importer.ImportFailed as exc:
-            raise importer.ImportFailed(
-                [
-                    importer.Problem(p.file, p.line, p.column, p.value, scrub(p.message), p.code)
-                    for p in exc.problems
-                ]
-            ) from None
-    finally:
-        drop_scratch(folder)
-
-
-def read_upload(upload: Upload) -> Read:
-    data = upload.data
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        with temp_files([upload]) as (path,):
-            preview = importer.preview(path, mapping.PROFILE_ROWS, display_name=upload.name)
-    except importer.ImportFailed as exc:
-        return Read(digest, None, exc.problems)
-    return Read(digest, preview, [], mapping.columns_of(preview.headers, preview.first))
-
-
-def check_mapping(
-    uploads: Sequence[Upload], reads: dict[str, Read], used: mapping.Mapping
-) -> tuple[list[mapping.Choice], list[importer.Problem]]:
-    """The mapping checked as a whole against every readable file, before any row: what is
-    still open (a required column without one, an answer without a value) and the header
-    problems (two columns read as one field)."""
-    choices: list[mapping.Choice] = []
-    problems: list[importer.Problem] = []
-    for upload in uploads:
-        read = reads[upload.file_id]
-        if read.preview is None:
-            continue
-        for choice in mapping.open_choices(read.columns, used):
-            if choice not in choices:
-                choices.append(choice)
-        _fields, header_problems = mapping.fields_of(read.preview.headers, used)
-        problems += [importer.Problem(upload.name, 1, None, None, t) for t in header_problems]
-    return choices, problems
-
-
-def _unexpected(uploads: Sequence[Upload], exc: Exception) -> importer.Problem:
-    text = scrub(str(exc)).strip()
-    reason = text.splitlines()[0] if text else type(exc).__name__
-    names = ", ".join(u.name for u in uploads)
-    return importer.Problem(names, None, None, None, f"could not be read ({reason})")
-
-
-def check_uploads(
-    uploads: Sequence[Upload],
-    used: mapping.Mapping,
-    signature: str,
-    progress: Callable[[str, float], None] | None = None,
-) -> Check:
-    """Validate the uploads into a fresh in-memory store: the copy that Explore shows."""
-    store = Store(None)
-    try:
-        with temp_files(uploads) as paths:
-            result = store.ingest(
-                paths,
-                dayfirst=used.dayfirst,
-                source="upload",
-                display_names=[u.name for u in uploads],
-                header_overrides=used.header_overrides(),
-                value_overrides=used.value_overrides(),
-                progress=progress,
-                mapping_hash=used.digest(),
-            )
-    except importer.ImportFailed as exc:
-        store.close()
-        return Check(signature, None, None, exc.problems)
-    except Exception as exc:  # a user's file must never give a traceback
-        store.close()
-        return Check(signature, None, None, [_unexpected(uploads, exc)])
-    return Check(signature, store, result, [])
-
-
-def add_uploads(
-    store: Store,
-    uploads: Sequence[Upload],
-    used: mapping.Mapping,
-    progress: Callable[[str, float], None] | None = None,
-    waiting: Callable[[bool], None] | None = None,
-) -> IngestResult:
-    """All-or-nothing upsert into the shared store, one session at a time (see locked_ingest).
-
-    Raises importer.ImportFailed (nothing written)."""
-    with temp_files(uploads) as paths:
-        return locked_ingest(
-            store,
-            paths,
-            waiting=waiting,
-            dayfirst=used.dayfirst,
-            source="upload",
-            display_names=[u.name for u in uploads],
-            header_overrides=used.header_overrides(),
-            value_overrides=used.value_overrides(),
-            progress=progress,
-            mapping_hash=used.digest(),
-        )
-
-
-def signature(uploads: Sequence[Upload], reads: dict[str, Read], used: mapping.Mapping) -> str:
-    doc = {
-        "files": [[u.name, reads[u.file_id].digest] for u in uploads],
-        "mapping": used.document(),
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def problems_frame(problems: Sequence[importer.Problem]) -> pl.DataFrame:
-    """The problems as a table with no empty cell a browser would show as "None": a problem
-    of the whole file has no line or column, a required cell left empty says "(empty)"."""
-    rows = [
-        {
-            "file": p.file,
-            "line": "" if p.line is None else str(p.line),
-            "column": p.column or "",
-            "value": p.value if p.value is not None else ("(empty)" if p.column else ""),
-            "problem": p.message,
-        }
-        for p in problems
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={n: pl.String for n in ("file", "line", "column", "value", "problem")},
-        orient="row",
-    )
-
-
-def problems_csv_frame(problems: Sequence[importer.Problem]) -> pl.DataFrame:
-    """The problems as downloaded: a line is a number, an empty cell is empty."""
-    return pl.DataFrame(
-        [p.as_dict() for p in problems],
-        schema={
-            "file": pl.String,
-            "line": pl.Int64,
-            "column": pl.String,
-            "value": pl.String,
-            "problem": pl.String,
-        },
-        orient="row",
-    )
 
 
 # ---- session state ---------------------------------------------------------------------------
@@ -803,6 +555,17 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
         _show_open(uploads, check)
         if not check.problems:
             return
+    if server_problems(check.problems):
+        st.error(
+            f"**{_md(_what(uploads))} could not be checked: the server could not do it just "
+            "now.** The file is not at fault and need not change: try again later, or ask "
+            "whoever runs Ridealong to free space or memory on the server.",
+            icon=":material/dns:",
+        )
+        for problem in server_problems(check.problems):
+            st.caption(_md(str(problem)))
+        _show_flash()
+        return
     if check.problems:
         n = len(check.problems)
         st.error(
@@ -831,11 +594,7 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
     result = check.result
     rows = sum(f.rows for f in result.files)
     # distinct calls: a call in two files is one call (the later file's version)
-    calls, notes = (
-        check.store.cursor()
-        .execute("select (select count(*) from calls), (select count(*) from notes)")
-        .fetchone()
-    )
+    calls, notes = checked_counts(check.store)
     st.success(
         f"**{_md(_what(uploads))} passed the check**: {_n(rows, 'row')}, {_n(calls, 'call')}, "
         f"{_n(notes, 'note')}.",
@@ -982,8 +741,15 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
             st.rerun()
         except Exception as exc:  # disk full, store removed...: say so, never a traceback
             status.update(label="Nothing was written", state="error")
-            text = scrub(str(exc)).strip()
-            failure = text.splitlines()[0] if text else type(exc).__name__
+            lacking = server_fault(exc)
+            if lacking is not None:
+                failure = (
+                    f"the server ran out of {lacking}; the file is not at fault: try again later, "
+                    "or ask whoever runs Ridealong to free some"
+                )
+            else:
+                text = scrub(str(exc)).strip()
+                failure = text.splitlines()[0] if text else type(exc).__name__
     if failure is not None:
         st.error(f"Nothing was written: the team's store could not be updated ({_md(failure)}).")
         return
@@ -1122,6 +888,9 @@ uploaded = st.file_uploader(
     ".streamlit/config.toml). One row per note; a call with several notes spans several rows.",
 )
 uploads = [Upload(f.file_id, f.name, f.size, f) for f in uploaded or []]
+room = receiving_room(limit)
+if room:
+    st.warning(_md(room), icon=":material/storage:")
 
 if not uploads:
     st.session_state.pop(READS, None)
