@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import altair as alt
 import polars as pl
 
@@ -176,14 +179,20 @@ def reference_label(reference: float) -> str:
 
 
 def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
-    """Share of calls observed / assisted / taken over per period (metrics by period)."""
-    long = (
-        frame.select(pl.col("grp").alias(period), "observed", "assisted", "took_over", "calls")
-        .unpivot(index=[period, "calls"], variable_name="action", value_name="n")
-        .with_columns(
-            (pl.col("n").cast(pl.Float64) / pl.col("calls").cast(pl.Float64)).alias("share"),
-            pl.col("action").replace_strict(ACTION_LABELS).alias("label"),
-        )
+    """Share of calls observed / assisted / taken over per period (metrics by period: each
+    action's count and its share, metrics.sql's <action>_share)."""
+    long = pl.concat(
+        [
+            frame.select(
+                pl.col("grp").alias(period),
+                "calls",
+                pl.lit(action).alias("action"),
+                pl.col(action).alias("n"),
+                pl.col(f"{action}_share").cast(pl.Float64).alias("share"),
+                pl.lit(label).alias("label"),
+            )
+            for action, label in ACTION_LABELS.items()
+        ]
     )
     return (
         alt.Chart(long)
@@ -661,16 +670,39 @@ def period_comparison(
     )
 
 
+# Characters XML 1.0 forbids: vl-convert draws text through an SVG parser that panics on them and
+# aborts the whole process (names imported before the importer refused control characters).
+_NON_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _visible(match: re.Match) -> str:
+    """A C0 control character as its Unicode control picture (NUL -> '␀'), anything else '�'."""
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\ufffd"
+
+
+def _drawable(value: Any) -> Any:
+    """The chart's spec with every string (titles, data, labels) safe to draw."""
+    if isinstance(value, str):
+        return _NON_XML.sub(_visible, value)
+    if isinstance(value, dict):
+        return {_drawable(k): _drawable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_drawable(v) for v in value]
+    return value
+
+
 def to_svg(chart: alt.TopLevelMixin) -> bytes:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[]).encode("utf-8")
+    spec = _drawable(chart.to_dict())
+    return vlc.vegalite_to_svg(spec, allowed_base_urls=[]).encode("utf-8")
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(chart.to_dict(), scale=scale, allowed_base_urls=[])
+    return vlc.vegalite_to_png(_drawable(chart.to_dict()), scale=scale, allowed_base_urls=[])
 
 
 def outside_limits(managers: pl.DataFrame, limits: pl.DataFrame) -> int:

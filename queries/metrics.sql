@@ -8,6 +8,10 @@
 -- the store (ties: smallest by code point; behaviors.label), so a behaviour keeps its name
 -- whatever the filters.
 --
+-- Besides the counts, rates and intervals: observed_share, assisted_share, took_over_share
+-- (each action's share of the calls) and mistakes_eligible, mistakes_repeated (every mistake
+-- and every repeat, the four responses added up).
+--
 -- Parameters:
 --   $by        'all' | 'manager' | 'rep' | 'team' | 'month' | 'quarter' | 'behavior'
 --   $start     first day included (DATE or null = open)
@@ -234,6 +238,10 @@ select
     observed,
     assisted,
     took_over,
+    -- each action's share of the calls (the action-share charts)
+    rate(observed, calls) as observed_share,
+    rate(assisted, calls) as assisted_share,
+    rate(took_over, calls) as took_over_share,
     intervention_rate,
     wilson_lo(took_over, calls) as intervention_rate_lo,
     wilson_hi(took_over, calls) as intervention_rate_hi,
@@ -276,6 +284,11 @@ select
                 1.0 / (rec_recurred + 0.5) - 1.0 / (rec_eligible + 1.0)
                 + 1.0 / (unrec_recurred + 0.5) - 1.0 / (unrec_eligible + 1.0)))
     end::double as lift_hi,
+    -- every mistake, whatever the response: the four responses below split them
+    mr_took_over_eligible + mr_assisted_eligible + mr_observed_debriefed_eligible
+        + mr_observed_only_eligible as mistakes_eligible,
+    mr_took_over_repeated + mr_assisted_repeated + mr_observed_debriefed_repeated
+        + mr_observed_only_repeated as mistakes_repeated,
     mr_took_over_eligible,
     mr_took_over_repeated,
     mr_took_over_rate,

@@ -90,3 +90,26 @@ def test_the_funnel_of_one_manager_draws_no_layer_without_rows() -> None:
         if data is not None and filters:
             side = filters[0]["filter"].split("'")[1]
             assert side in set(data["label_side"]), f"a layer for '{side}' labels has no rows"
+
+
+def test_a_name_with_control_characters_is_drawn_not_a_crash() -> None:
+    # vl-convert panics on a character XML forbids and aborts the process: names imported
+    # before the importer refused them must still draw (in a subprocess, so a panic fails the
+    # test instead of killing pytest)
+    import subprocess
+    import sys
+
+    code = (
+        "import altair as alt, polars as pl\n"
+        "from dashboard import charts\n"
+        "frame = pl.DataFrame({'name': ['Ana\\x00Bo', 'Cy\\x07'], 'v': [1, 2]})\n"
+        "chart = alt.Chart(frame).mark_bar().encode(x='name:N', y='v:Q').properties(\n"
+        "    title='Rep \\x1b')\n"
+        "png = charts.to_png(chart)\n"
+        "svg = charts.to_svg(chart).decode()\n"
+        "assert png.startswith(b'\\x89PNG') and len(png) > 1000\n"
+        "assert 'Ana\\u2400Bo' in svg and '\\x00' not in svg\n"
+        "print('drawn')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "drawn", out.stderr[-2000:]

@@ -206,6 +206,7 @@ def test_lifts_are_compared_by_their_log_difference_not_by_overlapping_intervals
         return {
             "adj_lift": lift, "adj_lift_lo": lo, "adj_lift_hi": hi, "adj_lift_strata": 20,
             "rec_eligible": 100, "unrec_eligible": 100,
+            "rec_small": False, "unrec_small": False,  # metrics.sql's flags at min_n 10
         }  # fmt: skip
 
     # 1.5 [1.2, 1.9] against 1.05 [0.85, 1.3]: the intervals overlap, yet
@@ -217,7 +218,7 @@ def test_lifts_are_compared_by_their_log_difference_not_by_overlapping_intervals
     lo, hi = c.change_interval()
     assert lo > 1 and hi == pytest.approx(1.5 / 1.05 * (1.5 / 1.05 / lo), rel=1e-6)
     # a small side keeps it grey, whatever z says
-    small = row(1.5, 1.2, 1.9) | {"unrec_eligible": 9}
+    small = row(1.5, 1.2, 1.9) | {"unrec_eligible": 9, "unrec_small": True}
     assert not quarterly.Change(quarterly.ADJ_LIFT, small, row(1.05, 0.85, 1.3), 10).beyond_chance
 
 

@@ -325,7 +325,14 @@ def test_coverage_for_2026_q3_by_hand(tmp_path: Path) -> None:
 
 
 def _manager(calls: int, took_over: int) -> dict:
-    return {"calls": calls, "took_over": took_over, "intervention_rate": took_over / calls}
+    # as metrics.sql returns it, with its small-sample flag (min_n 10)
+    rate = took_over / calls
+    return {
+        "calls": calls,
+        "took_over": took_over,
+        "intervention_rate": rate,
+        "calls_small": calls < 10,
+    }
 
 
 def _changes(now: dict, before: dict) -> list[quarterly.Change]:

@@ -283,16 +283,13 @@ def what_worked(now: pl.DataFrame, before: pl.DataFrame, min_n: int) -> pl.DataF
 
 def keeps_going_wrong(now: pl.DataFrame, min_n: int) -> pl.DataFrame:
     """Mistakes (criticised behaviours) that repeated most this quarter, with the repeat by
-    the manager's response (metrics.sql by behaviour). `repeated` and `eligible` add up the
+    the manager's response (metrics.sql by behaviour). `repeated` and `eligible` are all
     four responses, which split every mistake: took over, assisted, observed with a debrief,
-    observed without one."""
+    observed without one (metrics.sql's mistakes_repeated and mistakes_eligible)."""
     prefixes = [f"mr_{r}" for r in RESPONSES]
     return (
         now.filter(pl.col("criticism") > 0)
-        .with_columns(
-            pl.sum_horizontal([f"{p}_repeated" for p in prefixes]).alias("repeated"),
-            pl.sum_horizontal([f"{p}_eligible" for p in prefixes]).alias("eligible"),
-        )
+        .rename({"mistakes_repeated": "repeated", "mistakes_eligible": "eligible"})
         .filter(pl.col("eligible") > 0)
         .sort(["repeated", "criticism", "grp"], descending=[True, True, False])
         .head(TOP_BEHAVIOURS)

@@ -201,7 +201,7 @@ st.caption(
     "pooled; the within-rep ratios above come first)."
 )
 RESPONSES = charts.RESPONSE_LABELS
-if sum(row[f"mr_{k}_eligible"] for k in RESPONSES) == 0:
+if row["mistakes_eligible"] == 0:
     st.info(
         f"No mistake in this selection has {K} later calls to look at yet. Widen the date range "
         "or shorten the recurrence window.",
@@ -298,9 +298,7 @@ else:
         overall.select("window", "^mr_.*$"), "ridealong_mistake_repeat.csv", key="dl_mistakes"
     )
 
-    mistakes = by_behavior.filter(
-        pl.sum_horizontal([pl.col(f"mr_{k}_eligible") for k in RESPONSES]) > 0
-    )
+    mistakes = by_behavior.filter(pl.col("mistakes_eligible") > 0)
     with st.expander("By mistake"):
         per_mistake = mistakes.select(
             pl.col("grp").alias("Mistake"),
