@@ -13,6 +13,8 @@ from dashboard.store import Store
 from tests.benchmarks import bench
 from tests.benchmarks import pandas_metrics as pm
 
+pytestmark = pytest.mark.bench
+
 
 def test_the_benchmark_runs_at_a_tiny_size_and_its_side_by_side_counts_agree(
     tmp_path: Path, capsys: pytest.CaptureFixture

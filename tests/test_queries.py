@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
 from dashboard import metrics
-from dashboard.resources import queries_dir
 from dashboard.store import load_files
 from tests import expected_tiny as ex
 
@@ -24,15 +24,6 @@ PARAM_SAMPLES = {
     "window": 3,
     "min_n": 10,
     "rep": "Ana",
-    "quarter": "2026-Q1",
-    "previous_quarter": "2025-Q4",
-    "quarter_start": dt.date(2026, 1, 1),
-    "quarter_end": dt.date(2026, 3, 31),
-    "prev_start": dt.date(2025, 10, 1),
-    "prev_end": dt.date(2025, 12, 31),
-    "z": 1.959963984540054,
-    "steps": 50,
-    "max_n": 20,
     "today": dt.date(2026, 11, 26),
     "share": 0.75,
     "lookback": 4,
@@ -45,6 +36,11 @@ PARAM_SAMPLES = {
 }
 
 QUERIES = metrics.query_names()
+EMPTY_ON_TINY = {
+    "coverage_reps",  # every rep observed before 2026-02 is observed again in it
+    "logged_calls",  # tiny.csv is imported, nothing was logged on the Log page
+    "open_debriefs",  # ... so no logged call waits for its debrief
+}
 
 
 def test_there_are_queries() -> None:
@@ -70,11 +66,23 @@ def test_each_query_runs_on_the_tiny_log(name: str) -> None:
     missing = wanted - PARAM_SAMPLES.keys()
     assert not missing, f"add sample values for {sorted(missing)} to PARAM_SAMPLES"
     frame = metrics.run(store.con, name, **{k: PARAM_SAMPLES[k] for k in wanted})
-    assert frame.width > 0
+    # tiny.csv has calls in every filter above: only these have nothing to say about it
+    assert frame.height > 0 or name in EMPTY_ON_TINY, f"{name} returned no rows on tiny.csv"
     # no DECIMAL may reach a chart: measures are DOUBLE or integers
     assert not [c for c, t in frame.schema.items() if "Decimal" in str(t)], name
     store.close()
 
 
-def test_queries_are_files_in_the_queries_folder() -> None:
-    assert {p.stem for p in queries_dir().glob("*.sql")} == set(QUERIES)
+def test_every_parameter_sample_is_a_parameter_of_some_query() -> None:
+    used = {p for name in QUERIES for p in re.findall(r"\$([a-z_]+)", metrics.query_text(name))}
+    assert set(PARAM_SAMPLES) == used, f"stale samples: {sorted(set(PARAM_SAMPLES) - used)}"
+
+
+def test_every_query_is_run_by_the_code() -> None:
+    # a query file no Python names is dead SQL (or a typo in a name that would fail at run time)
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in (Path(__file__).parents[1] / "dashboard").rglob("*.py")
+    )
+    unused = [n for n in QUERIES if not re.search(rf"[\"']{n}(?:\.sql)?[\"']", source)]
+    assert not unused, f"queries/ files no code runs: {unused}"

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.bench,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason=f"the repaint benchmark needs Debian's Chromium at {CHROMIUM}: "
