@@ -12,7 +12,7 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import duckdb
@@ -20,6 +20,7 @@ import polars as pl
 
 from dashboard import effects
 from dashboard.resources import queries_dir
+from dashboard.store import MAX_WINDOW  # the recurrence windows derived at ingest
 
 # A filter, not warnings.catch_warnings() around the call: that one is not thread-safe, and
 # queries run on several threads at once (concurrently).
@@ -29,7 +30,6 @@ warnings.filterwarnings("ignore", message=ARROW_COPY_WARNING, category=UserWarni
 BY_FIELDS = ("manager", "rep", "team", "month", "quarter", "behavior")
 DEFAULT_WINDOW = 3
 DEFAULT_MIN_N = 10
-MAX_WINDOW = 10  # the recurrence windows derived at ingest (store.MAX_WINDOW)
 MISTAKE_RESPONSES = ("took_over", "assisted", "observed_debriefed", "observed_only")
 REFERENCE_RESPONSE = "observed_debriefed"  # what each other response is compared with
 COMPARED_RESPONSES = ("took_over", "assisted", "observed_only")
@@ -332,17 +332,6 @@ def adjusted(
     return found.get("") or empty_adjusted(adjust_by, filters.min_n)
 
 
-@dataclass
-class Overview:
-    """The Overview's headline figures for a period and the one before it."""
-
-    current: dict[str, Any]
-    previous: dict[str, Any] | None
-    period: tuple[dt.date | None, dt.date | None]
-    previous_period: tuple[dt.date, dt.date] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The period of equal length that ends the day before `start`."""
     days = (end - start).days + 1
@@ -375,11 +364,6 @@ def concurrently(
     executes, and the Overview's three queries take about a fifth less time than in a row.
     """
     return list(_POOL.map(lambda request: fn(*request), requests))
-
-
-def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
-    row = run(con, "data_range").row(0, named=True)
-    return row["first_day"], row["last_day"]
 
 
 def with_adjusted(row: dict[str, Any], adjusted: Adjusted) -> dict[str, Any]:

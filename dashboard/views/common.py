@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import json
 import os
 import threading
 from collections.abc import Sequence
@@ -57,23 +56,15 @@ def source() -> Source:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(key: str, name: str, params_json: str, _store: Store) -> pl.DataFrame:
-    params = json.loads(params_json, object_hook=_dates)
+def _cached(key: str, name: str, params: dict[str, Any], _store: Store) -> pl.DataFrame:
+    # Streamlit hashes the parameters (dates, lists, numbers) as they are: the cache key
     return metrics.run(_store.con, name, **params)
-
-
-def _dates(obj: dict) -> dict:
-    for k, v in obj.items():
-        if isinstance(v, str) and k in ("start", "end", "day"):
-            obj[k] = dt.date.fromisoformat(v)
-    return obj
 
 
 def query(name: str, **params: Any) -> pl.DataFrame:
     """Run queries/<name>.sql, cached by (source and its version, query, parameters)."""
     src = source()
-    params_json = json.dumps(params, default=str, sort_keys=True)
-    return _cached(src.key, name, params_json, src.store)
+    return _cached(src.key, name, params, src.store)
 
 
 def metrics_frame(filters: metrics.Filters, by: str = "all") -> pl.DataFrame:
@@ -126,7 +117,7 @@ def _from_url(choices: dict[str, Any]) -> dict[str, Any]:
         "f_team": qp.get_all("team"),
         "f_manager": qp.get_all("manager"),
         "f_rep": qp.get_all("rep"),
-        "f_window": min(max(window, 1), 10),
+        "f_window": min(max(window, 1), metrics.MAX_WINDOW),
     }
 
 
@@ -268,7 +259,7 @@ def sidebar_filters() -> metrics.Filters:
         st.slider(
             "Recurrence window (calls)",
             1,
-            10,
+            metrics.MAX_WINDOW,
             key="f_window",
             help="A behaviour counts as coming back when it is noted again on one of the "
             "rep's next K calls; only behaviours with at least K later calls are counted.",
