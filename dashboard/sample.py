@@ -34,7 +34,6 @@ the same on any machine with the same numpy. Needs only numpy, polars and the st
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -81,8 +80,6 @@ SCHEMA: dict[str, pl.DataType] = {
 
 PLANNED_ROLES = ("observer", "participant")
 ACTIONS = ("observed", "assisted", "took_over")
-POLARITIES = ("praise", "criticism")
-SEVERITIES = ("minor", "major")
 OUTCOMES = ("won", "lost", "open")
 SEGMENTS = ("Enterprise", "Mid-Market", "SMB", "Channel")
 REGIONS = (
@@ -146,11 +143,11 @@ MISTAKES: tuple[tuple[str, str, str, float], ...] = (
     ("No clear next steps agreed", "closing", "minor", 0.08),
     ("Ignored a stated objection", "closing", "major", 0.035),
 )
+_MAJOR = np.array([severity == "major" for _, _, severity, _ in MISTAKES])
 BEHAVIORS: dict[str, tuple[str, str, str | None]] = {
     **{b: ("praise", c, None) for b, c, _ in PRAISE},
     **{b: ("criticism", c, s) for b, c, s, _ in MISTAKES},
 }
-CATEGORIES: tuple[str, ...] = tuple(sorted({c for _, c, _ in BEHAVIORS.values()}))
 
 
 @dataclass(frozen=True)
@@ -404,17 +401,17 @@ def _roster(calls: int, rng: np.random.Generator) -> _Roster:
 
 def roster(calls: int, seed: int = 7) -> pl.DataFrame:
     """The teams, managers (with their style) and reps behind `generate(calls, seed)`."""
-    r = _roster(_check_calls(calls), _seed_streams(seed, 6)[0])
-    mgr = r.rep_manager
+    ros = _roster(_check_calls(calls), _seed_streams(seed, 6)[0])
+    mgr = ros.rep_manager
     return pl.DataFrame(
         {
-            "team": [r.teams[r.manager_team[m]] for m in mgr.tolist()],
-            "manager": [r.managers[m] for m in mgr.tolist()],
-            "style": [STYLES[r.manager_style[m]].name for m in mgr.tolist()],
-            "rep": r.reps,
-            "tenure_months_at_start": np.round(r.rep_tenure, 1),
-            "active_from": [START + dt.timedelta(days=int(d)) for d in r.rep_start],
-            "active_to": [START + dt.timedelta(days=int(d)) for d in r.rep_end],
+            "team": [ros.teams[ros.manager_team[m]] for m in mgr.tolist()],
+            "manager": [ros.managers[m] for m in mgr.tolist()],
+            "style": [STYLES[ros.manager_style[m]].name for m in mgr.tolist()],
+            "rep": ros.reps,
+            "tenure_months_at_start": np.round(ros.rep_tenure, 1),
+            "active_from": [START + dt.timedelta(days=int(d)) for d in ros.rep_start],
+            "active_to": [START + dt.timedelta(days=int(d)) for d in ros.rep_end],
         }
     ).sort("team", "manager", "rep")
 
@@ -431,47 +428,101 @@ def generate(calls: int, seed: int = 7, effects: str = "planted") -> pl.DataFram
     effects="planted" (the default) simulates the coaching effects described above;
     effects="none" keeps everything else (people, habits, who notes what, the same random
     draws) but gives debriefs and responses no effect, for testing that the adjusted
-    comparisons find none."""
+    comparisons find none.
+
+    Stages, each drawing from a random stream of its own: the roster; when each rep's calls
+    fall (_schedule); who rides along and what they do (_ride_alongs); the notes, call by call,
+    for all reps at once (_simulate_notes); deals and outcomes (_deals); the notes laid out as
+    rows in date order (_note_rows); and the frame (_assemble)."""
     if effects not in EFFECTS:
         raise ValueError(f"effects must be one of {', '.join(EFFECTS)}, not {effects!r}")
-    n = _check_calls(calls)
-    if n == 0:
+    n_calls = _check_calls(calls)
+    if n_calls == 0:
         return pl.DataFrame(schema=SCHEMA)
     rng_roster, rng_dates, rng_calls, rng_reps, rng_sim, rng_rows = _seed_streams(seed, 6)
-    ros = _roster(n, rng_roster)
-    n_reps = len(ros.reps)
+    ros = _roster(n_calls, rng_roster)
+    schedule = _schedule(n_calls, ros, rng_dates)
+    rides, chances = _ride_alongs(n_calls, ros, schedule, rng_calls, effects)
+    note_call, note_beh = _simulate_notes(ros, schedule, chances, rng_reps, rng_sim)
+    del chances  # a few hundred MB at ten million calls
+    deals = _deals(n_calls, ros, schedule, note_call, note_beh, rng_rows)
+    layout = _note_rows(n_calls, schedule, note_call, note_beh, rng_rows)
+    return _assemble(n_calls, ros, schedule, rides, deals, layout)
 
-    # -- how many calls each rep has, and when --------------------------------------------------
+
+@dataclass
+class _Schedule:
+    """When each rep's calls fall. Calls are numbered by simulation "slot": reps by decreasing
+    number of calls (so the reps still active at step t are a prefix), then each rep's calls in
+    date order."""
+
+    day: np.ndarray  # per call: days since START
+    call_rep: np.ndarray  # per call: the rep
+    call_slot: np.ndarray  # per call: the rep's slot
+    slot_rep: np.ndarray  # per slot: the rep
+    n_slot: np.ndarray  # per slot: its number of calls (decreasing)
+    offset: np.ndarray  # per slot: its first call
+    n_days: int
+
+
+def _schedule(n_calls: int, ros: _Roster, rng: np.random.Generator) -> _Schedule:
     weights = _day_weights()
     cum = np.concatenate([[0], np.cumsum(weights)])
     lo, hi = cum[ros.rep_start], cum[ros.rep_end + 1]
-    activity = rng_dates.gamma(6.0, 1.0 / 6.0, n_reps)
+    activity = rng.gamma(6.0, 1.0 / 6.0, len(ros.reps))
     share = activity * (hi - lo)
-    per_rep = rng_dates.multinomial(n, share / share.sum())
-    # simulation "slots": reps by decreasing number of calls, so active reps are a prefix
+    per_rep = rng.multinomial(n_calls, share / share.sum())
     slot_rep = np.argsort(-per_rep, kind="stable")
     n_slot = per_rep[slot_rep]
     offset = np.concatenate([[0], np.cumsum(n_slot)[:-1]])
-    call_slot = np.repeat(np.arange(n_reps), n_slot)
+    call_slot = np.repeat(np.arange(len(ros.reps)), n_slot)
     call_rep = slot_rep[call_slot]
-    u = lo[call_rep] + rng_dates.integers(0, hi[call_rep] - lo[call_rep])
-    day = np.searchsorted(cum, u, side="right") - 1
+    picked = lo[call_rep] + rng.integers(0, hi[call_rep] - lo[call_rep])
+    day = np.searchsorted(cum, picked, side="right") - 1
     day = np.sort(call_slot.astype(np.int64) * 1024 + day) & 1023  # chronological within rep
-    del u
+    return _Schedule(day, call_rep, call_slot, slot_rep, n_slot, offset, len(weights))
 
-    # -- who rides along and what they do on each call ----------------------------------------
+
+@dataclass
+class _RideAlongs:
+    """Per call: who rode along and what they did."""
+
+    call_mgr: np.ndarray
+    team: np.ndarray
+    participant: np.ndarray  # planned as a participant (else observer)
+    action: np.ndarray  # index into ACTIONS
+    debrief: np.ndarray
+    unknown: np.ndarray  # the debrief was not recorded
+
+
+@dataclass
+class _NoteChances:
+    """Per call: how it shapes what is noted (only the simulation needs these)."""
+
+    silent: np.ndarray  # no note at all
+    f_praise: np.ndarray  # factors on the chance of each praise / minor / major mistake
+    f_minor: np.ndarray
+    f_major: np.ndarray
+    boost: np.ndarray  # what a praise noted on this call adds to its memory
+    learn: np.ndarray  # factor on repeating a mistake noted on this call, by response
+
+
+def _ride_alongs(
+    n_calls: int, ros: _Roster, schedule: _Schedule, rng: np.random.Generator, effects: str
+) -> tuple[_RideAlongs, _NoteChances]:
+    call_rep, day = schedule.call_rep, schedule.day
     mgr_order = np.argsort(ros.manager_team, kind="stable")
     team_first = np.searchsorted(ros.manager_team[mgr_order], np.arange(len(ros.teams)))
     team_size = np.bincount(ros.manager_team, minlength=len(ros.teams))
     own = ros.rep_manager[call_rep]
     team = ros.manager_team[own]
-    cover = mgr_order[team_first[team] + rng_calls.integers(0, team_size[team])]
-    call_mgr = np.where(rng_calls.random(n) < 0.9, own, cover)
+    cover = mgr_order[team_first[team] + rng.integers(0, team_size[team])]
+    call_mgr = np.where(rng.random(n_calls) < 0.9, own, cover)
     style = ros.manager_style[call_mgr]
     tenure = ros.rep_tenure[call_rep] + (day - ros.rep_start[call_rep]) / 30.44
     fresh = np.exp(-tenure / 6.0)
 
-    participant = rng_calls.random(n) < np.array([s.participant for s in STYLES])[style]
+    participant = rng.random(n_calls) < np.array([s.participant for s in STYLES])[style]
     probs = np.where(
         participant[:, None],
         np.array([s.as_participant for s in STYLES])[style],
@@ -479,13 +530,12 @@ def generate(calls: int, seed: int = 7, effects: str = "planted") -> pl.DataFram
     )
     probs[:, 2] *= 1.0 + 0.6 * fresh  # managers take over more from new reps
     cut = np.cumsum(probs, axis=1)
-    draw = rng_calls.random(n) * cut[:, 2]
+    draw = rng.random(n_calls) * cut[:, 2]
     action = (draw >= cut[:, 0]).astype(np.int64) + (draw >= cut[:, 1])
-    del probs, cut, draw
     p_debrief = np.array([s.debrief for s in STYLES])[style] * np.where(action == 2, 0.9, 1.0)
-    debrief = rng_calls.random(n) < p_debrief
-    unknown = rng_calls.random(n) < 0.03
-    silent = rng_calls.random(n) < np.array([s.silent for s in STYLES])[style]
+    debrief = rng.random(n_calls) < p_debrief
+    unknown = rng.random(n_calls) < 0.03
+    silent = rng.random(n_calls) < np.array([s.silent for s in STYLES])[style]
 
     f_praise = (
         np.array([s.praise for s in STYLES])[style] * _AIR_PRAISE[action] * (1.0 - 0.35 * fresh)
@@ -494,67 +544,103 @@ def generate(calls: int, seed: int = 7, effects: str = "planted") -> pl.DataFram
     f_minor = (f_crit * (1.0 + 1.5 * fresh)).astype(np.float32)
     f_major = (f_crit * (1.0 + 3.5 * fresh)).astype(np.float32)
     if effects == "none":
-        boost = np.full(n, _NULL_BOOST, dtype=np.float32)
-        learn = np.full(n, _NULL_LEARN, dtype=np.float32)
+        boost = np.full(n_calls, _NULL_BOOST, dtype=np.float32)
+        learn = np.full(n_calls, _NULL_LEARN, dtype=np.float32)
     else:
         boost = np.where(debrief, _REC_BOOST, _UNREC_BOOST).astype(np.float32)
         learn = _LEARN[action, debrief.astype(np.int64)]
-    del f_crit, fresh, p_debrief, tenure, own, cover, style
+    rides = _RideAlongs(call_mgr, team, participant, action, debrief, unknown)
+    return rides, _NoteChances(silent, f_praise, f_minor, f_major, boost, learn)
 
-    # -- each rep's propensities, then the calls in order, all reps at once -------------------
+
+def _simulate_notes(
+    ros: _Roster,
+    schedule: _Schedule,
+    chances: _NoteChances,
+    rng_reps: np.random.Generator,
+    rng_sim: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each rep's propensities, then the calls in order, all reps at once: a praise noted makes
+    it likelier next time (memory), a mistake noted less likely by how the manager responded
+    (learnt). Returns (call, behaviour) of every note, behaviours indexing PRAISE + MISTAKES."""
+    n_reps, n_slot, offset = len(ros.reps), schedule.n_slot, schedule.offset
     n_p, n_m = len(PRAISE), len(MISTAKES)
-    base_p = np.array([p for _, _, p in PRAISE])
-    base_m = np.array([p for _, _, _, p in MISTAKES])
+    base_p = np.array([prob for _, _, prob in PRAISE])
+    base_m = np.array([prob for _, _, _, prob in MISTAKES])
     skill = rng_reps.lognormal(0.0, 0.3, (n_reps, 1))
     p0 = (base_p * skill * rng_reps.lognormal(0.0, 0.35, (n_reps, n_p))).astype(np.float32)
     prone = rng_reps.lognormal(0.0, 0.4, (n_reps, 1))
     m0 = (base_m * prone * rng_reps.lognormal(0.0, 0.5, (n_reps, n_m))).astype(np.float32)
-    p0, m0 = p0[slot_rep], m0[slot_rep]
-    major = np.array([s == "major" for _, _, s, _ in MISTAKES])
+    p0, m0 = p0[schedule.slot_rep], m0[schedule.slot_rep]
+    major = _MAJOR
     memory = np.zeros((n_reps, n_p), dtype=np.float32)  # praise memory
     learnt = np.ones((n_reps, n_m), dtype=np.float32)  # factor on repeating each mistake
     active = np.searchsorted(-n_slot, -np.arange(int(n_slot[0])), side="left")  # n_slot > t
     note_call: list[np.ndarray] = []
     note_beh: list[np.ndarray] = []
-    for t in range(int(n_slot[0])):
-        a = int(active[t])
-        ci = offset[:a] + t
-        mem, lrn = memory[:a], learnt[:a]
-        draws = rng_sim.random((a, n_p + n_m), dtype=np.float32)
-        p = p0[:a] * (1.0 + mem)
-        p *= f_praise[ci][:, None]
-        np.minimum(p, _PRAISE_P_MAX, out=p)
-        m = m0[:a] * lrn
-        m *= np.where(major, f_major[ci][:, None], f_minor[ci][:, None])
-        ev = np.empty((a, n_p + n_m), dtype=bool)
-        np.less(draws[:, :n_p], p, out=ev[:, :n_p])
-        np.less(draws[:, n_p:], m, out=ev[:, n_p:])
-        ev[silent[ci]] = False
-        over = np.flatnonzero(ev.sum(axis=1) > MAX_NOTES)
+    for step in range(int(n_slot[0])):
+        n_active = int(active[step])
+        calls_now = offset[:n_active] + step
+        mem, lrn = memory[:n_active], learnt[:n_active]
+        draws = rng_sim.random((n_active, n_p + n_m), dtype=np.float32)
+        p_praise = p0[:n_active] * (1.0 + mem)
+        p_praise *= chances.f_praise[calls_now][:, None]
+        np.minimum(p_praise, _PRAISE_P_MAX, out=p_praise)
+        p_mistake = m0[:n_active] * lrn
+        p_mistake *= np.where(
+            major, chances.f_major[calls_now][:, None], chances.f_minor[calls_now][:, None]
+        )
+        noted = np.empty((n_active, n_p + n_m), dtype=bool)
+        np.less(draws[:, :n_p], p_praise, out=noted[:, :n_p])
+        np.less(draws[:, n_p:], p_mistake, out=noted[:, n_p:])
+        noted[chances.silent[calls_now]] = False
+        over = np.flatnonzero(noted.sum(axis=1) > MAX_NOTES)
         if over.size:
-            keys = np.where(ev[over], rng_sim.random((over.size, n_p + n_m)), 2.0)
+            keys = np.where(noted[over], rng_sim.random((over.size, n_p + n_m)), 2.0)
             kth = np.partition(keys, MAX_NOTES - 1, axis=1)[:, MAX_NOTES - 1 : MAX_NOTES]
-            ev[over] = keys <= kth
+            noted[over] = keys <= kth
         mem *= _BOOST_DECAY
-        mem += ev[:, :n_p] * boost[ci][:, None]
+        mem += noted[:, :n_p] * chances.boost[calls_now][:, None]
         np.minimum(mem, _BOOST_MAX, out=mem)
         lrn[:] = 1.0 - (1.0 - lrn) * _RELAPSE
-        lrn[:] = np.where(ev[:, n_p:], lrn * learn[ci][:, None], lrn)
+        lrn[:] = np.where(noted[:, n_p:], lrn * chances.learn[calls_now][:, None], lrn)
         np.maximum(lrn, _LEARN_MIN, out=lrn)
-        hit_call, hit_beh = np.nonzero(ev)
-        note_call.append(ci[hit_call].astype(np.int32))
+        hit_call, hit_beh = np.nonzero(noted)
+        note_call.append(calls_now[hit_call].astype(np.int32))
         note_beh.append(hit_beh.astype(np.int8))
-    del memory, learnt, p0, m0, f_praise, f_minor, f_major, boost, learn, silent
-    nc = np.concatenate(note_call)
-    nb = np.concatenate(note_beh)
-    del note_call, note_beh
+    return np.concatenate(note_call), np.concatenate(note_beh)
 
-    # -- deals and outcomes -----------------------------------------------------------------
-    new_deal = rng_rows.random(n) < 0.3
+
+@dataclass
+class _Deals:
+    call_deal: np.ndarray  # per call: its deal
+    value: np.ndarray  # per deal
+    outcome: np.ndarray  # per deal: index into OUTCOMES
+    name: pl.Series  # per deal
+
+
+def _deals(
+    n_calls: int,
+    ros: _Roster,
+    schedule: _Schedule,
+    note_call: np.ndarray,
+    note_beh: np.ndarray,
+    rng: np.random.Generator,
+) -> _Deals:
+    """Calls grouped into deals (a rep's next call is a new deal 30% of the time, now and then
+    back to an earlier one); deal values by segment; outcomes nudged by the notes."""
+    offset, n_slot, call_rep, day = (
+        schedule.offset,
+        schedule.n_slot,
+        schedule.call_rep,
+        schedule.day,
+    )
+    n_p, n_m = len(PRAISE), len(MISTAKES)
+    new_deal = rng.random(n_calls) < 0.3
     new_deal[offset[n_slot > 0]] = True
     deal_seq = np.cumsum(new_deal) - 1
-    first_deal = deal_seq[offset[call_slot]]
-    back = (rng_rows.random(n) < 0.2) & ~new_deal & (deal_seq > first_deal)
+    first_deal = deal_seq[offset[schedule.call_slot]]
+    back = (rng.random(n_calls) < 0.2) & ~new_deal & (deal_seq > first_deal)
     call_deal = deal_seq - back
     n_deals = int(deal_seq[-1]) + 1
     deal_rep = np.zeros(n_deals, dtype=np.int64)
@@ -562,24 +648,24 @@ def generate(calls: int, seed: int = 7, effects: str = "planted") -> pl.DataFram
     segment = ros.team_segment[ros.manager_team[ros.rep_manager[deal_rep]]]
     med = np.array([v for v, _ in _SEGMENT_VALUE])[segment]
     sig = np.array([s for _, s in _SEGMENT_VALUE])[segment]
-    value = np.maximum(np.round(med * np.exp(sig * rng_rows.standard_normal(n_deals)), -2), 500)
-    is_praise = nb < n_p
-    is_major = ~is_praise & major[np.clip(nb - n_p, 0, n_m - 1)]
-    nd = call_deal[nc]
-    praise_n = np.bincount(nd, weights=is_praise, minlength=n_deals)
-    major_n = np.bincount(nd, weights=is_major, minlength=n_deals)
-    minor_n = np.bincount(nd, weights=~is_praise & ~is_major, minlength=n_deals)
+    value = np.maximum(np.round(med * np.exp(sig * rng.standard_normal(n_deals)), -2), 500)
+    is_praise = note_beh < n_p
+    is_major = ~is_praise & _MAJOR[np.clip(note_beh - n_p, 0, n_m - 1)]
+    note_deal = call_deal[note_call]
+    praise_n = np.bincount(note_deal, weights=is_praise, minlength=n_deals)
+    major_n = np.bincount(note_deal, weights=is_major, minlength=n_deals)
+    minor_n = np.bincount(note_deal, weights=~is_praise & ~is_major, minlength=n_deals)
     last_day = np.zeros(n_deals, dtype=np.int64)
     np.maximum.at(last_day, call_deal, day)
     logit = np.array(_SEGMENT_WIN)[segment] + 0.12 * praise_n - 0.15 * minor_n - 0.7 * major_n - 0.1
-    won = rng_rows.random(n_deals) < 1.0 / (1.0 + np.exp(-logit))
-    still_open = rng_rows.random(n_deals) < np.where(last_day > len(weights) - 60, 0.8, 0.04)
+    won = rng.random(n_deals) < 1.0 / (1.0 + np.exp(-logit))
+    still_open = rng.random(n_deals) < np.where(last_day > schedule.n_days - 60, 0.8, 0.04)
     outcome = np.where(still_open, 2, np.where(won, 0, 1))
     names = [f"{c} {k} {d}" for c in _COMPANY for k in _COMPANY_KIND for d in _DEAL_KIND]
-    pick = rng_rows.permutation(len(names))
-    d_idx = np.arange(n_deals)
-    deal_names = pl.Series(names).gather(pick[d_idx % len(names)])
-    cycle = pl.Series(d_idx // len(names) + 1)
+    pick = rng.permutation(len(names))
+    deal_idx = np.arange(n_deals)
+    deal_names = pl.Series(names).gather(pick[deal_idx % len(names)])
+    cycle = pl.Series(deal_idx // len(names) + 1)
     deal_name = (
         pl.DataFrame({"name": deal_names, "cycle": cycle})
         .select(
@@ -589,81 +675,110 @@ def generate(calls: int, seed: int = 7, effects: str = "planted") -> pl.DataFram
         )
         .to_series()
     )
-    del names, pick, d_idx, cycle, deal_names, nd, is_praise, is_major, praise_n, major_n, minor_n
-    del new_deal, deal_seq, first_deal, back, deal_rep, segment, med, sig, logit, won, still_open
+    return _Deals(call_deal, value, outcome, deal_name)
 
-    # -- notes per call, in chronological order of calls ------------------------------------
-    # A call's notes come out of the loop as one contiguous run; lay them out in a calls x
-    # MAX_NOTES grid (-2 = no note, -1 = the single empty row of a call without notes), in a
-    # random rotation/reflection of their order, add an occasional duplicate, and read the grid
-    # in chronological order: no sort of the notes is needed.
-    per_call = np.bincount(nc, minlength=n)
-    first = np.flatnonzero(np.concatenate([[True], nc[1:] != nc[:-1]]))
-    rank = np.arange(nc.size) - np.repeat(first, np.diff(np.concatenate([first, [nc.size]])))
-    count = per_call[nc]
-    rank = (rank + rng_rows.integers(0, 1 << 30, n)[nc]) % count
-    flip = (rng_rows.random(n) < 0.5)[nc]
+
+@dataclass
+class _NoteRows:
+    chrono: np.ndarray  # calls in date order (then rep and call)
+    rows_per: np.ndarray  # per call, in that order: its rows
+    row_beh: np.ndarray  # per row: the behaviour, -1 for the empty row of a call without notes
+    variant: np.ndarray  # per row: which spelling of the behaviour (0 = as defined)
+
+
+def _note_rows(
+    n_calls: int,
+    schedule: _Schedule,
+    note_call: np.ndarray,
+    note_beh: np.ndarray,
+    rng: np.random.Generator,
+) -> _NoteRows:
+    """Notes per call, in chronological order of calls.
+
+    A call's notes come out of the simulation as one contiguous run; lay them out in a calls x
+    MAX_NOTES grid (-2 = no note, -1 = the single empty row of a call without notes), in a
+    random rotation/reflection of their order, add an occasional duplicate, and read the grid
+    in chronological order: no sort of the notes is needed."""
+    per_call = np.bincount(note_call, minlength=n_calls)
+    first = np.flatnonzero(np.concatenate([[True], note_call[1:] != note_call[:-1]]))
+    runs = np.diff(np.concatenate([first, [note_call.size]]))
+    rank = np.arange(note_call.size) - np.repeat(first, runs)
+    count = per_call[note_call]
+    rank = (rank + rng.integers(0, 1 << 30, n_calls)[note_call]) % count
+    flip = (rng.random(n_calls) < 0.5)[note_call]
     rank = np.where(flip, count - 1 - rank, rank)
-    grid = np.full((n, MAX_NOTES), -2, dtype=np.int8)
-    grid[nc, rank] = nb
-    del rank, count, flip, first, nc, nb
-    dup = np.flatnonzero((per_call > 0) & (per_call < MAX_NOTES) & (rng_rows.random(n) < 0.025))
-    grid[dup, per_call[dup]] = grid[dup, rng_rows.integers(0, per_call[dup])]
+    grid = np.full((n_calls, MAX_NOTES), -2, dtype=np.int8)
+    grid[note_call, rank] = note_beh
+    dup = np.flatnonzero((per_call > 0) & (per_call < MAX_NOTES) & (rng.random(n_calls) < 0.025))
+    grid[dup, per_call[dup]] = grid[dup, rng.integers(0, per_call[dup])]
     grid[per_call == 0, 0] = -1
-    chrono = np.argsort(day.astype(np.int16), kind="stable")  # by date, then rep and call
+    chrono = np.argsort(schedule.day.astype(np.int16), kind="stable")  # by date, rep, call
     grid = grid[chrono]
     rows_per = (grid != -2).sum(axis=1)
     row_beh = grid.ravel()[grid.ravel() != -2].astype(np.int64)
-    del grid
-    variant = np.where(
-        rng_rows.random(row_beh.size) < 0.01, rng_rows.integers(1, 5, row_beh.size), 0
-    )
+    variant = np.where(rng.random(row_beh.size) < 0.01, rng.integers(1, 5, row_beh.size), 0)
+    return _NoteRows(chrono, rows_per, row_beh, variant)
 
-    # -- assemble -------------------------------------------------------------------------------
+
+def _assemble(
+    n_calls: int,
+    ros: _Roster,
+    schedule: _Schedule,
+    rides: _RideAlongs,
+    deals: _Deals,
+    layout: _NoteRows,
+) -> pl.DataFrame:
+    """One row per note (one empty row for a call without notes), calls in date order."""
     spellings: list[str | None] = []
-    for b in BEHAVIORS:
-        spellings += [b, b.lower(), f"{b} ", b.replace(" ", "  ", 1), b.upper()]
+    for behaviour in BEHAVIORS:
+        spellings += [
+            behaviour,
+            behaviour.lower(),
+            f"{behaviour} ",
+            behaviour.replace(" ", "  ", 1),
+            behaviour.upper(),
+        ]
     spellings.append(None)
     vocab = list(BEHAVIORS.values())
+    row_beh = layout.row_beh
     kind = np.where(row_beh < 0, len(vocab), row_beh)
-    spell = np.where(row_beh < 0, len(spellings) - 1, row_beh * 5 + variant)
-    del row_beh, variant
-    width = max(6, len(str(n)))
+    spell = np.where(row_beh < 0, len(spellings) - 1, row_beh * 5 + layout.variant)
+    width = max(6, len(str(n_calls)))
     ids = pl.select(
         pl.concat_str(
             pl.lit("OBS-"),
-            (pl.int_range(1, n + 1, dtype=pl.Int64) + 10**width).cast(pl.String).str.slice(1),
+            (pl.int_range(1, n_calls + 1, dtype=pl.Int64) + 10**width).cast(pl.String).str.slice(1),
         )
     ).to_series()
 
     def rows(values: np.ndarray) -> np.ndarray:
         """A per-call array, one entry per row (calls in chronological order)."""
-        return np.repeat(values[chrono], rows_per)
+        return np.repeat(values[layout.chrono], layout.rows_per)
 
     def label(values: Sequence[str | None], codes: np.ndarray) -> pl.Series:
         return pl.Series(list(values), dtype=pl.String).gather(pl.Series(codes))
 
-    row_deal = rows(call_deal)
+    row_deal = rows(deals.call_deal)
     frame = pl.DataFrame(
         {
-            "observation_id": ids.gather(pl.Series(np.repeat(np.arange(n), rows_per))),
+            "observation_id": ids.gather(pl.Series(np.repeat(np.arange(n_calls), layout.rows_per))),
             "observed_on": pl.Series(
-                rows(day).astype(np.int32) + (START - dt.date(1970, 1, 1)).days
+                rows(schedule.day).astype(np.int32) + (START - dt.date(1970, 1, 1)).days
             ).cast(pl.Date),
-            "team": label(ros.teams, rows(team)),
-            "manager": label(ros.managers, rows(call_mgr)),
-            "rep": label(ros.reps, rows(call_rep)),
-            "planned_role": label(PLANNED_ROLES, rows(participant).astype(np.int64)),
-            "manager_action": label(ACTIONS, rows(action)),
-            "debrief": rows(debrief),
+            "team": label(ros.teams, rows(rides.team)),
+            "manager": label(ros.managers, rows(rides.call_mgr)),
+            "rep": label(ros.reps, rows(schedule.call_rep)),
+            "planned_role": label(PLANNED_ROLES, rows(rides.participant).astype(np.int64)),
+            "manager_action": label(ACTIONS, rows(rides.action)),
+            "debrief": rows(rides.debrief),
             "behavior": label(spellings, spell),
             "polarity": label([v[0] for v in vocab] + [None], kind),
             "severity": label([v[2] for v in vocab] + [None], kind),
             "category": label([v[1] for v in vocab] + [None], kind),
-            "deal": deal_name.gather(pl.Series(row_deal)),
-            "deal_value": value[row_deal].astype(np.float64),
-            "outcome": label(OUTCOMES, outcome[row_deal]),
-            "_unknown": rows(unknown),
+            "deal": deals.name.gather(pl.Series(row_deal)),
+            "deal_value": deals.value[row_deal].astype(np.float64),
+            "outcome": label(OUTCOMES, deals.outcome[row_deal]),
+            "_unknown": rows(rides.unknown),
         }
     )
     return frame.with_columns(
@@ -685,17 +800,3 @@ def write(df: pl.DataFrame, path: str | Path) -> None:
         df.write_parquet(path)
     else:
         raise ValueError(f"cannot write {path.name!r}: the file name must end in .csv or .parquet")
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Write a synthetic ride-along observation log.")
-    parser.add_argument("path", help="output file, .csv or .parquet")
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--effects", choices=EFFECTS, default="planted")
-    args = parser.parse_args(argv)
-    write(generate(args.calls, args.seed, args.effects), args.path)
-
-
-if __name__ == "__main__":
-    main()
