@@ -213,36 +213,42 @@ def adjusted_ratios(mr: dict[str, Any]) -> str:
     )
 
 
-def _summary_lines(m: dict[str, Any]) -> list[tuple[str, str]]:
-    rec = m["recurrence"]
-    mr = m["mistake_repeat"]
+def _summary_lines(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    rec = figures["recurrence"]
+    mr = figures["mistake_repeat"]
     lift = with_interval("lift", rec["lift"], rec.get("lift_ci")) + mark(
         rec.get("lift_small_sample")
     )
     by = (rec.get("adjusted") or {}).get("by", "rep")
     ratio_text = (
-        with_interval("ratio", m["praise_to_criticism"], m.get("praise_to_criticism_ci"))
-        if m["criticism"]
-        else ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])
+        with_interval(
+            "ratio", figures["praise_to_criticism"], figures.get("praise_to_criticism_ci")
+        )
+        if figures["criticism"]
+        else ratio_counts(figures["praise"], figures["criticism"], figures["praise_to_criticism"])
     )
     return [
-        ("Calls observed", f"{m['calls']}{mark(m.get('small_sample'))}"),
-        ("Notes", f"{m['notes']} ({m['praise']} praise, {m['criticism']} criticism)"),
-        ("Praise : criticism", ratio_text + mark(m.get("praise_to_criticism_small_sample"))),
+        ("Calls observed", f"{figures['calls']}{mark(figures.get('small_sample'))}"),
+        (
+            "Notes",
+            f"{figures['notes']} ({figures['praise']} praise, {figures['criticism']} criticism)",
+        ),
+        ("Praise : criticism", ratio_text + mark(figures.get("praise_to_criticism_small_sample"))),
         (
             "Actions",
-            f"observed {m['actions']['observed']}, assisted {m['actions']['assisted']}, "
-            f"took over {m['actions']['took_over']}",
+            "observed {observed}, assisted {assisted}, took over {took_over}".format(
+                **figures["actions"]
+            ),
         ),
         (
             "Intervention rate",
-            with_interval("rate", m["intervention_rate"], m.get("intervention_rate_ci"))
-            + mark(m.get("small_sample")),
+            with_interval("rate", figures["intervention_rate"], figures.get("intervention_rate_ci"))
+            + mark(figures.get("small_sample")),
         ),
         (
             "Debrief rate",
-            with_interval("rate", m["debrief_rate"], m.get("debrief_rate_ci"))
-            + mark(m.get("debrief_rate_small_sample")),
+            with_interval("rate", figures["debrief_rate"], figures.get("debrief_rate_ci"))
+            + mark(figures.get("debrief_rate_small_sample")),
         ),
         (
             f"Praise recurs (next {rec['window']} calls)",
@@ -292,18 +298,20 @@ def metrics_table(data: dict[str, Any], by: str | None) -> str:
         "repeat/obs+debrief",
     ]
     rows = [header]
-    for key, m in data["groups"].items():
-        rec, mr = m["recurrence"], m["mistake_repeat"]
+    for key, figures in data["groups"].items():
+        rec, mr = figures["recurrence"], figures["mistake_repeat"]
         adj = rec.get("adjusted") or {}
-        small = m.get("small_sample")
+        small = figures.get("small_sample")
         rows.append(
             [
                 key or "(none)",
-                str(m["calls"]) + mark(small),
-                ratio_counts(m["praise"], m["criticism"], m["praise_to_criticism"])
-                + mark(m.get("praise_to_criticism_small_sample")),
-                pct(m["intervention_rate"]) + mark(small),
-                pct(m["debrief_rate"]) + mark(m.get("debrief_rate_small_sample")),
+                str(figures["calls"]) + mark(small),
+                ratio_counts(
+                    figures["praise"], figures["criticism"], figures["praise_to_criticism"]
+                )
+                + mark(figures.get("praise_to_criticism_small_sample")),
+                pct(figures["intervention_rate"]) + mark(small),
+                pct(figures["debrief_rate"]) + mark(figures.get("debrief_rate_small_sample")),
                 bucket(rec["recognized"], "recurred"),
                 bucket(rec["unrecognized"], "recurred"),
                 times(adj.get("lift")) + mark(rec.get("lift_small_sample")),

@@ -133,8 +133,8 @@ def temp_files(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
     folder = new_scratch("upload")
     try:
         paths = []
-        for i, upload in enumerate(uploads):
-            path = folder / f"upload{i}{_suffix(upload.name)}"
+        for number, upload in enumerate(uploads):
+            path = folder / f"upload{number}{_suffix(upload.name)}"
             path.write_bytes(upload.data)
             paths.append(path)
         try:

@@ -165,21 +165,25 @@ class Change:
         return row.get(self.measure.key)
 
     def hits(self, row: dict[str, Any]) -> int | None:
-        m = self.measure
-        return row["calls"] if m.kind == "count" else (row.get(m.hits) if m.hits else None)
+        measure = self.measure
+        return (
+            row["calls"]
+            if measure.kind == "count"
+            else (row.get(measure.hits) if measure.hits else None)
+        )
 
     def base(self, row: dict[str, Any]) -> int | None:
-        m = self.measure
-        if m.kind == "count":
+        measure = self.measure
+        if measure.kind == "count":
             return row["calls"]
-        if m.kind == "ratio":
+        if measure.kind == "ratio":
             return row["praise"] + row["criticism"]
-        if m.kind == "lift":
-            first, second = m.sides or ("rec_eligible", "unrec_eligible")
+        if measure.kind == "lift":
+            first, second = measure.sides or ("rec_eligible", "unrec_eligible")
             if row.get(first) is None or row.get(second) is None:
                 return None
             return min(row[first], row[second])
-        return row[m.base]
+        return row[measure.base]
 
     def interval(self, row: dict[str, Any]) -> list[float | None] | None:
         if self.measure.kind == "count":
@@ -194,22 +198,22 @@ class Change:
 
     @property
     def delta(self) -> float | None:
-        a, b = self.value(self.now), self.value(self.before)
-        return None if a is None or b is None else a - b
+        now, before = self.value(self.now), self.value(self.before)
+        return None if now is None or before is None else now - before
 
     @property
     def direction(self) -> int:
-        d = self.delta
-        if d is None or abs(d) < 1e-12:
+        delta = self.delta
+        if delta is None or abs(delta) < 1e-12:
             return 0
-        return 1 if d > 0 else -1
+        return 1 if delta > 0 else -1
 
     @property
     def z(self) -> float | None:
-        m = self.measure
-        if m.kind == "count":
+        measure = self.measure
+        if measure.kind == "count":
             return count_z(self.now["calls"], self.before["calls"])
-        if m.kind in ("rate", "ratio"):
+        if measure.kind in ("rate", "ratio"):
             return two_proportion_z(
                 self.hits(self.now),
                 self.base(self.now),
@@ -234,23 +238,23 @@ class Change:
     def change_interval(self) -> tuple[float, float] | None:
         """The 95% interval of the change: a difference of rates (Newcombe), of counts
         (Poisson), of praise shares for the ratio, or the ratio of two lifts."""
-        m, now, before = self.measure, self.now, self.before
+        measure, now, before = self.measure, self.now, self.before
         if self.delta is None:
             return None
-        if m.kind == "count":
+        if measure.kind == "count":
             half = Z_95 * math.sqrt(now["calls"] + before["calls"])
             return self.delta - half, self.delta + half
-        if m.kind in ("rate", "ratio"):
+        if measure.kind in ("rate", "ratio"):
             hits_now, hits_before = self.hits(now), self.hits(before)
             base_now, base_before = self.base(now), self.base(before)
             if None in (hits_now, hits_before, base_now, base_before):
                 return None
             return effects.difference_interval(hits_now, base_now, hits_before, base_before)
-        z = self.z
-        if not z:
+        z_score = self.z
+        if not z_score:
             return None
         log_change = math.log(self.value(now)) - math.log(self.value(before))
-        se = log_change / z
+        se = log_change / z_score
         return math.exp(log_change - Z_95 * se), math.exp(log_change + Z_95 * se)
 
     def change_interval_text(self) -> str:
@@ -280,27 +284,31 @@ class Change:
     # -- words --
 
     def shown(self, row: dict[str, Any]) -> str:
-        if self.measure.kind == "ratio":  # praise without criticism is ∞, not missing
-            return formatting.ratio_counts(row["praise"], row["criticism"], self.value(row))
+        if self.measure.kind == "ratio" and row["praise"] and not row["criticism"]:
+            return "∞"  # praise without criticism is an infinite ratio, not a missing one
         return formatting.figure(self.measure.kind, self.value(row))
 
     def detail(self, row: dict[str, Any]) -> str:
-        m = self.measure
-        if m.kind == "count":
+        measure = self.measure
+        if measure.kind == "count":
             return ""
-        if m.kind == "rate":
+        if measure.kind == "rate":
             base = self.base(row)
-            return f"{self.hits(row):,} of {base:,} {m.unit}" if base else f"no {m.unit}"
-        if m.kind == "ratio":
+            return (
+                f"{self.hits(row):,} of {base:,} {measure.unit}" if base else f"no {measure.unit}"
+            )
+        if measure.kind == "ratio":
             if not row["praise"] + row["criticism"]:
                 return "no notes"
             if not row["criticism"]:
                 return f"no criticism, {row['praise']:,} praise"
             return f"{row['praise']:,} praise, {row['criticism']:,} criticism"
-        if m.key.startswith("adj_"):
-            stem = m.key.removesuffix("_ratio")
+        if measure.key.startswith("adj_"):
+            stem = measure.key.removesuffix("_ratio")
             strata = row.get(f"{stem}_strata") or 0
-            crude = row.get("lift") if m.key == "adj_lift" else row.get("took_over_vs_debrief")
+            crude = (
+                row.get("lift") if measure.key == "adj_lift" else row.get("took_over_vs_debrief")
+            )
             return f"within {strata:,} reps; crude {formatting.times(crude)}"
         if row["rec_eligible"] or row["unrec_eligible"]:
             return (

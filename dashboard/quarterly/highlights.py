@@ -25,62 +25,57 @@ def highlights_rule(min_n: int) -> str:
     )
 
 
-def _from(c: Change, row: dict[str, Any]) -> str:
-    return f"{c.hits(row):,} of {c.base(row):,}"
+def _from(change: Change, row: dict[str, Any]) -> str:
+    return f"{change.hits(row):,} of {change.base(row):,}"
 
 
 def sentence(change: Change, who: str | None) -> str:
     """One plain sentence for a change; `who` is a manager, None for everyone in the review."""
-    c, key = change, change.measure.key
-    now, before = c.now, c.before
-    up = c.direction > 0
+    key = change.measure.key
+    now, before = change.now, change.before
+    shown_now, shown_before = change.shown(now), change.shown(before)
+    up = change.direction > 0
     updown = "up" if up else "down"
+    rose = "rose" if up else "fell"
     subject = who or "Managers"
     if key == "calls":
         return f"{subject} observed {now['calls']:,} calls, {updown} from {before['calls']:,}."
+    if change.measure.kind == "rate":  # intervention, debrief and mistake-repeat rates
+        counts_now, counts_before = _from(change, now), _from(change, before)
+        change_words = f"({shown_now}), {updown} from {counts_before} ({shown_before})."
     if key == "intervention_rate":
-        return (
-            f"{subject} took over {_from(c, now)} calls ({formatting.pct(c.value(now))}), "
-            f"{updown} from {_from(c, before)} ({formatting.pct(c.value(before))})."
-        )
+        return f"{subject} took over {counts_now} calls {change_words}"
     if key == "debrief_rate":
-        return (
-            f"{subject} debriefed {_from(c, now)} calls ({formatting.pct(c.value(now))}), "
-            f"{updown} from {_from(c, before)} ({formatting.pct(c.value(before))})."
-        )
+        return f"{subject} debriefed {counts_now} calls {change_words}"
     if key == "praise_to_criticism":
         owner = f"{who}'s" if who else "The"
         return (
-            f"{owner} praise-to-criticism ratio {'rose' if up else 'fell'} from "
-            f"{formatting.ratio(c.value(before))} to {formatting.ratio(c.value(now))} "
+            f"{owner} praise-to-criticism ratio {rose} from "
+            f"{formatting.ratio(change.value(before))} to {formatting.ratio(change.value(now))} "
             f"({now['praise']:,} praise and {now['criticism']:,} criticism notes this quarter)."
         )
     if key == "adj_lift":
         return (
-            f"Recognition lift within rep {'rose' if up else 'fell'} from {c.shown(before)} to "
-            f"{c.shown(now)} (each rep's recognised praise against their own unrecognised "
-            f"praise, over {now['adj_lift_strata']:,} reps; observational)."
+            f"Recognition lift within rep {rose} from {shown_before} to {shown_now} (each "
+            "rep's recognised praise against their own unrecognised praise, over "
+            f"{now['adj_lift_strata']:,} reps; observational)."
         )
     if key == "adj_took_over_ratio":
         return (
-            f"Within rep, mistakes after a take-over repeated {c.shown(now)} as often as after "
-            f"observe + debrief, {'up' if up else 'down'} from {c.shown(before)} "
-            "(observational)."
+            f"Within rep, mistakes after a take-over repeated {shown_now} as often as after "
+            f"observe + debrief, {updown} from {shown_before} (observational)."
         )
     if key == "lift":
         return (
-            f"Crude recognition lift {'rose' if up else 'fell'} from {c.shown(before)} to "
-            f"{c.shown(now)}: recognised praise came back {formatting.pct(now['rec_rate'])} of the "
-            f"time, unrecognised {formatting.pct(now['unrec_rate'])}."
+            f"Crude recognition lift {rose} from {shown_before} to {shown_now}: recognised "
+            f"praise came back {formatting.pct(now['rec_rate'])} of the time, unrecognised "
+            f"{formatting.pct(now['unrec_rate'])}."
         )
     what = {
         "mr_took_over_rate": "Mistakes the manager took over",
         "mr_observed_debriefed_rate": "Mistakes left to the rep and then debriefed",
     }[key]
-    return (
-        f"{what} came back {_from(c, now)} times ({formatting.pct(c.value(now))}), {updown} from "
-        f"{_from(c, before)} ({formatting.pct(c.value(before))})."
-    )
+    return f"{what} came back {counts_now} times {change_words}"
 
 
 def highlights(
@@ -119,9 +114,9 @@ def highlights(
             f"observed calls in the {LOOKBACK_QUARTERS} quarters before."
         )
     below = managers_coverage.filter(pl.col("below") & (pl.col("usual") >= min_n))
-    for r in below.iter_rows(named=True):
+    for manager in below.iter_rows(named=True):
         out.append(
-            f"{r['manager']} observed {r['calls']:,} calls, below {USUAL_SHARE:.0%} of a usual "
-            f"{r['usual']:.0f} a quarter."
+            f"{manager['manager']} observed {manager['calls']:,} calls, below {USUAL_SHARE:.0%} "
+            f"of a usual {manager['usual']:.0f} a quarter."
         )
     return out

@@ -131,9 +131,9 @@ def _groups(
     before_rows = {r["grp"]: r for r in before.to_dicts()}
     out = []
     for name in sorted(set(now_rows) | set(before_rows), key=lambda s: (s.casefold(), s)):
-        a = now_rows.get(name) or _zero_row(now, name)
-        b = before_rows.get(name) or _zero_row(before, name)
-        out.append((name, [Change(m, a, b, min_n) for m in measures]))
+        now_row = now_rows.get(name) or _zero_row(now, name)
+        before_row = before_rows.get(name) or _zero_row(before, name)
+        out.append((name, [Change(m, now_row, before_row, min_n) for m in measures]))
     return out
 
 
@@ -192,10 +192,10 @@ def build_review(
     today = today or dt.date.today()
     quarters = available_quarters(con, teams, today, run)
     known = run("data_range").row(0, named=True)["teams"] or []
-    q = resolve(quarters, quarter, teams, known)
-    prev = q.previous()
+    chosen = resolve(quarters, quarter, teams, known)
+    prev = chosen.previous()
     base = metrics.Filters(teams=teams, window=window, min_n=min_n)
-    this_f = base.replace(start=q.start, end=q.end)
+    this_f = base.replace(start=chosen.start, end=chosen.end)
     prev_f = base.replace(start=prev.start, end=prev.end)
 
     now_all, before_all = _metrics(run, this_f, "all"), _metrics(run, prev_f, "all")
@@ -208,12 +208,17 @@ def build_review(
     reps = _groups(_metrics(run, this_f, "rep"), _metrics(run, prev_f, "rep"), PEOPLE, min_n)
     behaviours_now = _metrics(run, this_f, "behavior")
     behaviours_before = _metrics(run, prev_f, "behavior")
-    coverage = {"start": q.start, "end": q.end, "lookback": LOOKBACK_QUARTERS, "teams": list(teams)}
+    coverage = {
+        "start": chosen.start,
+        "end": chosen.end,
+        "lookback": LOOKBACK_QUARTERS,
+        "teams": list(teams),
+    }
     reps_unobserved = run("coverage_reps", **coverage)
     managers_coverage = run("coverage_managers", share=USUAL_SHARE, **coverage)
-    row = quarters.filter(pl.col("quarter") == q.label).row(0, named=True)
+    row = quarters.filter(pl.col("quarter") == chosen.label).row(0, named=True)
     review = Review(
-        quarter=q,
+        quarter=chosen,
         previous=prev,
         teams=teams,
         window=window,
@@ -309,23 +314,26 @@ def keeps_going_wrong(now: pl.DataFrame, min_n: int) -> pl.DataFrame:
 
 def headline_frame(review: Review) -> pl.DataFrame:
     rows = []
-    for c in review.headline:
-        a, b = c.interval(c.now) or [None, None], c.interval(c.before) or [None, None]
+    for change in review.headline:
+        now_ci, before_ci = (
+            change.interval(change.now) or [None, None],
+            change.interval(change.before) or [None, None],
+        )
         rows.append(
             {
-                "measure": c.measure.label,
+                "measure": change.measure.label,
                 "quarter": review.quarter.label,
-                "value": _num(c.value(c.now)),
-                "value_lo": a[0],
-                "value_hi": a[1],
-                "based_on": c.base(c.now),
+                "value": _num(change.value(change.now)),
+                "value_lo": now_ci[0],
+                "value_hi": now_ci[1],
+                "based_on": change.base(change.now),
                 "previous_quarter": review.previous.label,
-                "previous": _num(c.value(c.before)),
-                "previous_lo": b[0],
-                "previous_hi": b[1],
-                "previous_based_on": c.base(c.before),
-                "change": c.delta,
-                "beyond_chance": c.beyond_chance,
+                "previous": _num(change.value(change.before)),
+                "previous_lo": before_ci[0],
+                "previous_hi": before_ci[1],
+                "previous_based_on": change.base(change.before),
+                "change": change.delta,
+                "beyond_chance": change.beyond_chance,
             }
         )
     return pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "previous": pl.Float64})
@@ -341,25 +349,25 @@ def comparison_frame(groups: Sequence[Group], label: str) -> pl.DataFrame:
     rows = []
     for name, changes in groups:
         row: dict[str, Any] = {label: name}
-        for c in changes:
-            m = c.measure
-            if m.kind in ("rate", "ratio"):
-                row[f"{m.hits}"] = c.hits(c.now)
-                row[f"{m.hits}_previous"] = c.hits(c.before)
-                if m.kind == "rate":
-                    row[m.base] = c.base(c.now)
-                    row[f"{m.base}_previous"] = c.base(c.before)
+        for change in changes:
+            measure = change.measure
+            if measure.kind in ("rate", "ratio"):
+                row[f"{measure.hits}"] = change.hits(change.now)
+                row[f"{measure.hits}_previous"] = change.hits(change.before)
+                if measure.kind == "rate":
+                    row[measure.base] = change.base(change.now)
+                    row[f"{measure.base}_previous"] = change.base(change.before)
                 else:
-                    row["criticism"] = c.now["criticism"]
-                    row["criticism_previous"] = c.before["criticism"]
-            row[m.key] = _num(c.value(c.now))
-            if m.kind != "count":
-                row[f"{m.key}_previous"] = _num(c.value(c.before))
-                row[f"{m.key}_change"] = c.delta
+                    row["criticism"] = change.now["criticism"]
+                    row["criticism_previous"] = change.before["criticism"]
+            row[measure.key] = _num(change.value(change.now))
+            if measure.kind != "count":
+                row[f"{measure.key}_previous"] = _num(change.value(change.before))
+                row[f"{measure.key}_change"] = change.delta
             else:
-                row[f"{m.key}_previous"] = c.value(c.before)
-                row[f"{m.key}_change"] = c.delta
-            row[f"{m.key}_beyond_chance"] = c.beyond_chance
+                row[f"{measure.key}_previous"] = change.value(change.before)
+                row[f"{measure.key}_change"] = change.delta
+            row[f"{measure.key}_beyond_chance"] = change.beyond_chance
         rows.append(row)
     if not rows:
         return pl.DataFrame({label: []}, schema={label: pl.String})

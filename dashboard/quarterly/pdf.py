@@ -144,7 +144,7 @@ class Writer:
     ) -> None:
         from fpdf.fonts import FontFace
 
-        pdf, t = self.pdf, self.t
+        pdf, fold = self.pdf, self.t
         if not table.rows:
             self.para("None.")
             return
@@ -170,40 +170,45 @@ class Writer:
             if table.groups:
                 row = tbl.row()
                 for label, span in table.groups:
-                    row.cell(t(label), colspan=span, align="CENTER")
+                    row.cell(fold(label), colspan=span, align="CENTER")
             row = tbl.row()
-            for h in table.header:
-                row.cell(t(h))
+            for heading_text in table.header:
+                row.cell(fold(heading_text))
             for cells in table.rows:
                 row = tbl.row()
-                for i, c in enumerate(cells):
-                    colour = {1: rgb(GOOD), -1: rgb(BAD)}.get(c.tone, SOFT if c.muted else INK)
-                    bold = c.tone != 0 or i in main_cols
-                    body = c.text + (f"\n{c.note}" if c.note else "")
-                    row.cell(t(body), style=FontFace(emphasis="B" if bold else "", color=colour))
+                for column, cell in enumerate(cells):
+                    colour = {1: rgb(GOOD), -1: rgb(BAD)}.get(
+                        cell.tone, SOFT if cell.muted else INK
+                    )
+                    bold = cell.tone != 0 or column in main_cols
+                    body = cell.text + (f"\n{cell.note}" if cell.note else "")
+                    row.cell(fold(body), style=FontFace(emphasis="B" if bold else "", color=colour))
         pdf.ln(2)
 
-    def image(self, png: bytes, w: float, x: float | None = None, y: float | None = None) -> float:
-        """Draw a PNG `w` mm wide; returns its height in mm."""
-        info = self.pdf.image(png, x=x, y=y, w=w)
+    def image(
+        self, png: bytes, width: float, left: float | None = None, top: float | None = None
+    ) -> float:
+        """Draw a PNG `width` mm wide (at `left`, `top` mm, else where the text is); returns
+        its height in mm."""
+        info = self.pdf.image(png, x=left, y=top, w=width)
         return float(info.rendered_height)
 
 
 def split_notes(table: Table, cols: Sequence[int]) -> Table:
     """`table` with the notes of columns `cols` moved to a column of their own after each."""
     header, align, rows = [], "", [[] for _ in table.rows]
-    for i, h in enumerate(table.header):
-        header.append(h)
-        align += table.align[i]
-        if i in cols:
+    for column, heading in enumerate(table.header):
+        header.append(heading)
+        align += table.align[column]
+        if column in cols:
             header.append("")
             align += "L"
         for out, row in zip(rows, table.rows, strict=True):
-            c = row[i]
-            if i in cols:
-                out += [Cell(c.text, c.tone, c.muted), Cell(c.note, muted=True)]
+            cell = row[column]
+            if column in cols:
+                out += [Cell(cell.text, cell.tone, cell.muted), Cell(cell.note, muted=True)]
             else:
-                out.append(c)
+                out.append(cell)
     return Table(header, rows, align)
 
 
@@ -250,90 +255,93 @@ def render_pdf(review: Review, font_dir: Path | None = DEJAVU) -> bytes:
     and the observational caveat. DejaVu Sans when `font_dir` has it, else a core font with the
     text reduced to latin-1."""
     pdf = _pdf(review, font_dir)
-    w = Writer(pdf)
-    pdf.set_title(w.t(f"{review.title} · {review.scope}"))
+    writer = Writer(pdf)
+    pdf.set_title(writer.t(f"{review.title} · {review.scope}"))
     pdf.set_author("Ridealong")
     pdf.set_creation_date(dt.datetime.combine(review.made_on, dt.time(), dt.UTC))
     drawn = review_charts(review)
     pdf.add_page()
-    _cover(w, review)
+    _cover(writer, review)
     for section in outline(review):
         if section.key in NEW_PAGE:
             pdf.add_page()
         if section.key == "notes":
-            w.room(75)
-        w.h2(section.title)
-        for i, block in enumerate(section.blocks):
-            following = section.blocks[i + 1] if i + 1 < len(section.blocks) else None
-            _block(w, block, following, drawn)
+            writer.room(75)
+        writer.h2(section.title)
+        followers = [*section.blocks[1:], None]  # a small heading stays with its table
+        for block, following in zip(section.blocks, followers, strict=True):
+            _block(writer, block, following, drawn)
     return bytes(pdf.output())
 
 
-def _cover(w: Writer, review: Review) -> None:
-    pdf, t = w.pdf, w.t
+def _cover(writer: Writer, review: Review) -> None:
+    pdf, fold = writer.pdf, writer.t
     sub, meta, warn = header_lines(review)
-    pdf.set_font(w.fam, "", 8)
+    pdf.set_font(writer.fam, "", 8)
     pdf.set_text_color(*SOFT)
-    pdf.cell(0, 5, t("RIDEALONG · QUARTERLY COACHING REVIEW"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(w.fam, "B", 20)
+    pdf.cell(0, 5, fold("RIDEALONG · QUARTERLY COACHING REVIEW"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(writer.fam, "B", 20)
     pdf.set_text_color(*INK)
     title = f"{review.quarter.label} against {review.previous.label} · {review.scope}"
-    pdf.multi_cell(0, 10, t(title), new_x="LMARGIN", new_y="NEXT")
-    w.para(sub, 10.5, INK, 5)
-    w.para(meta, 8)
+    pdf.multi_cell(0, 10, fold(title), new_x="LMARGIN", new_y="NEXT")
+    writer.para(sub, 10.5, INK, 5)
+    writer.para(meta, 8)
     pdf.set_draw_color(*INK)
     pdf.set_line_width(0.6)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + w.width, pdf.get_y())
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + writer.width, pdf.get_y())
     pdf.set_line_width(0.2)
     pdf.ln(3)
     if warn:
-        w.para(warn, 9.5, (138, 90, 0), 4.6)
+        writer.para(warn, 9.5, (138, 90, 0), 4.6)
 
 
-def _block(w: Writer, block: Block, following: Block | None, drawn: dict[str, Any]) -> None:
+def _block(writer: Writer, block: Block, following: Block | None, drawn: dict[str, Any]) -> None:
     from dashboard import charts
 
-    pdf, t = w.pdf, w.t
+    pdf, fold = writer.pdf, writer.t
     if isinstance(block, Highlights):
         for line in block.items or (block.empty,):
-            pdf.set_font(w.fam, "", 10)
+            pdf.set_font(writer.fam, "", 10)
             pdf.set_text_color(*INK)
             pdf.set_x(pdf.l_margin + 2)
             bullet = "•  " if block.items else ""
-            pdf.multi_cell(w.width - 2, 5, t(bullet + line), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(writer.width - 2, 5, fold(bullet + line), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(0.8)
-        w.para(block.rule, 7.5, SOFT, 3.5)
+        writer.para(block.rule, 7.5, SOFT, 3.5)
     elif isinstance(block, Para):
-        w.para(block.text, *PARA[block.kind])
+        writer.para(block.text, *PARA[block.kind])
     elif isinstance(block, Heading):
         if block.level == 2:
-            w.h2(block.text)
+            writer.h2(block.text)
         else:
-            w.h3(block.text, following.table if isinstance(following, TableBlock) else None)
+            writer.h3(block.text, following.table if isinstance(following, TableBlock) else None)
     elif isinstance(block, TableBlock):
         layout = LAYOUT[block.name]
         table = split_notes(block.table, layout.notes_apart) if layout.notes_apart else block.table
-        w.table(table, layout.widths, layout.size, layout.main_cols, layout.width)
+        writer.table(table, layout.widths, layout.size, layout.main_cols, layout.width)
     elif isinstance(block, Charts):
         pdf.add_page()
-        w.h2(block.title)
+        writer.h2(block.title)
         if len(block.names) == 1:
-            w.image(charts.to_png(drawn[block.names[0]], scale=3), 200)
+            writer.image(charts.to_png(drawn[block.names[0]], scale=3), 200)
             pdf.ln(3)
         else:  # side by side
-            y, half = pdf.get_y(), (w.width - 30) / 2
+            top, half = pdf.get_y(), (writer.width - 30) / 2
             heights = [
-                w.image(
-                    charts.to_png(drawn[name], scale=3), half, pdf.l_margin + i * (half + 30), y
+                writer.image(
+                    charts.to_png(drawn[name], scale=3),
+                    half,
+                    pdf.l_margin + index * (half + 30),
+                    top,
                 )
-                for i, name in enumerate(block.names)
+                for index, name in enumerate(block.names)
             ]
-            pdf.set_y(y + max(heights) + 4)
+            pdf.set_y(top + max(heights) + 4)
     elif isinstance(block, Definitions):
         for term, definition in block.items:
-            pdf.set_font(w.fam, "B", 8)
+            pdf.set_font(writer.fam, "B", 8)
             pdf.set_text_color(*INK)
-            pdf.cell(0, 4.2, t(term), new_x="LMARGIN", new_y="NEXT")
-            w.para(definition, 8, SOFT, 3.8)
+            pdf.cell(0, 4.2, fold(term), new_x="LMARGIN", new_y="NEXT")
+            writer.para(definition, 8, SOFT, 3.8)
     elif isinstance(block, Footer):
-        w.para(block.text, 8, SOFT, 3.8)
+        writer.para(block.text, 8, SOFT, 3.8)

@@ -30,7 +30,7 @@ _QUARTER = re.compile(r"(\d{4})\s*-?\s*Q([1-4])", re.IGNORECASE)
 @dataclass(frozen=True, order=True)
 class Quarter:
     year: int
-    q: int
+    number: int  # 1..4
 
     @classmethod
     def parse(cls, value: str) -> Quarter:
@@ -50,22 +50,26 @@ class Quarter:
 
     @property
     def label(self) -> str:
-        return f"{self.year}-Q{self.q}"
+        return f"{self.year}-Q{self.number}"
 
     @property
     def start(self) -> dt.date:
-        return dt.date(self.year, 3 * self.q - 2, 1)
+        return dt.date(self.year, 3 * self.number - 2, 1)
 
     @property
     def end(self) -> dt.date:
         following = self.following()
-        return dt.date(following.year, 3 * following.q - 2, 1) - dt.timedelta(days=1)
+        return dt.date(following.year, 3 * following.number - 2, 1) - dt.timedelta(days=1)
 
     def previous(self) -> Quarter:
-        return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
+        if self.number == 1:
+            return Quarter(self.year - 1, 4)
+        return Quarter(self.year, self.number - 1)
 
     def following(self) -> Quarter:
-        return Quarter(self.year + 1, 1) if self.q == 4 else Quarter(self.year, self.q + 1)
+        if self.number == 4:
+            return Quarter(self.year + 1, 1)
+        return Quarter(self.year, self.number + 1)
 
     def span(self) -> str:
         """'1 Jul – 30 Sep 2026'."""

@@ -44,45 +44,45 @@ class Table:
         """Unique flat column names (group + heading), for a data frame."""
         if not self.groups:
             return list(self.header)
-        names, i = [], 0
+        names, column = [], 0
         for label, span in self.groups:
-            for h in self.header[i : i + span]:
-                names.append(f"{label} {h}".strip() if label else h)
-            i += span
+            for heading in self.header[column : column + span]:
+                names.append(f"{label} {heading}".strip() if label else heading)
+            column += span
         return names
 
 
 def people_table(review: Review, groups: Sequence[Group], label: str) -> Table:
     """Name, then for each measure the quarter, the quarter before and the change."""
-    q, p = review.quarter.label, review.previous.label
+    quarter, previous = review.quarter.label, review.previous.label
     header = [label]
     spans: list[tuple[str, int]] = [("", 1)]
-    for m in PEOPLE:
-        header += [q, p, "change"]
-        spans.append((m.heading, 3))
+    for measure in PEOPLE:
+        header += [quarter, previous, "change"]
+        spans.append((measure.heading, 3))
     rows = []
     for name, changes in groups:
         row = [Cell(name)]
-        for c in changes:
+        for change in changes:
             row += [
-                _value_cell(c, c.now, people=True),
-                _value_cell(c, c.before, people=True),
-                Cell(c.change_text(), c.tone, c.tone == 0),
+                _value_cell(change, change.now, people=True),
+                _value_cell(change, change.before, people=True),
+                Cell(change.change_text(), change.tone, change.tone == 0),
             ]
         rows.append(row)
     return Table(header, rows, "L" + "R" * (len(header) - 1), tuple(spans))
 
 
-def _value_cell(c: Change, row: dict[str, Any], people: bool = False) -> Cell:
-    shown = c.shown(row)
-    if c.measure.kind == "count":
+def _value_cell(change: Change, row: dict[str, Any], people: bool = False) -> Cell:
+    shown = change.shown(row)
+    if change.measure.kind == "count":
         return Cell(shown, muted=row["calls"] == 0)
-    small = c.small(row)
-    if c.value(row) is None:
+    small = change.small(row)
+    if change.value(row) is None:
         return Cell("–", muted=True)
-    if people and c.measure.kind == "rate":
-        shown = f"{shown} ({c.hits(row)}/{c.base(row)})"
-    if people and c.measure.kind == "ratio":
+    if people and change.measure.kind == "rate":
+        shown = f"{shown} ({change.hits(row)}/{change.base(row)})"
+    if people and change.measure.kind == "ratio":
         shown = f"{shown} ({row['praise']}/{row['criticism']})"
     return Cell(shown + formatting.mark(small), muted=small)
 
@@ -90,13 +90,15 @@ def _value_cell(c: Change, row: dict[str, Any], people: bool = False) -> Cell:
 def headline_table(review: Review) -> Table:
     header = ["Measure", review.quarter.label, review.previous.label, "Change"]
     rows = []
-    for c in review.headline:
-        cells = [Cell(c.measure.label)]
-        for row in (c.now, c.before):
-            value = _value_cell(c, row)
-            note = " · ".join(x for x in (c.detail(row), c.interval_text(row)) if x)
+    for change in review.headline:
+        cells = [Cell(change.measure.label)]
+        for row in (change.now, change.before):
+            value = _value_cell(change, row)
+            note = " · ".join(x for x in (change.detail(row), change.interval_text(row)) if x)
             cells.append(Cell(value.text, muted=value.muted, note=note))
-        cells.append(Cell(c.change_text(), c.tone, c.tone == 0, note=c.chance_text()))
+        cells.append(
+            Cell(change.change_text(), change.tone, change.tone == 0, note=change.chance_text())
+        )
         rows.append(cells)
     return Table(header, rows, "LRRR")
 
@@ -111,21 +113,32 @@ def worked_table(review: Review) -> Table:
         f"After recognition in {review.previous.label}",
     ]
     rows = []
-    for r in review.worked.iter_rows(named=True):
+    for behaviour in review.worked.iter_rows(named=True):
         rows.append(
             [
-                Cell(r["behaviour"]),
-                Cell(f"{r['praise']:,}"),
-                _share_cell(r["rec_recurred"], r["rec_eligible"], r["rec_rate"], r["rec_small"]),
-                Cell(formatting.interval([r["rec_rate_lo"], r["rec_rate_hi"]]), muted=True),
+                Cell(behaviour["behaviour"]),
+                Cell(f"{behaviour['praise']:,}"),
                 _share_cell(
-                    r["unrec_recurred"], r["unrec_eligible"], r["unrec_rate"], r["unrec_small"]
+                    behaviour["rec_recurred"],
+                    behaviour["rec_eligible"],
+                    behaviour["rec_rate"],
+                    behaviour["rec_small"],
+                ),
+                Cell(
+                    formatting.interval([behaviour["rec_rate_lo"], behaviour["rec_rate_hi"]]),
+                    muted=True,
                 ),
                 _share_cell(
-                    r["rec_recurred_previous"],
-                    r["rec_eligible_previous"],
-                    r["rec_rate_previous"],
-                    r["rec_eligible_previous"] < review.min_n,
+                    behaviour["unrec_recurred"],
+                    behaviour["unrec_eligible"],
+                    behaviour["unrec_rate"],
+                    behaviour["unrec_small"],
+                ),
+                _share_cell(
+                    behaviour["rec_recurred_previous"],
+                    behaviour["rec_eligible_previous"],
+                    behaviour["rec_rate_previous"],
+                    behaviour["rec_eligible_previous"] < review.min_n,
                 ),
             ]
         )
@@ -135,16 +148,24 @@ def worked_table(review: Review) -> Table:
 def wrong_table(review: Review) -> Table:
     header = ["Mistake", "Criticism notes", "Came back (any response)", *RESPONSES.values()]
     rows = []
-    for r in review.wrong.iter_rows(named=True):
+    for behaviour in review.wrong.iter_rows(named=True):
         cells = [
-            Cell(r["behaviour"]),
-            Cell(f"{r['criticism']:,}"),
-            Cell(f"{r['repeated']} of {r['eligible']}", muted=r["eligible"] < review.min_n),
+            Cell(behaviour["behaviour"]),
+            Cell(f"{behaviour['criticism']:,}"),
+            Cell(
+                f"{behaviour['repeated']} of {behaviour['eligible']}",
+                muted=behaviour["eligible"] < review.min_n,
+            ),
         ]
         for response in RESPONSES:
-            p = f"mr_{response}"
+            prefix = f"mr_{response}"
             cells.append(
-                _share_cell(r[f"{p}_repeated"], r[f"{p}_eligible"], r[f"{p}_rate"], r[f"{p}_small"])
+                _share_cell(
+                    behaviour[f"{prefix}_repeated"],
+                    behaviour[f"{prefix}_eligible"],
+                    behaviour[f"{prefix}_rate"],
+                    behaviour[f"{prefix}_small"],
+                )
             )
         rows.append(cells)
     return Table(header, rows, "LRRRRRR")
@@ -190,19 +211,24 @@ def coverage_table(review: Review) -> Table:
         "",
     ]
     rows = []
-    for r in review.managers_coverage.iter_rows(named=True):
-        if r["usual"] is None:
+    for manager in review.managers_coverage.iter_rows(named=True):
+        if manager["usual"] is None:
             usual = Cell("new this quarter", muted=True)
         else:
-            n = r["quarters_compared"]
-            usual = Cell(f"{r['usual']:.1f} ({n} quarter{'s' if n != 1 else ''})")
+            compared = manager["quarters_compared"]
+            usual = Cell(
+                f"{manager['usual']:.1f} ({compared} quarter{'s' if compared != 1 else ''})"
+            )
         rows.append(
             [
-                Cell(r["manager"]),
-                Cell(f"{r['calls']:,}"),
+                Cell(manager["manager"]),
+                Cell(f"{manager['calls']:,}"),
                 usual,
-                Cell(formatting.pct(r["share_of_usual"]), muted=r["share_of_usual"] is None),
-                Cell("below usual", -1) if r["below"] else Cell("", muted=True),
+                Cell(
+                    formatting.pct(manager["share_of_usual"]),
+                    muted=manager["share_of_usual"] is None,
+                ),
+                Cell("below usual", -1) if manager["below"] else Cell("", muted=True),
             ]
         )
     return Table(header, rows, "LRRRL")
@@ -224,23 +250,23 @@ def coverage_rule() -> str:
 def headline_chart_frame(review: Review) -> pl.DataFrame:
     """The headline's rates for both quarters, shaped for charts.period_comparison."""
     rows = []
-    for c in review.headline:
-        if c.measure.kind != "rate":
+    for change in review.headline:
+        if change.measure.kind != "rate":
             continue
         for order, (label, row) in enumerate(
-            ((review.previous.label, c.before), (review.quarter.label, c.now))
+            ((review.previous.label, change.before), (review.quarter.label, change.now))
         ):
-            lo, hi = c.interval(row) or [None, None]
+            lo, hi = change.interval(row) or [None, None]
             rows.append(
                 {
-                    "measure": c.measure.label,
+                    "measure": change.measure.label,
                     "period": label,
                     "order": order,
-                    "rate": _num(c.value(row)),
+                    "rate": _num(change.value(row)),
                     "lo": lo,
                     "hi": hi,
-                    "n": c.base(row),
-                    "small": c.small(row),
+                    "n": change.base(row),
+                    "small": change.small(row),
                 }
             )
     return pl.DataFrame(rows, schema=_chart_schema("measure"))
@@ -251,21 +277,21 @@ def people_chart_frame(
 ) -> pl.DataFrame:
     rows = []
     for name, changes in groups:
-        c = next(x for x in changes if x.measure is measure)
+        change = next(x for x in changes if x.measure is measure)
         for order, (period, row) in enumerate(
-            ((review.previous.label, c.before), (review.quarter.label, c.now))
+            ((review.previous.label, change.before), (review.quarter.label, change.now))
         ):
-            lo, hi = c.interval(row) or [None, None]
+            lo, hi = change.interval(row) or [None, None]
             rows.append(
                 {
                     label: name,
                     "period": period,
                     "order": order,
-                    "rate": _num(c.value(row)),
+                    "rate": _num(change.value(row)),
                     "lo": lo,
                     "hi": hi,
-                    "n": c.base(row),
-                    "small": c.small(row),
+                    "n": change.base(row),
+                    "small": change.small(row),
                 }
             )
     return pl.DataFrame(rows, schema=_chart_schema(label))
@@ -449,7 +475,7 @@ class Section:
 
 def outline(review: Review) -> list[Section]:
     """The review's sections in order; every form of the review renders this list."""
-    q, p = review.quarter.label, review.previous.label
+    quarter, previous = review.quarter.label, review.previous.label
     return [
         Section(
             "highlights",
@@ -463,7 +489,7 @@ def outline(review: Review) -> list[Section]:
                 TableBlock("headline", headline_table(review), "headline", (1, 2)),
                 Para(CHANGE_LEGEND),
                 Para(HEADLINE_CAVEAT),
-                Charts(f"{q} against {p}", ("headline",)),
+                Charts(f"{quarter} against {previous}", ("headline",)),
             ),
         ),
         Section(
