@@ -40,6 +40,9 @@ FIELDS: dict[str, bool] = {
     "debrief": False,
     "behavior": False,
     "polarity": False,
+    # a form's two free-text questions: each answer is a note of its own on the row's call
+    "went_well": False,  # praise
+    "to_fix": False,  # criticism
     "severity": False,
     "category": False,
     "deal": False,
@@ -84,6 +87,11 @@ HEADER_ALIASES: dict[str, str] = {
     "deal_name": "deal",
     "opportunity": "deal",
     "amount": "deal_value",
+    "what_went_well": "went_well",
+    "well_done": "went_well",
+    "what_to_fix": "to_fix",
+    "to_improve": "to_fix",
+    "what_to_improve": "to_fix",
 }
 
 # Value vocabularies: normalised spelling -> canonical value. Values are matched after trimming,
@@ -192,6 +200,8 @@ TEXT_FIELDS = (
     "rep",
     "team",
     "behavior",
+    "went_well",
+    "to_fix",
     "category",
     "deal",
     "outcome",
@@ -918,6 +928,8 @@ def _typed_select(source: str, mapping: dict[str, int], dayfirst: bool) -> str:
             {col("manager_action")} as manager_action_raw,
             {col("debrief")} as debrief_raw,
             {col("behavior")} as behavior,
+            {col("went_well")} as went_well,
+            {col("to_fix")} as to_fix,
             {col("polarity")} as polarity_raw,
             {col("severity")} as severity_raw,
             {col("category")} as category,
@@ -944,11 +956,9 @@ def _typed_select(source: str, mapping: dict[str, int], dayfirst: bool) -> str:
                 when regexp_full_match(deal_value_raw, '{MONEY}')
                     then try_cast(regexp_replace(deal_value_raw, '[^0-9.\\-]', '', 'g') as double)
             end as deal_value,
-            case
-                when regexp_matches(behavior, '\\s\\s|[\\t\\n\\r\\f\\v]')
-                    then regexp_replace(lower(behavior), '\\s+', ' ', 'g')
-                else lower(behavior)
-            end as behavior_key
+            _behavior_key(behavior) as behavior_key,
+            _behavior_key(went_well) as went_well_key,
+            _behavior_key(to_fix) as to_fix_key
         from src
     )
     select * replace (
@@ -990,7 +1000,8 @@ def _normalise(
         + f"""
         as select _row, call_key, observation_id is not null as has_id, observed_on, manager,
             rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
-            severity, category, deal, deal_value, outcome, coalesce({any_problem}, false) as bad
+            went_well, went_well_key, to_fix, to_fix_key, severity, category, deal, deal_value,
+            outcome, coalesce({any_problem}, false) as bad
         from ({_typed_select(source, mapping, dayfirst)})
         """,
         {**vocab, **params},
@@ -1050,6 +1061,16 @@ create or replace temp macro _parse_day(value, slash_format) as (
                 then try_strptime(regexp_extract(value, '^[0-9-]+'), '%Y-%m-%d')::date
             else try_strptime(regexp_extract(value, '^[0-9/]+'), slash_format)::date
         end
+    end
+)
+;
+-- A behaviour's key: lower case, runs of white space one space (the text is trimmed already);
+-- notes whose keys are equal are the same behaviour.
+create or replace temp macro _behavior_key(text) as (
+    case
+        when regexp_matches(text, '\s\s|[\t\n\r\f\v]')
+            then regexp_replace(lower(text), '\s+', ' ', 'g')
+        else lower(text)
     end
 )
 """
@@ -1219,6 +1240,8 @@ def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
     rows say different things, and _find_problems reports them.
     Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
     it ignores the order of notes within the call. A note's `note_no` is its row in the file.
+    A row gives up to three notes: its behaviour (with its polarity), what went well (praise)
+    and what to fix (criticism, with the row's severity); the row's category goes with each.
     """
     db, name = q.split(".")
     con.execute(
@@ -1228,6 +1251,16 @@ def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
             polarity, severity, nullif(trim(category), '') as category
         from {q}_norm
         where behavior is not null
+        union all
+        select call_key, _row::bigint, went_well, went_well_key, 'praise', null::varchar,
+            nullif(trim(category), '')
+        from {q}_norm
+        where went_well is not null
+        union all
+        select call_key, _row::bigint, to_fix, to_fix_key, 'criticism', severity,
+            nullif(trim(category), '')
+        from {q}_norm
+        where to_fix is not null
         """
     )
     con.execute(
@@ -1257,8 +1290,18 @@ def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
                 or min(case when planned_role is not null then hash(planned_role) end)
                     <> max(case when planned_role is not null then hash(planned_role) end)
                 or min(debrief::integer) <> max(debrief::integer) as disagree,
-                sum(hash(trim(behavior), polarity, severity, nullif(trim(category), ''))::hugeint)
-                    filter (where behavior is not null) as notes_hash
+                -- the notes' hashes summed: their order does not count
+                case when count(behavior) + count(went_well) + count(to_fix) > 0 then
+                    coalesce(sum(hash(trim(behavior), polarity, severity,
+                        nullif(trim(category), ''))::hugeint)
+                        filter (where behavior is not null), 0)
+                    + coalesce(sum(hash(went_well, 'praise', null::varchar,
+                        nullif(trim(category), ''))::hugeint)
+                        filter (where went_well is not null), 0)
+                    + coalesce(sum(hash(to_fix, 'criticism', severity,
+                        nullif(trim(category), ''))::hugeint)
+                        filter (where to_fix is not null), 0)
+                end as notes_hash
             from {q}_norm
             group by call_key
         )

@@ -146,6 +146,24 @@ HEADER_WORDS: dict[str, list[tuple[str, float, str]]] = {
         ),
         (r"\b(elogio|critica|tipo|lob|kritik|art)\b", 0.7, "praise or not"),
     ],
+    # a question of its own for what went well and one for what to fix ("Well done or to
+    # improve?" asks for a polarity: see _ONE_OF)
+    "went_well": [
+        (
+            r"\b(went well|go well|well done|what worked|strengths?|salio bien|lo bueno"
+            r"|lief gut|gut gelaufen|gut gemacht)\b",
+            0.9,
+            "what went well",
+        ),
+    ],
+    "to_fix": [
+        (
+            r"\b(to fix|fix|to improve|improve|work on|improvement|mejorar|corregir"
+            r"|verbessern|verbesserung)\b",
+            0.9,
+            "what to fix",
+        ),
+    ],
     "severity": [(r"\b(severity|how serious|gravedad|schwere|schweregrad)\b", 0.85, "severity")],
     "category": [(r"\b(category|area|topic|skill|categoria|kategorie|bereich)\b", 0.8, "category")],
     "deal": [(r"\b(deal|opportunity|account|oportunidad|kunde|cliente)\b", 0.75, "the deal")],
@@ -199,6 +217,10 @@ VALUE_WORDS: dict[str, list[tuple[str, str]]] = {
         ("minor", r"\b(minor|small|slight|leve|menor|leicht|klein)\b"),
     ],
 }
+
+# A header that asks to choose ("Well done or to improve?") is a polarity, never one of the two
+# free-text questions.
+_ONE_OF = re.compile(r"\b(or|o|oder|ou)\b")
 
 # What a column's values say, whatever its header: (test over the column, field, score, why)
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}/\d{1,2}/\d{4}$")
@@ -295,6 +317,8 @@ def _header_scores(col: Column) -> dict[str, tuple[float, str]]:
         if re.search(pattern, words):
             offer("", score, why)
     for fld, rules in HEADER_WORDS.items():
+        if fld in ("went_well", "to_fix") and _ONE_OF.search(words):
+            continue
         for pattern, score, why in rules:
             if re.search(pattern, words):
                 offer(fld, score, f"the header says {why}")

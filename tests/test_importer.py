@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -409,3 +410,74 @@ def test_ingest_summarises_on_the_terminal(tmp_path: Path, data_dir: Path) -> No
     result = CliRunner().invoke(main, ["ingest", str(data_dir / "tiny.csv"), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "tiny.csv: 25 rows, 14 calls, 23 notes: 14 calls added, 0 replaced" in result.stderr
+
+
+# ---- a form's "went well" and "to fix" questions: two notes from one row ----------------------
+
+
+def test_a_row_with_went_well_and_to_fix_gives_a_praise_and_a_criticism_on_the_same_call(tmp_path):
+    """Hand-worked: row 2 has both answers -> 2 notes on call 2026-03-02|Maria|Ana; row 3 only
+    "to fix" (its severity, major, goes with it); row 4 only "went well"; row 5 neither -> 4 calls,
+    4 notes (2 praise, 2 criticism); the category of row 2 goes with both of its notes."""
+    path = tmp_path / "form.csv"
+    path.write_text(
+        "Date,Manager,Rep,Action,Category,Severity,Went well,To fix\n"
+        "2026-03-02,Maria,Ana,observed,Discovery,,Asked good questions,Talked over the customer\n"
+        "2026-03-03,Tom,Ben,took over,,major,,Skipped the agenda\n"
+        "2026-03-04,Maria,Cleo,assisted,,,Built rapport,\n"
+        "2026-03-05,Tom,Ana,observed,,,,\n"
+    )
+    con = duckdb.connect()
+    staged = importer.stage(con, path, "s")
+    assert (staged.calls, staged.notes) == (4, 4)
+    notes = con.execute(
+        f"select call_key, behavior, behavior_key, polarity, severity, category "
+        f"from {staged.notes_table} order by note_no, polarity"
+    ).fetchall()
+    assert notes == [
+        ("2026-03-02|Maria|Ana", "Talked over the customer", "talked over the customer",
+         "criticism", None, "Discovery"),
+        ("2026-03-02|Maria|Ana", "Asked good questions", "asked good questions",
+         "praise", None, "Discovery"),
+        ("2026-03-03|Tom|Ben", "Skipped the agenda", "skipped the agenda",
+         "criticism", "major", None),
+        ("2026-03-04|Maria|Cleo", "Built rapport", "built rapport", "praise", None, None),
+    ]  # fmt: skip
+
+
+def test_a_problem_in_a_to_fix_answer_names_the_files_line(tmp_path):
+    """A quoted answer spanning two lines moves the next row down: the control character in
+    row 3's "To fix" is on line 4 of the file (header 1, row 2 on lines 2-3)."""
+    path = tmp_path / "form.csv"
+    path.write_text(
+        "Date,Manager,Rep,Action,Went well,To fix\n"
+        '2026-03-02,Maria,Ana,observed,"Asked good\nquestions",Talked over the customer\n'
+        "2026-03-03,Tom,Ben,took over,,Skipped\x01 the agenda\n"
+    )
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    [problem] = info.value.problems
+    assert (problem.line, problem.column) == (4, "to_fix")
+    assert "control character" in problem.message
+
+
+def test_the_same_answers_as_went_well_to_fix_or_as_behaviour_and_polarity_fingerprint_alike(
+    tmp_path,
+):
+    """A call noted with a went-well and a to-fix answer is the same call as one noted in two
+    rows of behaviour + polarity: same notes, same fingerprint (a re-import changes nothing)."""
+    form = tmp_path / "form.csv"
+    form.write_text(
+        "Date,Manager,Rep,Action,Went well,To fix\n2026-03-02,Maria,Ana,observed,Good,Bad\n"
+    )
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "Date,Manager,Rep,Action,Behavior,Polarity\n"
+        "2026-03-02,Maria,Ana,observed,Bad,criticism\n2026-03-02,Maria,Ana,observed,Good,praise\n"
+    )
+    con = duckdb.connect()
+    a, b = importer.stage(con, form, "a"), importer.stage(con, log, "b")
+    fingerprints = [
+        con.execute(f"select fingerprint from {s.calls_table}").fetchall() for s in (a, b)
+    ]
+    assert fingerprints[0] == fingerprints[1]

@@ -15,6 +15,9 @@ unless the file has an id):
   (2 "+", 2 "-"); watched = observed, chimed in = assisted.
 - form_spanish.csv, form_german.csv: 4 rows -> 3 calls (2 Mar, 3 Mar, 13 Mar), 4 notes,
   2 praise and 2 criticism; the Spanish dates are day first (13/03/2026).
+- form_went_well.csv (a form asking "What went well?" and "What to fix?" on every response):
+  4 rows -> 4 calls; notes: row 2 both (praise "Asked good questions" + criticism "Talked over
+  the customer"), row 3 to fix only, row 4 went well only, row 5 none -> 4 notes, 2 praise.
 """
 
 from __future__ import annotations
@@ -132,6 +135,25 @@ GERMAN = Mapping(
         "polarity": {"Gut gemacht": "praise", "Zu verbessern": "criticism"},
     },
 )
+WENT_WELL = Mapping(
+    {
+        "Timestamp": "",
+        "Date of the call": "observed_on",
+        "Your name": "manager",
+        "Who did you ride along with?": "rep",
+        "What did you do during the call?": "manager_action",
+        "Did you debrief afterwards?": "debrief",
+        "What went well?": "went_well",
+        "What to fix?": "to_fix",
+    },
+    {
+        "manager_action": {
+            "I answered a question and handed back": "assisted",
+            "I observed": "observed",
+            "I took over": "took_over",
+        },
+    },
+)
 UNKNOWN = Mapping(
     {
         "Ride ID": "observation_id",
@@ -152,6 +174,7 @@ EXPORTS = [
     ("form_spreadsheet.csv", SPREADSHEET, 3, 4, 4, 2),
     ("form_spanish.csv", SPANISH, 3, 3, 4, 2),
     ("form_german.csv", GERMAN, 3, 3, 4, 2),
+    ("form_went_well.csv", WENT_WELL, 3, 4, 4, 2),
     ("upload_unknown_headers.csv", UNKNOWN, 3, 3, 3, 2),
 ]
 
@@ -499,11 +522,16 @@ def test_a_store_made_before_the_mapping_hash_gains_the_column_when_opened(tmp_p
 @pytest.mark.parametrize("name", ["readymade_google.csv", "readymade_microsoft.csv"])
 def test_an_export_of_the_ready_made_form_is_read_with_no_mapping(name):
     """One response per call: 3/2 Maria Lopez/Ana Ruiz planned observer, observed, debriefed,
-    praise; 3/3 Tom Berg/Ben Okafor participant, took over, criticism; 3/12 Maria Lopez/Cleo
-    Park planned observer but took over, nothing noted; 3/13 Tom Berg/Ana Ruiz assisted,
-    praise -> 4 calls, 3 notes, 2 praise; 2 take-overs, 1 of them planned as observer."""
+    went well and to fix (a praise and a criticism); 3/3 Tom Berg/Ben Okafor participant, took
+    over, to fix only; 3/12 Maria Lopez/Cleo Park planned observer but took over, nothing
+    noted; 3/13 Tom Berg/Ana Ruiz assisted, went well only -> 4 calls, 4 notes, 2 praise;
+    2 take-overs, 1 of them planned as observer."""
     store, _result = load_files([DATA / name])
-    assert counts(store) == (4, 3, 2)
+    assert counts(store) == (4, 4, 2)
+    assert store.con.execute(
+        "select n.polarity, n.behavior from notes n join calls c using (call_key) "
+        "where c.rep = 'Ana Ruiz' and c.observed_on = date '2026-03-02' order by n.polarity"
+    ).fetchall() == [("criticism", "Talked over the customer"), ("praise", "Asked good questions")]
     assert store.con.execute(
         "select count(*) filter (where manager_action = 'took_over'), "
         "count(*) filter (where manager_action = 'took_over' and planned_role = 'observer'), "
