@@ -150,8 +150,10 @@ ROLE_VALUES: dict[str, str] = {
 }
 SEVERITY_VALUES: dict[str, str] = {"minor": "minor", "major": "major"}
 
-DATE_ACCEPTED = "YYYY-MM-DD or MM/DD/YYYY"
-DATE_ACCEPTED_DAYFIRST = "YYYY-MM-DD or DD/MM/YYYY"
+# Dotted dates (14.03.2026, as German, Swiss or Russian spreadsheets write them) are always day
+# first: nobody writes the month first between dots. The day-first switch is for slashes.
+DATE_ACCEPTED = "YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY"
+DATE_ACCEPTED_DAYFIRST = "YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY"
 MAX_SHOWN = 50
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 ENCODINGS = ("utf-8", "latin-1")  # tried in turn: spreadsheets on Windows write Latin-1
@@ -1046,19 +1048,22 @@ MAX_AMOUNT = 1e15  # larger amounts (400 digits would be stored as inf) are refu
 # what Python's datetime can step past break the period arithmetic of every page.
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 # The date part, then an optional time: `2026-03-02`, `2026-3-2 14:30`, `2026-03-02T14:30:00Z`,
-# `3/2/2026 9:15 AM`. The date part is validated by strptime (2026-02-30 is not a date); the
+# `3/2/2026 9:15 AM`, `14.03.2026 10:30` (dotted: always day first). The date part is
+# validated by strptime (2026-02-30 is not a date); the
 # time must be a time of day (0-23 h, or 1-12 with AM/PM; 0-59 min and s; a UTC offset).
 DATE_MACRO = r"""
 create or replace temp macro _parse_day(value, slash_format) as (
     case
         when regexp_full_match(value,
-            '(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})'
+            '(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4})'
             || '([ T](([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?'
             || '|(0?[1-9]|1[0-2]):[0-5]\d(:[0-5]\d)?\s*[AaPp][Mm])'
             || '\s*(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?')
         then case
             when regexp_matches(value, '^\d{4}-')
                 then try_strptime(regexp_extract(value, '^[0-9-]+'), '%Y-%m-%d')::date
+            when regexp_matches(value, '^\d{1,2}\.')
+                then try_strptime(regexp_extract(value, '^[0-9.]+'), '%d.%m.%Y')::date
             else try_strptime(regexp_extract(value, '^[0-9/]+'), slash_format)::date
         end
     end

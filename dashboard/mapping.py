@@ -223,8 +223,10 @@ VALUE_WORDS: dict[str, list[tuple[str, str]]] = {
 _ONE_OF = re.compile(r"\b(or|o|oder|ou)\b")
 
 # What a column's values say, whatever its header: (test over the column, field, score, why)
-_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}/\d{1,2}/\d{4}$")
-_STAMP = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})[ T]\d{1,2}:\d{2}")
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}/\d{1,2}/\d{4}$|^\d{1,2}\.\d{1,2}\.\d{4}$")
+_STAMP = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})[ T]\d{1,2}:\d{2}"
+)
 _MONEY = re.compile(r"^\s*[$€£]?\s*-?\d[\d,]*(\.\d+)?\s*$")
 
 
@@ -442,7 +444,8 @@ def suggest(columns: Sequence[Column]) -> Suggestion:
 
 
 def _dayfirst(col: Column) -> bool:
-    """Slashed dates whose first number is above 12 in some row are day first."""
+    """Slashed dates whose first number is above 12 in some row are day first. (Dotted dates,
+    14.03.2026, need no switch: the importer always reads them day first.)"""
     pairs = [
         (int(m.group(1)), int(m.group(2)))
         for v in col.values

@@ -176,7 +176,8 @@ def test_dayfirst_reads_slashes_as_day_month(tmp_path: Path) -> None:
     path = write(tmp_path, "observed_on,manager,rep,manager_action\n31/12/2026,Dana,Eli,observed\n")
     assert calls_of(path, dayfirst=True)[0][2] == dt.date(2026, 12, 31)
     assert problems_of(path) == [
-        "export.csv:2: observed_on: '31/12/2026' is not a date (YYYY-MM-DD or MM/DD/YYYY)"
+        "export.csv:2: observed_on: '31/12/2026' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
 
 
@@ -259,7 +260,8 @@ def test_xlsx_problems_name_the_sheet_row(tmp_path: Path) -> None:
          "manager_action": ["observed", "observed"]}
     ).write_excel(path)  # fmt: skip
     assert problems_of(path) == [
-        "export.xlsx:3: observed_on: '2026-02-30' is not a date (YYYY-MM-DD or MM/DD/YYYY)"
+        "export.xlsx:3: observed_on: '2026-02-30' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
 
 
@@ -301,7 +303,8 @@ def test_every_problem_in_a_file_is_reported_in_one_pass(tmp_path: Path) -> None
     )
     path = write(tmp_path, text)
     assert problems_of(path) == [
-        "export.csv:3: observed_on: '2026-02-30' is not a date (YYYY-MM-DD or MM/DD/YYYY)",
+        "export.csv:3: observed_on: '2026-02-30' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)",
         "export.csv:4: manager_action: 'danced' is not a manager action (observed, assisted or "
         "took_over; also observe, silent, assist, took over, takeover, intervened, jumped in)",
         "export.csv:5: debrief: 'maybe' is not a yes/no value (yes/no, true/false, y/n, 1/0; "
@@ -345,7 +348,8 @@ def test_line_numbers_count_physical_lines_of_multiline_cells(tmp_path: Path) ->
         "C2,2026-13-01,Dana,Eli,observed,,\n"  # line 5
     )
     assert problems_of(write(tmp_path, text)) == [
-        "export.csv:5: observed_on: '2026-13-01' is not a date (YYYY-MM-DD or MM/DD/YYYY)"
+        "export.csv:5: observed_on: '2026-13-01' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
 
 
@@ -399,7 +403,8 @@ def test_ingest_of_a_bad_file_exits_2_with_problems_on_stderr_and_nothing_on_std
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "export.csv:2: observed_on: '2026-02-30' is not a date (YYYY-MM-DD or MM/DD/YYYY)",
+        "export.csv:2: observed_on: '2026-02-30' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)",
         "ridealong: 1 problem found; nothing was written.",
     ]
     assert "Traceback" not in result.output
@@ -481,3 +486,38 @@ def test_the_same_answers_as_went_well_to_fix_or_as_behaviour_and_polarity_finge
         con.execute(f"select fingerprint from {s.calls_table}").fetchall() for s in (a, b)
     ]
     assert fingerprints[0] == fingerprints[1]
+
+
+# ---- dotted dates (German, Swiss... spreadsheets): always day first --------------------------
+
+
+@pytest.mark.parametrize("dayfirst", [False, True])
+def test_dotted_dates_are_read_day_first_with_or_without_a_time(tmp_path, dayfirst):
+    """14.03.2026 is 14 March; 02.03.2026 10:30 is 2 March (never 3 February, whatever the
+    day-first switch says: it is for slashes); 2.3.2026 the same day written short."""
+    path = tmp_path / "de.csv"
+    path.write_text(
+        "Date,Manager,Rep,Action\n"
+        "14.03.2026,Maria,Ana,observed\n"
+        "02.03.2026 10:30,Tom,Ben,observed\n"
+        "2.3.2026,Maria,Cleo,observed\n"
+    )
+    con = duckdb.connect()
+    staged = importer.stage(con, path, "s", dayfirst=dayfirst)
+    days = con.execute(f"select rep, observed_on from {staged.calls_table} order by rep").fetchall()
+    assert days == [
+        ("Ana", dt.date(2026, 3, 14)),
+        ("Ben", dt.date(2026, 3, 2)),
+        ("Cleo", dt.date(2026, 3, 2)),
+    ]
+
+
+def test_a_dotted_date_that_is_no_day_says_what_is_accepted(tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("Date,Manager,Rep,Action\n31.02.2026,Maria,Ana,observed\n")
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    assert [str(p) for p in info.value.problems] == [
+        "de.csv:2: Date (observed_on): '31.02.2026' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
+    ]

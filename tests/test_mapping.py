@@ -14,7 +14,8 @@ unless the file has an id):
   "Coaching - +/-", an empty header, "Deal value ($)"): 5 rows -> 4 calls, 4 notes
   (2 "+", 2 "-"); watched = observed, chimed in = assisted.
 - form_spanish.csv, form_german.csv: 4 rows -> 3 calls (2 Mar, 3 Mar, 13 Mar), 4 notes,
-  2 praise and 2 criticism; the Spanish dates are day first (13/03/2026).
+  2 praise and 2 criticism; the Spanish dates are day first (13/03/2026), the German ones
+  dotted (02.03.2026, read day first with no switch).
 - form_went_well.csv (a form asking "What went well?" and "What to fix?" on every response):
   4 rows -> 4 calls; notes: row 2 both (praise "Asked good questions" + criticism "Talked over
   the customer"), row 3 to fix only, row 4 went well only, row 5 none -> 4 notes, 2 praise.
@@ -263,6 +264,15 @@ def test_a_wrong_sure_guess_costs_one_correction():
 def test_day_first_dates_are_suggested_when_a_day_above_12_comes_first():
     assert suggestion_for("form_spanish.csv").dayfirst is True
     assert suggestion_for("form_google.csv").dayfirst is False  # 3/13/2026: month first
+
+
+def test_dotted_dates_are_suggested_as_the_date_and_stamps_as_not_used():
+    suggestion = suggestion_for("form_german.csv")
+    chosen = {g.key: (g.target, g.sure) for g in suggestion.headers}
+    assert chosen["Datum des Termins"] == ("observed_on", True)
+    assert chosen["Zeitstempel"] == ("", True)
+    # dots need no day-first switch: the importer reads them day first
+    assert suggestion.dayfirst is False
 
 
 def test_a_file_that_reads_as_is_gets_the_mapping_it_already_has():
