@@ -454,6 +454,45 @@ def _dayfirst(col: Column) -> bool:
     return any(a > 12 for a, _b in pairs) and not any(b > 12 for _a, b in pairs)
 
 
+def titles_below(headers: Sequence[str], rows: Sequence[Sequence[str | None]]) -> str | None:
+    """What to do when the header line holds group titles over merged cells and the next line
+    the column titles (a spreadsheet's two-row header saved as CSV), else None.
+
+    Told apart by the words: the second line names at least three fields for sure, more than
+    the first does, and holds no date (a data row would)."""
+    if not rows:
+        return None
+    second = ["" if c is None else c.strip() for c in rows[0]]
+    titles = [h.strip() for h in headers if h.strip()]
+    if not titles or len(titles) == len(headers):
+        return None  # merged group titles leave blank cells beside them
+    if any(_DATE.match(c) or _STAMP.match(c) for c in second):
+        return None
+
+    def sure_fields(cells: Sequence[str]) -> set[str]:
+        out = set()
+        for cell in cells:
+            scores = _header_scores(Column(cell)) if cell else {}
+            best = max(((s, f) for f, (s, _w) in scores.items() if f), default=(0.0, ""))
+            if best[0] >= SURE:
+                out.add(best[1])
+        return out
+
+    below, above = sure_fields(second), sure_fields(titles)
+    if len(below) < 3 or len(below) <= len(above):
+        return None
+    shown = [c for c in second if c]
+    more = ", …" if len(shown) > 4 else ""
+    return (
+        "holds group titles over merged cells ("
+        + ", ".join(repr(t) for t in titles)
+        + ") and line 2 the column titles ("
+        + ", ".join(repr(c) for c in shown[:4])
+        + f"{more}): delete line 1 (in the spreadsheet, delete row 1 so that the column titles "
+        "are the first row), then upload or import it again"
+    )
+
+
 def actions_needed(suggestion: Suggestion, expected: Mapping) -> int:
     """How many choices a user makes to get from `suggestion` to `expected`: every guess that is
     wrong (a correction) and every unsure one that is right (a look and a confirmation)."""

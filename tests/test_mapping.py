@@ -275,6 +275,45 @@ def test_dotted_dates_are_suggested_as_the_date_and_stamps_as_not_used():
     assert suggestion.dayfirst is False
 
 
+def test_a_two_row_merged_header_is_detected_and_one_action_fixes_it(tmp_path):
+    """form_merged_header.csv: line 1 "Call,,,Coaching,,," (group titles over merged cells),
+    line 2 the column titles, then 3 rows -> 3 calls. No mapping can read line 2 as the header:
+    the advice says to delete line 1. Measured: that is 1 action; the file without it is then
+    suggested right with 0 more (Date, Coach and Note by name; Rep name, What I did,
+    Debrief (Y/N) and +/- by their words and answers), so 1 action in all."""
+    pv = importer.preview(DATA / "form_merged_header.csv", 5)
+    advice = mapping.titles_below(pv.headers, pv.first)
+    assert advice is not None
+    assert advice.startswith("holds group titles over merged cells ('Call', 'Coaching') and line 2")
+    assert "delete line 1" in advice
+    fixed = tmp_path / "fixed.csv"
+    lines = (DATA / "form_merged_header.csv").read_text().splitlines(keepends=True)
+    fixed.write_text("".join(lines[1:]))
+    expected = Mapping(
+        {
+            "Date": "observed_on",
+            "Coach": "manager",
+            "Rep name": "rep",
+            "What I did": "manager_action",
+            "Debrief (Y/N)": "debrief",
+            "Note": "behavior",
+            "+/-": "polarity",
+        },
+        {"manager_action": {"chimed in": "assisted", "watched": "observed"}},
+    )
+    suggestion = mapping.suggest(mapping.read_columns(fixed))
+    assert 1 + mapping.actions_needed(suggestion, expected) == 1
+    assert counts(load_with(fixed, suggestion.mapping())) == (3, 3, 2)
+
+
+@pytest.mark.parametrize(
+    "name", [e[0] for e in EXPORTS] + ["readymade_google.csv", "readymade_microsoft.csv"]
+)
+def test_a_one_row_header_is_never_taken_for_group_titles(name):
+    pv = importer.preview(DATA / name, 5)
+    assert mapping.titles_below(pv.headers, pv.first) is None
+
+
 def test_a_file_that_reads_as_is_gets_the_mapping_it_already_has():
     suggestion = suggestion_for("tiny.csv")
     pv = importer.preview(DATA / "tiny.csv")
