@@ -717,6 +717,11 @@ class Choice:
     field: str
     key: str  # "" for a missing column; the answer as written for a value
     candidates: tuple[str, ...] = ()
+    why: str = "required"  # why a missing column is needed
+
+
+# A column that needs another: notes need their polarity, a polarity needs the notes.
+_NEEDS = {"behavior": "polarity", "polarity": "behavior"}
 
 
 def fields_of(headers: Sequence[str], mapping: Mapping) -> tuple[dict[str, str], list[str]]:
@@ -728,14 +733,22 @@ def fields_of(headers: Sequence[str], mapping: Mapping) -> tuple[dict[str, str],
 def open_choices(columns: Sequence[Column], mapping: Mapping) -> list[Choice]:
     """What the mapping lacks for these columns, worked out from the mapping and the values seen,
     before any row is checked: missing required columns (with the columns that could be them,
-    best first), then answers of mapped columns that no value is chosen for."""
+    best first) — polarity too when a column of notes is read, and behavior when a polarity
+    is: each row would be a problem otherwise — then answers of mapped columns that no value
+    is chosen for."""
     headers = [c.header for c in columns]
     fields, _problems = fields_of(headers, mapping)
     scored = {c.header: _header_scores(c) for c in columns}
     mapped = set(fields.values())
     out: list[Choice] = []
+    by_header = {c.header: c for c in columns}
+    needed = {
+        other: f"required: “{fields[fld]}” is read as {fld}"
+        for fld, other in _NEEDS.items()
+        if fld in fields and by_header[fields[fld]].values and other not in fields
+    }
     for fld, required in importer.FIELDS.items():
-        if not required or fld in fields:
+        if (not required and fld not in needed) or fld in fields:
             continue
         ranked = sorted(
             (
@@ -745,8 +758,7 @@ def open_choices(columns: Sequence[Column], mapping: Mapping) -> list[Choice]:
             ),
         )
         fits = [h for s, _i, h in ranked if -s >= SUGGEST] or [h for _s, _i, h in ranked]
-        out.append(Choice(fld, "", tuple(fits[:3])))
-    by_header = {c.header: c for c in columns}
+        out.append(Choice(fld, "", tuple(fits[:3]), needed.get(fld, "required")))
     for fld in VALUE_FIELDS:
         if fld not in fields:
             continue
@@ -774,6 +786,51 @@ def unrecognised(problems: Iterable[importer.Problem]) -> dict[str, dict[str, in
                 spelling = first.setdefault((fld, importer.fold_value(p.value)), p.value)
                 out[fld][spelling] = out[fld].get(spelling, 0) + 1
     return out
+
+
+def changes(before: Mapping, after: Mapping) -> list[str]:
+    """What was changed from `before` to `after`, in words ("“Team” read as observed_on")."""
+    out = []
+    for h in dict.fromkeys([*before.headers, *after.headers]):
+        was, now = before.headers.get(h, auto_field(h)), after.headers.get(h, auto_field(h))
+        if was != now:
+            out.append(f"“{h}” read as {now}" if now else f"“{h}” not read")
+    for fld in VALUE_FIELDS:
+        was_v, now_v = before.values.get(fld, {}), after.values.get(fld, {})
+        for answer in dict.fromkeys([*was_v, *now_v]):
+            if was_v.get(answer) != now_v.get(answer):
+                out.append(f"{fld} “{answer}” read as {now_v.get(answer) or 'nothing'}")
+    if before.dayfirst != after.dayfirst:
+        out.append(f"slashed dates read {'day' if after.dayfirst else 'month'} first")
+    return out
+
+
+def rise(
+    before: Sequence[importer.Problem],
+    after: Sequence[importer.Problem],
+    was: Mapping,
+    now: Mapping,
+) -> str | None:
+    """Why the problem count went up after a change of mapping, or None when it did not.
+
+    Correcting a guess or mapping an answer never adds problems (the mapping is checked as a
+    whole before the rows); choosing a column that fits worse, or dates in the other order,
+    can: the file is then read differently, and the page says which change did it."""
+    if len(after) <= len(before):
+        return None
+    changed = changes(was, now)
+    if not changed:
+        return None
+    old = Counter(p.column for p in before)
+    new = Counter(p.column for p in after)
+    where = [c for c in new if c and new[c] > old.get(c, 0)]
+    return (
+        f"Up from {len(before):,} to {len(after):,} after your change ("
+        + "; ".join(changed)
+        + ")"
+        + (f": the new problems are in {', '.join(where)}" if where else "")
+        + ". It reads the file differently; change it back if it was not meant."
+    )
 
 
 def same_content(names: Sequence[str], digests: Sequence[str]) -> list[importer.Problem]:

@@ -443,6 +443,24 @@ def test_open_choices_list_only_answers_still_without_a_value():
     assert mapping.open_choices(columns, GOOGLE) == []
 
 
+def test_a_rise_in_problems_names_the_change_that_caused_it():
+    was = Mapping({"Date of the call": "observed_on"})
+    now = Mapping({"Date of the call": "", "Team": "observed_on"}, dayfirst=True)
+    assert mapping.changes(was, now) == [
+        "“Date of the call” not read",
+        "“Team” read as observed_on",
+        "slashed dates read day first",
+    ]
+    bad = importer.Problem("f.csv", 2, "Team (observed_on)", "North", "is not a date")
+    assert mapping.rise([], [bad], was, now) == (
+        "Up from 0 to 1 after your change (“Date of the call” not read; “Team” read as "
+        "observed_on; slashed dates read day first): the new problems are in Team "
+        "(observed_on). It reads the file differently; change it back if it was not meant."
+    )
+    assert mapping.rise([bad], [], now, was) is None  # fewer: nothing to explain
+    assert mapping.rise([], [bad], was, was) is None  # no change of mapping: new files
+
+
 def test_the_same_content_twice_in_one_go_is_a_problem():
     problems = mapping.same_content(["a.csv", "b.csv", "c.csv"], ["1", "2", "1"])
     assert [(p.file, p.message.split(":")[0]) for p in problems] == [
