@@ -345,22 +345,32 @@ def _read_raw(
         info["line_offset"] = 2
         return headers, info
     if suffix == ".xlsx":
+        import fastexcel
         import polars as pl
 
-        frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0)
-        if frame.height == 0:
+        # fastexcel directly, not pl.read_excel: that drops blank rows, and a problem in the
+        # row under a blank one would name the wrong sheet row. With skip_rows=0 the frame's
+        # row i is the sheet's row i + 1, blank rows and blank rows above the header included.
+        sheet = fastexcel.read_excel(path).load_sheet(
+            0, header_row=None, dtypes="string", skip_rows=0
+        )
+        frame = pl.DataFrame(sheet.to_polars()).with_row_index("_sheet")
+        cells = frame.columns[1:]
+        frame = frame.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
+        if frame.height == 0 or not cells:
             raise _FileProblem("the first sheet is empty")
-        headers = [("" if v is None else str(v)) for v in frame.row(0)]
-        frame = frame.slice(1).with_row_index("_row")
-        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns[1:])})
-        # keep only non-blank rows; _row stays the sheet row index, so lines stay right
-        frame = frame.filter(pl.any_horizontal(pl.col(frame.columns[1:]).is_not_null()))
-        frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
+        top = frame.row(0)  # the header: the sheet's first row that is not blank
+        headers = [("" if v is None else str(v)) for v in top[1:]]
+        # _row counts from the row under the header, blank rows included
+        frame = frame.slice(1).select(
+            *(pl.col(c).alias(f"c{i}") for i, c in enumerate(cells)),
+            (pl.col("_sheet").cast(pl.Int64) - top[0] - 1).alias("_row"),
+        )
         con.register(f"{raw}_frame", frame)
         con.execute(_create(db, "table", f"{raw}_t") + f" as select * from {raw}_frame")
         con.execute(_create(db, "view", raw) + f" as select * from {db}.{raw}_t")
         con.unregister(f"{raw}_frame")
-        info["line_offset"] = 2
+        info["line_offset"] = top[0] + 2  # line = the sheet's row number
         return headers, info
     # CSV and friends: DuckDB's sniffer finds the delimiter and quoting; header=false keeps the
     # header as row 0 so that columns stay positional.

@@ -521,3 +521,45 @@ def test_a_dotted_date_that_is_no_day_says_what_is_accepted(tmp_path):
         "de.csv:2: Date (observed_on): '31.02.2026' "
         "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
+
+
+def test_xlsx_problems_name_the_sheet_row_under_blank_rows(tmp_path: Path) -> None:
+    """Blank rows stay counted: the header on sheet row 2 (row 1 blank), data on rows 3 and 5
+    (row 4 blank), the bad date on row 5 and a missing rep on row 8 (rows 6-7 blank)."""
+    import xlsxwriter
+
+    path = tmp_path / "blank.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(1, 0, ["observed_on", "manager", "rep", "manager_action"])
+    sheet.write_row(2, 0, ["2026-03-02", "Dana", "Eli", "observed"])
+    sheet.write_row(4, 0, ["2026-02-30", "Dana", "Eli", "observed"])
+    sheet.write_row(7, 0, ["2026-03-04", "Dana", "", "observed"])
+    book.close()
+    assert [(p.line, p.column, p.value) for p in problems_of_xlsx(path)] == [
+        (5, "observed_on", "2026-02-30"),
+        (8, "rep", None),
+    ]
+
+
+def problems_of_xlsx(path: Path) -> list[importer.Problem]:
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    return info.value.problems
+
+
+def test_a_debrief_disagreement_quotes_the_files_own_spelling_not_true_or_false(tmp_path):
+    """Line 2 says 'N', line 3 'Yes' for the same call (date + manager + rep): line 3 is the
+    problem, quoting line 2's 'N' as written (not 'false'), and its own 'Yes' (not 'true')."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "observed_on,manager,rep,manager_action,debrief\n"
+        "2026-03-02,Dana,Eli,observed,N\n"
+        "2026-03-02,Dana,Eli,observed,Yes\n"
+    )
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    assert [str(p) for p in info.value.problems] == [
+        "log.csv:3: debrief: 'Yes' disagrees with line 2 of the same call "
+        "(call '2026-03-02|Dana|Eli', which says 'N')"
+    ]
