@@ -67,7 +67,7 @@ def _problems(exc: importer.ImportFailed) -> None:
     click.echo(
         f"ridealong: {n} problem{'s' if n != 1 else ''} found; nothing was written.", err=True
     )
-    if any(p.message.startswith("missing required column") for p in exc.problems):
+    if any(p.code == "missing_column" for p in exc.problems):
         click.echo(
             "ridealong: for a form export, `ridealong map FILE --out mapping.json` suggests "
             "what its columns mean; review it, then pass --mapping mapping.json.",

@@ -168,8 +168,9 @@ class Problem:
     column: str | None
     value: str | None
     message: str
-    # "file": the file must change; "server": the server could not read it (disk full...)
+    # What went wrong, for callers to branch on (never the message): one of CODES
     code: str = "file"
+    field: str | None = None  # the Ridealong field of the column, when there is one
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -190,6 +191,25 @@ class Problem:
             "problem": self.message,
         }
 
+
+# Problem codes: "file" (the file as a whole cannot be read), "record" (a line that is not a
+# record of the header's width), "header" (two columns for one field, a bad override),
+# "missing_column" (a required field with no column), "required" (a required cell is empty),
+# "unknown_value" (an answer no vocabulary or mapping knows), "bad_value" (not a date, an
+# amount out of range...), "control_character", "disagrees" (rows of one call disagree),
+# "same_file" (the same content twice in one go).
+CODES = (
+    "file",
+    "record",
+    "header",
+    "missing_column",
+    "required",
+    "unknown_value",
+    "bad_value",
+    "control_character",
+    "disagrees",
+    "same_file",
+)
 
 # Characters no name or note contains: C0 controls but tab, newline and carriage return, and DEL.
 # Refused at import (a NUL in a name crashed the chart renderer); escaped when quoted.
@@ -543,6 +563,7 @@ def _csv_lines(
                         None,
                         None,
                         f"has {len(record)} fields; the header has {width}",
+                        "record",
                     )
                 )
                 continue
@@ -783,7 +804,7 @@ def _stage(
         params = {"path": _literal(path)}
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
-    problems = [Problem(label, 1, None, None, text) for text in header_problems]
+    problems = [Problem(label, 1, None, None, text, "header") for text in header_problems]
     missing = [f for f, required in FIELDS.items() if required and f not in mapping]
     if missing:
         found = ", ".join(repr(h) for h in headers) or "none"
@@ -795,6 +816,8 @@ def _stage(
                     None,
                     None,
                     f"missing required column {f!r} (headers found: {found})",
+                    "missing_column",
+                    f,
                 )
             )
     if problems:
@@ -835,7 +858,7 @@ def _stage(
         if not structural and info.get("rejects"):
             # DuckDB refused rows the plain CSV reader accepts (e.g. a stray quote): say so
             structural = [
-                Problem(label, line, None, None, f"cannot be read ({message.strip()})")
+                Problem(label, line, None, None, f"cannot be read ({message.strip()})", "record")
                 for line, message in info["rejects"]
             ]
         if len(starts) != rows and not structural:
@@ -851,10 +874,10 @@ def _stage(
 
     if found or structural:
         out = list(structural)
-        for row, column, value, message, other, key, first in found:
+        for row, column, value, message, other, key, first, fld, code in found:
             if other is not None:
                 message = message.format(other=line_of(other), key=repr(key), first=repr(first))
-            out.append(Problem(label, line_of(row), column, value, message))
+            out.append(Problem(label, line_of(row), column, value, message, code, fld))
         out.sort(key=lambda p: (p.line or 0, p.column or ""))
         raise ImportFailed(out)
 
@@ -1005,7 +1028,7 @@ def _normalise(
     # the control-character checks, one per text field, are one regex over them all here
     control = f"regexp_matches(concat({', '.join(TEXT_FIELDS)}), '{CONTROL_SQL}')"
     any_problem = " or ".join(
-        [f"({c})" for f, c, _ in _checks(dayfirst) if CONTROL_SQL not in c] + [control]
+        [f"({c})" for _f, c, _m, _code in _checks(dayfirst) if CONTROL_SQL not in c] + [control]
     )
     con.execute(
         _create(db, "table", f"{name}_typed")
@@ -1091,77 +1114,110 @@ create or replace temp macro _behavior_key(text) as (
 """
 
 
-def _checks(dayfirst: bool) -> list[tuple[str, str, str]]:
-    """Row checks over `<name>_norm_v`: (field, SQL condition that flags a row, message)."""
+def _one_of(values: Sequence[str]) -> str:
+    """'a, b or c'."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def accepted(vocabulary: dict[str, str]) -> str:
+    """What a vocabulary accepts, in words: its values, then its other spellings
+    ("praise or criticism; also positive, +, ...")."""
+    values = list(dict.fromkeys(vocabulary.values()))
+    others = [k for k in vocabulary if k not in values]
+    return _one_of(values) + (f"; also {', '.join(others)}" if others else "")
+
+
+def accepted_yes_no() -> str:
+    """The yes/no spellings in pairs: "yes/no, y/n, true/false, t/f, 1/0"."""
+    yes = [k for k, v in DEBRIEF_VALUES.items() if v]
+    no = [k for k, v in DEBRIEF_VALUES.items() if not v]
+    return ", ".join(f"{a}/{b}" for a, b in zip(yes, no, strict=True))
+
+
+def _checks(dayfirst: bool) -> list[tuple[str, str, str, str]]:
+    """Row checks over `<name>_norm_v`: (field, SQL condition that flags a row, message, code).
+    The accepted spellings in messages come from the vocabularies above."""
     date_ok = DATE_ACCEPTED_DAYFIRST if dayfirst else DATE_ACCEPTED
+    actions = _one_of(list(dict.fromkeys(ACTION_VALUES.values())))
     return [
-        ("observed_on", "observed_on_raw is null", "is required (the date of the call)"),
+        (
+            "observed_on",
+            "observed_on_raw is null",
+            "is required (the date of the call)",
+            "required",
+        ),
         (
             "observed_on",
             "observed_on_raw is not null and observed_on is null",
             f"is not a date ({date_ok})",
+            "bad_value",
         ),
         (
             "observed_on",
             f"observed_on not between date '{FIRST_YEAR}-01-01' and date '{LAST_YEAR}-12-31'",
             f"is outside the years {FIRST_YEAR}–{LAST_YEAR} (a typo in the year?)",
+            "bad_value",
         ),
         *[
             (
                 f,
                 f"regexp_matches({f}, '{CONTROL_SQL}')",
                 "has a control character (shown as \\x..): names and notes must be plain text",
+                "control_character",
             )
             for f in TEXT_FIELDS
         ],
-        ("manager", "manager is null", "is required (the observing sales leader)"),
-        ("rep", "rep is null", "is required (the salesperson observed)"),
-        (
-            "manager_action",
-            "manager_action_raw is null",
-            "is required: observed, assisted or took_over",
-        ),
+        ("manager", "manager is null", "is required (the observing sales leader)", "required"),
+        ("rep", "rep is null", "is required (the salesperson observed)", "required"),
+        ("manager_action", "manager_action_raw is null", f"is required: {actions}", "required"),
         (
             "manager_action",
             "manager_action_raw is not null and manager_action is null",
-            "is not a manager action (observed, assisted or took_over; also observe, silent, "
-            "assist, took over, takeover, intervened, jumped in)",
+            f"is not a manager action ({accepted(ACTION_VALUES)})",
+            "unknown_value",
         ),
         (
             "polarity",
             "polarity_raw is not null and polarity is null",
-            "is not a polarity (praise or criticism; also positive, +, recognition, strength, "
-            "negative, -, mistake, improvement, correction, constructive)",
+            f"is not a polarity ({accepted(POLARITY_VALUES)})",
+            "unknown_value",
         ),
         (
             "polarity",
             "behavior is not null and polarity_raw is null",
             "is empty, but the row notes a behaviour: say praise or criticism",
+            "required",
         ),
         (
             "behavior",
             "behavior is null and polarity_raw is not null",
             "is empty, but the row has a polarity: name the behaviour, or clear the polarity",
+            "required",
         ),
         (
             "debrief",
             "debrief_raw is not null and debrief_text is null",
-            "is not a yes/no value (yes/no, true/false, y/n, 1/0; empty = unknown)",
+            f"is not a yes/no value ({accepted_yes_no()}; empty = unknown)",
+            "unknown_value",
         ),
         (
             "planned_role",
             "planned_role_raw is not null and planned_role is null",
-            "is not a planned role (observer or participant)",
+            f"is not a planned role ({accepted(ROLE_VALUES)})",
+            "unknown_value",
         ),
         (
             "severity",
             "severity_raw is not null and severity is null",
-            "is not a severity (minor or major)",
+            f"is not a severity ({accepted(SEVERITY_VALUES)})",
+            "unknown_value",
         ),
         (
             "deal_value",
             "deal_value_raw is not null and deal_value is null",
             "is not an amount (a number such as 12500 or $12,500.00)",
+            "bad_value",
         ),
     ]
 
@@ -1194,7 +1250,8 @@ def _find_problems(
     dayfirst: bool,
     describe: Callable[[], None],
 ) -> list[tuple]:
-    """Every problem as (row, column label, value, message, other row, call key, other value).
+    """Every problem as (row, column label, value, message, other row, call key, other value,
+    field, code).
 
     The message of a disagreement names the other row: `{other}`, `{key}` and `{first}` are
     filled in once line numbers are known.
@@ -1219,13 +1276,13 @@ def _find_problems(
     source = f"{q}_norm_v"
     parts = []
     params: list[object] = []
-    for f, condition, message in _checks(dayfirst):
+    for f, condition, message, code in _checks(dayfirst):
         parts.append(
             f"select _row, ? as col, {VALUE_OF.get(f, f)}::varchar as val, ? as msg, "
-            f"null::bigint as other, null as call_key, null as first_val "
+            f"null::bigint as other, null as call_key, null as first_val, ? as fld, ? as code "
             f"from {source} where {condition}"
         )
-        params += [label(f), message]
+        params += [label(f), message, f, code]
     # Rows of one call must agree on the call's fields; empty optional fields are filled in.
     for f, expr in CALL_FIELDS:
         raw_expr = VALUE_OF.get(f, f)
@@ -1233,7 +1290,8 @@ def _find_problems(
             f"""select n._row, ? as col, n.{raw_expr}::varchar as val,
                 'disagrees with line {{other}} of the same call (' || ? || ' {{key}}, '
                 || 'which says {{first}})' as msg,
-                f.first_row as other, n.call_key, f.first_raw::varchar
+                f.first_row as other, n.call_key, f.first_raw::varchar, ? as fld,
+                'disagrees' as code
             from {source} n join (
                 -- the first row's value as the file writes it ('no', not false)
                 select call_key, arg_min({expr}, _row) as first_val,
@@ -1243,7 +1301,7 @@ def _find_problems(
             ) f using (call_key)
             where {expr} is not null and {expr} <> f.first_val"""
         )
-        params += [label(f), "observation_id" if "observation_id" in columns else "call"]
+        params += [label(f), "observation_id" if "observation_id" in columns else "call", f]
     sql = " union all ".join(parts) + " order by 1, 2"
     return con.execute(sql, params).fetchall()
 
@@ -1413,112 +1471,3 @@ def preview(
         rows=rows,
         first=[tuple(r) for r in first],
     )
-
-
-# Fields whose unrecognised values the Upload page lets a user map, with their vocabularies.
-MAPPABLE_VALUES: dict[str, dict[str, str]] = {
-    "manager_action": ACTION_VALUES,
-    "polarity": POLARITY_VALUES,
-}
-_UNRECOGNISED_PREFIX = {
-    "manager_action": "is not a manager action",
-    "polarity": "is not a polarity",
-}
-
-
-def accepted_values(fld: str) -> list[str]:
-    """The canonical values of a mappable field, e.g. observed, assisted, took_over."""
-    return list(dict.fromkeys(MAPPABLE_VALUES[fld].values()))
-
-
-def unrecognised_values(problems: Iterable[Problem]) -> dict[str, dict[str, int]]:
-    """{field: {spelling as first written: rows}} for manager_action and polarity values that
-    are not in the vocabulary. Spellings that fold to the same value are counted together."""
-    out: dict[str, dict[str, int]] = {f: {} for f in _UNRECOGNISED_PREFIX}
-    first_spelling: dict[tuple[str, str], str] = {}
-    for p in problems:
-        if p.value is None:
-            continue
-        for fld, prefix in _UNRECOGNISED_PREFIX.items():
-            if p.message.startswith(prefix):
-                spelling = first_spelling.setdefault((fld, fold_value(p.value)), p.value)
-                out[fld][spelling] = out[fld].get(spelling, 0) + 1
-    return out
-
-
-MAPPING_VERSION = 1
-
-
-def mapping_document(headers: dict[str, str], values: dict[str, dict[str, str]]) -> str:
-    """The Upload page's mapping as a small JSON file, for the next export of the same tool."""
-    import json
-
-    doc = {
-        "version": MAPPING_VERSION,
-        "headers": dict(headers),
-        "values": {f: dict(values.get(f, {})) for f in MAPPABLE_VALUES},
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def parse_mapping(data: bytes | str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """A mapping file -> (header overrides, value overrides).
-
-    Raises ValueError saying what is wrong and what is accepted.
-    """
-    import json
-
-    shape = (
-        '{"version": 1, "headers": {"header as written": "field" or ""}, '
-        '"values": {"manager_action": {"spelling": "value"}, "polarity": {...}}}'
-    )
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValueError("is not a text file (a mapping file is UTF-8 JSON)") from None
-    try:
-        doc = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"must be a JSON object: {shape}")
-    unknown = sorted(set(doc) - {"version", "headers", "values"})
-    if unknown:
-        raise ValueError(
-            f"has unknown key {unknown[0]!r} (accepted keys: version, headers, values)"
-        )
-    if doc.get("version") != MAPPING_VERSION:
-        raise ValueError(f"has version {doc.get('version')!r}; this Ridealong reads version 1")
-    headers = doc.get("headers", {})
-    if not isinstance(headers, dict):
-        raise ValueError(f'"headers" must be an object of header -> field: {shape}')
-    fields = ", ".join(FIELDS)
-    for header, target in headers.items():
-        if not isinstance(target, str) or (target and target not in FIELDS):
-            raise ValueError(
-                f'"headers": {header!r} is mapped to {target!r}, which is not a field '
-                f'(accepted: {fields}, or "" to ignore the column)'
-            )
-    values = doc.get("values", {})
-    if not isinstance(values, dict):
-        raise ValueError(f'"values" must be an object of field -> {{spelling: value}}: {shape}')
-    out: dict[str, dict[str, str]] = {}
-    for fld, spellings in values.items():
-        if fld not in MAPPABLE_VALUES:
-            raise ValueError(
-                f'"values": {fld!r} cannot be mapped (accepted: {", ".join(MAPPABLE_VALUES)})'
-            )
-        if not isinstance(spellings, dict):
-            raise ValueError(f'"values": {fld!r} must be an object of spelling -> value')
-        accepted = accepted_values(fld)
-        for spelling, value in spellings.items():
-            if value not in accepted:
-                raise ValueError(
-                    f'"values": {fld} {spelling!r} is mapped to {value!r} '
-                    f"(accepted: {', '.join(accepted)})"
-                )
-        out[fld] = dict(spellings)
-    return dict(headers), out

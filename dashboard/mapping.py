@@ -43,14 +43,6 @@ _VOCABULARY: dict[str, dict[str, object]] = {
     "planned_role": importer.ROLE_VALUES,
     "severity": importer.SEVERITY_VALUES,
 }
-# How the importer's row checks start their message for a value it does not know.
-_UNKNOWN_PREFIX = {
-    "manager_action": "is not a manager action",
-    "polarity": "is not a polarity",
-    "debrief": "is not a yes/no value",
-    "planned_role": "is not a planned role",
-    "severity": "is not a severity",
-}
 
 
 def fold(text: str) -> str:
@@ -779,12 +771,9 @@ def unrecognised(problems: Iterable[importer.Problem]) -> dict[str, dict[str, in
     out: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
     first: dict[tuple[str, str], str] = {}
     for p in problems:
-        if p.value is None:
-            continue
-        for fld, prefix in _UNKNOWN_PREFIX.items():
-            if p.message.startswith(prefix):
-                spelling = first.setdefault((fld, importer.fold_value(p.value)), p.value)
-                out[fld][spelling] = out[fld].get(spelling, 0) + 1
+        if p.code == "unknown_value" and p.field in out and p.value is not None:
+            spelling = first.setdefault((p.field, importer.fold_value(p.value)), p.value)
+            out[p.field][spelling] = out[p.field].get(spelling, 0) + 1
     return out
 
 
@@ -847,6 +836,7 @@ def same_content(names: Sequence[str], digests: Sequence[str]) -> list[importer.
                     None,
                     f"is the same file twice: its content is that of {first[digest]}; "
                     "leave one of them out",
+                    "same_file",
                 )
             )
         else:

@@ -306,16 +306,19 @@ def test_every_problem_in_a_file_is_reported_in_one_pass(tmp_path: Path) -> None
         "export.csv:3: observed_on: '2026-02-30' "
         "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)",
         "export.csv:4: manager_action: 'danced' is not a manager action (observed, assisted or "
-        "took_over; also observe, silent, assist, took over, takeover, intervened, jumped in)",
-        "export.csv:5: debrief: 'maybe' is not a yes/no value (yes/no, true/false, y/n, 1/0; "
-        "empty = unknown)",
+        "took_over; also observe, observer, observing, silent, assist, assisting, took over, "
+        "take over, takeover, took-over, take-over, intervened, intervene, jumped in, jump in, "
+        "jumped-in)",
+        "export.csv:5: debrief: 'maybe' is not a yes/no value (yes/no, y/n, true/false, t/f, "
+        "1/0; empty = unknown)",
         "export.csv:6: polarity: 'meh' is not a polarity (praise or criticism; also positive, +, "
         "recognition, strength, negative, -, mistake, improvement, correction, constructive)",
         "export.csv:7: polarity: is empty, but the row notes a behaviour: say praise or criticism",
         "export.csv:8: behavior: is empty, but the row has a polarity: name the behaviour, or "
         "clear the polarity",
         "export.csv:9: deal_value: 'lots' is not an amount (a number such as 12500 or $12,500.00)",
-        "export.csv:9: planned_role: 'boss' is not a planned role (observer or participant)",
+        "export.csv:9: planned_role: 'boss' is not a planned role (observer or participant; "
+        "also observe, participate)",
         "export.csv:9: severity: 'huge' is not a severity (minor or major)",
         "export.csv:10: manager_action: 'took_over' disagrees with line 2 of the same call "
         "(observation_id 'C1', which says 'observed')",
@@ -562,4 +565,39 @@ def test_a_debrief_disagreement_quotes_the_files_own_spelling_not_true_or_false(
     assert [str(p) for p in info.value.problems] == [
         "log.csv:3: debrief: 'Yes' disagrees with line 2 of the same call "
         "(call '2026-03-02|Dana|Eli', which says 'N')"
+    ]
+
+
+def test_problems_carry_their_field_and_a_code_and_messages_list_the_vocabulary(tmp_path):
+    """Callers branch on the code, never the words; every spelling the importer accepts for a
+    value is named in its message, so a list written by hand cannot fall behind."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "observed_on,manager,rep,manager_action,polarity,behavior,debrief\n"
+        "2026-03-02,Dana,Eli,danced,meh,Asked,maybe\n"  # line 2: three unknown answers
+        "2026-03-02,Dana,,observed,praise,Asked,yes\n"  # line 3: no rep
+    )
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    got = {(p.line, p.field, p.code) for p in info.value.problems}
+    assert got == {
+        (2, "manager_action", "unknown_value"),
+        (2, "polarity", "unknown_value"),
+        (2, "debrief", "unknown_value"),
+        (3, "rep", "required"),
+    }
+    by_field = {p.field: p.message for p in info.value.problems}
+    for spelling in importer.ACTION_VALUES:
+        assert spelling in by_field["manager_action"]
+    for spelling in importer.POLARITY_VALUES:
+        assert spelling in by_field["polarity"]
+    for spelling in importer.DEBRIEF_VALUES:
+        assert spelling in by_field["debrief"]
+    missing = tmp_path / "missing.csv"
+    missing.write_text("observed_on,manager\n2026-03-02,Dana\n")
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), missing, "s")
+    assert [(p.field, p.code) for p in info.value.problems] == [
+        ("rep", "missing_column"),
+        ("manager_action", "missing_column"),
     ]

@@ -34,7 +34,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import importer, metrics
+from dashboard import importer, mapping, metrics
 from dashboard.store import Store, locked_ingest
 from dashboard.views import common
 
@@ -165,42 +165,17 @@ def test_preview_of_an_unsupported_file_names_the_file_and_what_is_accepted(tmp_
     assert "accepted: CSV" in problem.message
 
 
-def test_unrecognised_values_lists_each_spelling_once_with_its_rows():
+def test_unrecognised_answers_list_each_spelling_once_with_its_rows():
+    """From the importer's problems (their field and code, not their words): "Shadowed" on
+    2 rows, "kudos" on 1. (The mapping file's round trip and its errors: tests/test_mapping.py.)"""
     store = Store(None)
     with pytest.raises(importer.ImportFailed) as caught:
         store.ingest([DATA / "upload_unknown_headers.csv"], header_overrides=UNKNOWN_HEADERS)
-    found = importer.unrecognised_values(caught.value.problems)
-    assert found == {"manager_action": {"Shadowed": 2}, "polarity": {"kudos": 1}}
-
-
-def test_mapping_document_round_trips_through_parse_mapping():
-    values = {"manager_action": {"Shadowed": "observed"}, "polarity": {"kudos": "praise"}}
-    text = importer.mapping_document({"Reviewer": "manager", "Notes": ""}, values)
-    assert importer.parse_mapping(text.encode()) == ({"Reviewer": "manager", "Notes": ""}, values)
-    assert importer.parse_mapping((DATA / "upload_mapping.json").read_bytes())[1] == values
-
-
-@pytest.mark.parametrize(
-    ("data", "says"),
-    [
-        (b"{", "is not valid JSON"),
-        (b"[]", "must be a JSON object"),
-        (b"\xff\xfe", "is not a text file"),
-        (b'{"version": 2}', "has version 2"),
-        (b'{"version": 1, "colours": {}}', "unknown key 'colours'"),
-        (b'{"version": 1, "headers": {"Reviewer": "boss"}}', "'boss', which is not a field"),
-        (b'{"version": 1, "headers": ["Reviewer"]}', '"headers" must be an object'),
-        (b'{"version": 1, "values": {"debrief": {}}}', "'debrief' cannot be mapped"),
-        (
-            b'{"version": 1, "values": {"polarity": {"kudos": "great"}}}',
-            "accepted: praise, criticism",
-        ),
-    ],
-)
-def test_parse_mapping_says_what_is_wrong_with_a_bad_file(data, says):
-    with pytest.raises(ValueError) as caught:
-        importer.parse_mapping(data)
-    assert says in str(caught.value)
+    found = mapping.unrecognised(caught.value.problems)
+    assert {f: v for f, v in found.items() if v} == {
+        "manager_action": {"Shadowed": 2},
+        "polarity": {"kudos": 1},
+    }
 
 
 def test_locked_ingest_lets_two_threads_write_one_shared_store_in_turn(tmp_path):

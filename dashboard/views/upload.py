@@ -11,6 +11,7 @@ transaction, imports log with the mapping's hash).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
@@ -168,10 +169,7 @@ def temp_files(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
             yield paths
         except importer.ImportFailed as exc:
             raise importer.ImportFailed(
-                [
-                    importer.Problem(p.file, p.line, p.column, p.value, scrub(p.message), p.code)
-                    for p in exc.problems
-                ]
+                [dataclasses.replace(p, message=scrub(p.message)) for p in exc.problems]
             ) from None
     finally:
         drop_scratch(folder)
