@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import os
 import re
 import stat
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+
+from dashboard.resources import queries_dir
 
 T = TypeVar("T")
 
@@ -847,7 +850,7 @@ def _stage(
     def describe() -> None:
         if encoding is not None:
             _read_raw(con, path, raw, db=db, encodings=(encoding,))
-        _describe_view(con, q, f"{db}.{raw}", mapping, dayfirst, vocab)
+        _describe(con, q, f"{db}.{raw}", mapping, dayfirst, vocab)
 
     found = _find_problems(con, q, columns, dayfirst, describe)
     rows = con.execute(f"select count(*) from {q}_norm").fetchone()[0]
@@ -925,84 +928,61 @@ def _vocabulary(overrides: dict[str, dict[str, str]] | None) -> dict[str, list[s
     return params
 
 
-def _typed_select(source: str, mapping: dict[str, int], dayfirst: bool) -> str:
-    """SQL: every row of `source` (c0.., _row) with its raw text and typed values side by side.
+# The fields as queries/import/typed.sql reads them from `projection` (raw text of the
+# fields that are typed there keeps a _raw suffix).
+PROJECTED = (
+    ("observation_id", "observation_id"),
+    ("observed_on", "observed_on_raw"),
+    ("manager", "manager"),
+    ("rep", "rep"),
+    ("team", "team"),
+    ("planned_role", "planned_role_raw"),
+    ("manager_action", "manager_action_raw"),
+    ("debrief", "debrief_raw"),
+    ("behavior", "behavior"),
+    ("went_well", "went_well"),
+    ("to_fix", "to_fix"),
+    ("polarity", "polarity_raw"),
+    ("severity", "severity_raw"),
+    ("category", "category"),
+    ("deal", "deal"),
+    ("deal_value", "deal_value_raw"),
+    ("outcome", "outcome"),
+)
 
-    Written for speed at millions of rows: vocabularies are bound lists ($sp_<field>,
-    $val_<field>), a plain ISO date takes a cast, and regular expressions run only on the rows
-    that need them.
-    """
 
-    def col(f: str) -> str:
-        return f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar"
+@functools.cache
+def import_sql(name: str) -> str:
+    """The text of queries/import/<name>.sql."""
+    return (queries_dir() / "import" / f"{name}.sql").read_text(encoding="utf-8")
 
-    def fold(expr: str) -> str:
-        # lower-case; runs of spaces and underscores become one space (only where present)
-        return (
-            f"(case when regexp_matches({expr}, '[\\s_]') "
-            f"then regexp_replace(lower({expr}), '[\\s_]+', ' ', 'g') else lower({expr}) end)"
-        )
 
-    def coded(f: str) -> str:
-        # most values are already in canonical form: fold (a regex) only what lower() misses
-        return (
-            f"coalesce($val_{f}[list_position($sp_{f}, lower({f}_raw))], "
-            f"$val_{f}[list_position($sp_{f}, {fold(f + '_raw')})])"
-        )
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the importer's temp macros (queries/import/macros.sql) on `con`: among them
+    `behavior_key(text)`, the key that tells two spellings of one behaviour apart or alike."""
+    con.execute(import_sql("macros"))
 
-    slash_format = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-    select = f"""
-    with src as (
-        select _row,
-            {col("observation_id")} as observation_id,
-            {col("observed_on")} as observed_on_raw,
-            {col("manager")} as manager,
-            {col("rep")} as rep,
-            {col("team")} as team,
-            {col("planned_role")} as planned_role_raw,
-            {col("manager_action")} as manager_action_raw,
-            {col("debrief")} as debrief_raw,
-            {col("behavior")} as behavior,
-            {col("went_well")} as went_well,
-            {col("to_fix")} as to_fix,
-            {col("polarity")} as polarity_raw,
-            {col("severity")} as severity_raw,
-            {col("category")} as category,
-            {col("deal")} as deal,
-            {col("deal_value")} as deal_value_raw,
-            {col("outcome")} as outcome
-        from {source}
-    ),
-    typed as (
-        select *,
-            {coded("manager_action")} as manager_action,
-            {coded("polarity")} as polarity,
-            {coded("planned_role")} as planned_role,
-            {coded("severity")} as severity,
-            {coded("debrief")} as debrief_text,
-            {coded("debrief")}::boolean as debrief,
-            case
-                when regexp_full_match(observed_on_raw, '\\d{{4}}-\\d{{2}}-\\d{{2}}')
-                    then try_cast(observed_on_raw as date)
-                else _parse_day(observed_on_raw, '{slash_format}')
-            end as observed_on,
-            case
-                when deal_value_raw is null then null
-                when regexp_full_match(deal_value_raw, '{MONEY}')
-                    then try_cast(regexp_replace(deal_value_raw, '[^0-9.\\-]', '', 'g') as double)
-            end as deal_value,
-            _behavior_key(behavior) as behavior_key,
-            _behavior_key(went_well) as went_well_key,
-            _behavior_key(to_fix) as to_fix_key
-        from src
+
+def _typed(source: str, mapping: dict[str, int]) -> str:
+    """SQL: queries/import/typed.sql over the one generated relation, `projection`: the
+    columns of `source` (c0.., _row) renamed to the fields. Only column positions go into it."""
+    cells = ", ".join(
+        (f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar") + f" as {name}"
+        for f, name in PROJECTED
     )
-    select * replace (
-            case when abs(deal_value) < {MAX_AMOUNT:.0f} then deal_value end as deal_value),
-        coalesce(observation_id,
-            strftime(observed_on, '%Y-%m-%d') || '|' || manager || '|' || rep) as call_key
-    from typed
-    """
-    return select
+    return (
+        f"with projection as (select _row, {cells} from {source}) "
+        f"select * from ({import_sql('typed')})"
+    )
+
+
+def _typed_params(dayfirst: bool, vocab: dict[str, list[str]]) -> dict[str, object]:
+    return {
+        **vocab,
+        "slash_format": "%d/%m/%Y" if dayfirst else "%m/%d/%Y",
+        "money": MONEY,
+        "max_amount": MAX_AMOUNT,
+    }
 
 
 def _normalise(
@@ -1024,7 +1004,7 @@ def _normalise(
     a copy of the raw text (at ten million rows that copy costs as much as reading the file).
     """
     db, name = q.split(".")
-    con.execute(DATE_MACRO)
+    define_macros(con)
     # the control-character checks, one per text field, are one regex over them all here
     control = f"regexp_matches(concat({', '.join(TEXT_FIELDS)}), '{CONTROL_SQL}')"
     any_problem = " or ".join(
@@ -1037,9 +1017,9 @@ def _normalise(
             rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
             went_well, went_well_key, to_fix, to_fix_key, severity, category, deal, deal_value,
             outcome, coalesce({any_problem}, false) as bad
-        from ({_typed_select(source, mapping, dayfirst)})
+        from ({_typed(source, mapping)})
         """,
-        {**vocab, **params},
+        {**_typed_params(dayfirst, vocab), **params},
     )
     rows = (
         f"select * replace ((rowid - 1)::bigint as _row) from {q}_typed where rowid > 0"
@@ -1049,7 +1029,7 @@ def _normalise(
     con.execute(_create(db, "view", f"{name}_norm") + f" as {rows}")
 
 
-def _describe_view(
+def _describe(
     con: duckdb.DuckDBPyConnection,
     q: str,
     raw: str,
@@ -1057,61 +1037,23 @@ def _describe_view(
     dayfirst: bool,
     vocab: dict[str, list[str]],
 ) -> None:
-    """View `<q>_norm_v`: the rows of `raw` with their raw text beside the typed values, read
-    only to describe problems. A view cannot hold parameters, so it reads the vocabulary lists
-    from a one-row table."""
+    """Table `<q>_norm_v`: the rows of `raw` with their raw text beside the typed values, made
+    only when there are problems to describe (the checks read it many times over)."""
     db, name = q.split(".")
     con.execute(
-        _create(db, "table", f"{name}_vocab")
-        + " as select "
-        + ", ".join(f"${k}::varchar[] as {k}" for k in vocab),
-        vocab,
+        _create(db, "table", f"{name}_norm_v") + f" as {_typed(raw, mapping)}",
+        _typed_params(dayfirst, vocab),
     )
-    select = _typed_select(raw, mapping, dayfirst)
-    for k in vocab:
-        select = select.replace(f"${k}", f"(select {k} from {q}_vocab)")
-    con.execute(_create(db, "view", f"{name}_norm_v") + f" as {select}")
 
 
 # An amount: digits with optional thousands commas in groups of three (`12,500`, not `1,2,3`),
-# optional cents, a currency sign. No quote: it goes into SQL text.
+# optional cents, a currency sign. Bound as $money in queries/import/typed.sql.
 MONEY = r"\s*[$€£]?\s*-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\s*"
 MAX_AMOUNT = 1e15  # larger amounts (400 digits would be stored as inf) are refused
 # The years a call can be observed in: 0001-01-01 or 9999-12-31 is a typo, and dates beyond
-# what Python's datetime can step past break the period arithmetic of every page.
+# what Python's datetime can step past break the period arithmetic of every page. (Dates are
+# read by import_parse_day in queries/import/macros.sql.)
 FIRST_YEAR, LAST_YEAR = 1900, 2100
-# The date part, then an optional time: `2026-03-02`, `2026-3-2 14:30`, `2026-03-02T14:30:00Z`,
-# `3/2/2026 9:15 AM`, `14.03.2026 10:30` (dotted: always day first). The date part is
-# validated by strptime (2026-02-30 is not a date); the
-# time must be a time of day (0-23 h, or 1-12 with AM/PM; 0-59 min and s; a UTC offset).
-DATE_MACRO = r"""
-create or replace temp macro _parse_day(value, slash_format) as (
-    case
-        when regexp_full_match(value,
-            '(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4})'
-            || '([ T](([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?'
-            || '|(0?[1-9]|1[0-2]):[0-5]\d(:[0-5]\d)?\s*[AaPp][Mm])'
-            || '\s*(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?')
-        then case
-            when regexp_matches(value, '^\d{4}-')
-                then try_strptime(regexp_extract(value, '^[0-9-]+'), '%Y-%m-%d')::date
-            when regexp_matches(value, '^\d{1,2}\.')
-                then try_strptime(regexp_extract(value, '^[0-9.]+'), '%d.%m.%Y')::date
-            else try_strptime(regexp_extract(value, '^[0-9/]+'), slash_format)::date
-        end
-    end
-)
-;
--- A behaviour's key: lower case, runs of white space one space (the text is trimmed already);
--- notes whose keys are equal are the same behaviour.
-create or replace temp macro _behavior_key(text) as (
-    case
-        when regexp_matches(text, '\s\s|[\t\n\r\f\v]')
-            then regexp_replace(lower(text), '\s+', ' ', 'g')
-        else lower(text)
-    end
-)
-"""
 
 
 def _one_of(values: Sequence[str]) -> str:
@@ -1307,83 +1249,15 @@ def _find_problems(
 
 
 def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
-    """View `<q>_notes` (one row per note) and table `<q>_calls` (one per call).
-
-    Any non-null value (any_value skips nulls) is the call's: `disagree` flags the calls whose
-    rows say different things, and _find_problems reports them.
-    Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
-    it ignores the order of notes within the call. A note's `note_no` is its row in the file.
-    A row gives up to three notes: its behaviour (with its polarity), what went well (praise)
-    and what to fix (criticism, with the row's severity); the row's category goes with each.
-    """
+    """View `<q>_notes` (queries/import/notes.sql) and table `<q>_calls`
+    (queries/import/calls.sql) over the staged rows `<q>_norm`; _find_problems reports the
+    calls whose rows disagree."""
     db, name = q.split(".")
-    con.execute(
-        _create(db, "view", f"{name}_notes")
-        + f"""
-        as select call_key, _row::bigint as note_no, trim(behavior) as behavior, behavior_key,
-            polarity, severity, nullif(trim(category), '') as category
-        from {q}_norm
-        where behavior is not null
-        union all
-        select call_key, _row::bigint, went_well, went_well_key, 'praise', null::varchar,
-            nullif(trim(category), '')
-        from {q}_norm
-        where went_well is not null
-        union all
-        select call_key, _row::bigint, to_fix, to_fix_key, 'criticism', severity,
-            nullif(trim(category), '')
-        from {q}_norm
-        where to_fix is not null
-        """
-    )
-    con.execute(
-        _create(db, "table", f"{name}_calls")
-        + f"""
-        as with calls as (
-            select
-                call_key,
-                -- a row's call_key is its observation_id when it has one
-                case when bool_or(has_id) then call_key end as observation_id,
-                any_value(observed_on) as observed_on,
-                any_value(manager) as manager,
-                any_value(rep) as rep,
-                any_value(team) as team,
-                any_value(planned_role) as planned_role,
-                any_value(manager_action) as manager_action,
-                any_value(debrief) as debrief,
-                arg_min(deal, _row) filter (where deal is not null) as deal,
-                arg_min(deal_value, _row) filter (where deal_value is not null) as deal_value,
-                arg_min(outcome, _row) filter (where outcome is not null) as outcome,
-                min(_row) as first_row,
-                -- rows of one call that disagree on its fields (cheap: hashes, not strings)
-                min(hash(observed_on, manager, rep, manager_action))
-                    <> max(hash(observed_on, manager, rep, manager_action))
-                or min(case when team is not null then hash(team) end)
-                    <> max(case when team is not null then hash(team) end)
-                or min(case when planned_role is not null then hash(planned_role) end)
-                    <> max(case when planned_role is not null then hash(planned_role) end)
-                or min(debrief::integer) <> max(debrief::integer) as disagree,
-                -- the notes' hashes summed: their order does not count
-                case when count(behavior) + count(went_well) + count(to_fix) > 0 then
-                    coalesce(sum(hash(trim(behavior), polarity, severity,
-                        nullif(trim(category), ''))::hugeint)
-                        filter (where behavior is not null), 0)
-                    + coalesce(sum(hash(went_well, 'praise', null::varchar,
-                        nullif(trim(category), ''))::hugeint)
-                        filter (where went_well is not null), 0)
-                    + coalesce(sum(hash(to_fix, 'criticism', severity,
-                        nullif(trim(category), ''))::hugeint)
-                        filter (where to_fix is not null), 0)
-                end as notes_hash
-            from {q}_norm
-            group by call_key
+    for kind, what in (("view", "notes"), ("table", "calls")):
+        con.execute(
+            _create(db, kind, f"{name}_{what}")
+            + f" as with norm as (select * from {q}_norm) select * from ({import_sql(what)})"
         )
-        select * exclude (notes_hash),
-            hash(observation_id, observed_on, manager, rep, team, planned_role, manager_action,
-                debrief, deal, deal_value, outcome, notes_hash) as fingerprint
-        from calls
-        """
-    )
 
 
 STAGE_OBJECTS = {
@@ -1391,8 +1265,7 @@ STAGE_OBJECTS = {
     "raw_t": "table",
     "typed": "table",
     "norm": "view",
-    "norm_v": "view",
-    "vocab": "table",
+    "norm_v": "table",
     "notes": "view",
     "calls": "table",
 }

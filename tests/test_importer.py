@@ -601,3 +601,28 @@ def test_problems_carry_their_field_and_a_code_and_messages_list_the_vocabulary(
         ("rep", "missing_column"),
         ("manager_action", "missing_column"),
     ]
+
+
+# ---- the importer's SQL lives in queries/import/*.sql ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["macros", "typed", "notes", "calls"])
+def test_each_import_query_opens_with_its_grain_and_documents_its_parameters(name):
+    import re
+
+    text = importer.import_sql(name)
+    header = "\n".join(line for line in text.splitlines() if line.startswith("--"))
+    assert text.startswith(f"-- import/{name}:")
+    assert re.search(r"grain", header, re.I) and re.search(r"parameters", header, re.I)
+    for param in set(re.findall(r"\$([a-z_]+)", text)):
+        assert f"${param}" in header, f"{name}.sql does not document ${param}"
+
+
+def test_the_behaviour_key_is_one_sql_macro_others_can_use():
+    """The key the importer stores: lower case, inner runs of white space one space."""
+    con = duckdb.connect()
+    importer.define_macros(con)
+    got = con.execute(
+        "select behavior_key('Asked  good\tQuestions'), behavior_key('asked good questions')"
+    ).fetchone()
+    assert got == ("asked good questions", "asked good questions")
