@@ -202,10 +202,12 @@ def check_mapping(
             if choice not in choices:
                 choices.append(choice)
         _fields, header_problems = mapping.fields_of(read.preview.headers, used)
-        problems += [importer.Problem(upload.name, 1, None, None, t) for t in header_problems]
+        problems += [
+            importer.Problem(upload.name, 1, None, None, t, "header") for t in header_problems
+        ]
         advice = mapping.titles_below(read.preview.headers, read.preview.first)
         if advice:  # a two-row header: no mapping helps, the file must change
-            problems.append(importer.Problem(upload.name, 1, None, None, advice))
+            problems.append(importer.Problem(upload.name, 1, None, None, advice, "header"))
     return choices, problems
 
 
