@@ -35,18 +35,18 @@ with calls as (
         or min(case when n.planned_role is not null then hash(n.planned_role) end)
             <> max(case when n.planned_role is not null then hash(n.planned_role) end)
         or min(n.debrief::integer) <> max(n.debrief::integer) as disagree,
-        -- the notes' hashes summed: their order does not count (the same notes as notes.sql)
-        case when count(n.behavior) + count(n.went_well) + count(n.to_fix) > 0 then
-            coalesce(sum(hash(trim(n.behavior), n.polarity, n.severity,
-                nullif(trim(n.category), ''))::hugeint)
-                filter (where n.behavior is not null), 0)
-            + coalesce(sum(hash(n.went_well, 'praise', null::varchar,
-                nullif(trim(n.category), ''))::hugeint)
-                filter (where n.went_well is not null), 0)
-            + coalesce(sum(hash(n.to_fix, 'criticism', n.severity,
-                nullif(trim(n.category), ''))::hugeint)
-                filter (where n.to_fix is not null), 0)
-        end as notes_hash
+        -- the notes' hashes summed: their order does not count (the same notes as notes.sql;
+        -- one sum of a per-row sum, which costs a file without went_well/to_fix nothing)
+        sum(
+            case when n.behavior is not null then hash(trim(n.behavior), n.polarity,
+                n.severity, nullif(trim(n.category), ''))::hugeint else 0 end
+            + case when n.went_well is not null then hash(n.went_well, 'praise', null::varchar,
+                nullif(trim(n.category), ''))::hugeint else 0 end
+            + case when n.to_fix is not null then hash(n.to_fix, 'criticism', n.severity,
+                nullif(trim(n.category), ''))::hugeint else 0 end
+        ) filter (
+            where n.behavior is not null or n.went_well is not null or n.to_fix is not null
+        ) as notes_hash
     from norm as n
     group by n.call_key
 )
