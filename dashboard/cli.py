@@ -67,7 +67,7 @@ def _problems(exc: importer.ImportFailed) -> None:
     click.echo(
         f"ridealong: {n} problem{'s' if n != 1 else ''} found; nothing was written.", err=True
     )
-    if any(p.message.startswith("missing required column") for p in exc.problems):
+    if any(p.code == "missing_column" for p in exc.problems):
         click.echo(
             "ridealong: for a form export, `ridealong map FILE --out mapping.json` suggests "
             "what its columns mean; review it, then pass --mapping mapping.json.",
@@ -521,9 +521,10 @@ def map_cmd(file: Path, out: Path | None) -> None:
     Each guess, how sure it is and why go to stderr; unsure ones are marked "check".
     """
     try:
-        columns = mapping_mod.read_columns(file)
+        read = importer.preview(file, mapping_mod.PROFILE_ROWS)
     except importer.ImportFailed as exc:
         _problems(exc)
+    columns = mapping_mod.columns_of(read.headers, read.first)
     suggestion = mapping_mod.suggest(columns)
     proposed = suggestion.mapping()
     for g in suggestion.headers:
@@ -543,6 +544,9 @@ def map_cmd(file: Path, out: Path | None) -> None:
         else:
             could = ", ".join(repr(h) for h in choice.candidates) or "no column"
             click.echo(f"  still open: no column for {choice.field} (could be: {could})", err=True)
+    advice = mapping_mod.titles_below(read.headers, read.first)
+    if advice:
+        click.echo(f"  check {file.name}:1: {advice}", err=True)
     unsure = len(suggestion.unsure())
     click.echo(
         f"{file.name}: {len(suggestion.headers)} columns, "

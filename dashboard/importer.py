@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import os
 import re
 import stat
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+
+from dashboard.resources import queries_dir
 
 T = TypeVar("T")
 
@@ -40,6 +43,9 @@ FIELDS: dict[str, bool] = {
     "debrief": False,
     "behavior": False,
     "polarity": False,
+    # a form's two free-text questions: each answer is a note of its own on the row's call
+    "went_well": False,  # praise
+    "to_fix": False,  # criticism
     "severity": False,
     "category": False,
     "deal": False,
@@ -84,6 +90,11 @@ HEADER_ALIASES: dict[str, str] = {
     "deal_name": "deal",
     "opportunity": "deal",
     "amount": "deal_value",
+    "what_went_well": "went_well",
+    "well_done": "went_well",
+    "what_to_fix": "to_fix",
+    "to_improve": "to_fix",
+    "what_to_improve": "to_fix",
 }
 
 # Value vocabularies: normalised spelling -> canonical value. Values are matched after trimming,
@@ -142,8 +153,10 @@ ROLE_VALUES: dict[str, str] = {
 }
 SEVERITY_VALUES: dict[str, str] = {"minor": "minor", "major": "major"}
 
-DATE_ACCEPTED = "YYYY-MM-DD or MM/DD/YYYY"
-DATE_ACCEPTED_DAYFIRST = "YYYY-MM-DD or DD/MM/YYYY"
+# Dotted dates (14.03.2026, as German, Swiss or Russian spreadsheets write them) are always day
+# first: nobody writes the month first between dots. The day-first switch is for slashes.
+DATE_ACCEPTED = "YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY"
+DATE_ACCEPTED_DAYFIRST = "YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY"
 MAX_SHOWN = 50
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 ENCODINGS = ("utf-8", "latin-1")  # tried in turn: spreadsheets on Windows write Latin-1
@@ -158,8 +171,9 @@ class Problem:
     column: str | None
     value: str | None
     message: str
-    # "file": the file must change; "server": the server could not read it (disk full...)
+    # What went wrong, for callers to branch on (never the message): one of CODES
     code: str = "file"
+    field: str | None = None  # the Ridealong field of the column, when there is one
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -181,6 +195,26 @@ class Problem:
         }
 
 
+# Problem codes: "file" (the file as a whole cannot be read), "record" (a line that is not a
+# record of the header's width), "header" (two columns for one field, a bad override),
+# "missing_column" (a required field with no column), "required" (a required cell is empty),
+# "unknown_value" (an answer no vocabulary or mapping knows), "bad_value" (not a date, an
+# amount out of range...), "control_character", "disagrees" (rows of one call disagree),
+# "same_file" (the same content twice in one go).
+CODES = (
+    "file",
+    "record",
+    "header",
+    "missing_column",
+    "required",
+    "unknown_value",
+    "bad_value",
+    "control_character",
+    "disagrees",
+    "same_file",
+    "server",  # not the file's fault: the server's temporary folder full, out of memory
+)
+
 # Characters no name or note contains: C0 controls but tab, newline and carriage return, and DEL.
 # Refused at import (a NUL in a name crashed the chart renderer); escaped when quoted.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -192,6 +226,8 @@ TEXT_FIELDS = (
     "rep",
     "team",
     "behavior",
+    "went_well",
+    "to_fix",
     "category",
     "deal",
     "outcome",
@@ -333,22 +369,32 @@ def _read_raw(
         info["line_offset"] = 2
         return headers, info
     if suffix == ".xlsx":
+        import fastexcel
         import polars as pl
 
-        frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0)
-        if frame.height == 0:
+        # fastexcel directly, not pl.read_excel: that drops blank rows, and a problem in the
+        # row under a blank one would name the wrong sheet row. With skip_rows=0 the frame's
+        # row i is the sheet's row i + 1, blank rows and blank rows above the header included.
+        sheet = fastexcel.read_excel(path).load_sheet(
+            0, header_row=None, dtypes="string", skip_rows=0
+        )
+        frame = pl.DataFrame(sheet.to_polars()).with_row_index("_sheet")
+        cells = frame.columns[1:]
+        frame = frame.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
+        if frame.height == 0 or not cells:
             raise _FileProblem("the first sheet is empty")
-        headers = [("" if v is None else str(v)) for v in frame.row(0)]
-        frame = frame.slice(1).with_row_index("_row")
-        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns[1:])})
-        # keep only non-blank rows; _row stays the sheet row index, so lines stay right
-        frame = frame.filter(pl.any_horizontal(pl.col(frame.columns[1:]).is_not_null()))
-        frame = frame.with_columns(pl.col("_row").cast(pl.Int64))
+        top = frame.row(0)  # the header: the sheet's first row that is not blank
+        headers = [("" if v is None else str(v)) for v in top[1:]]
+        # _row counts from the row under the header, blank rows included
+        frame = frame.slice(1).select(
+            *(pl.col(c).alias(f"c{i}") for i, c in enumerate(cells)),
+            (pl.col("_sheet").cast(pl.Int64) - top[0] - 1).alias("_row"),
+        )
         con.register(f"{raw}_frame", frame)
         con.execute(_create(db, "table", f"{raw}_t") + f" as select * from {raw}_frame")
         con.execute(_create(db, "view", raw) + f" as select * from {db}.{raw}_t")
         con.unregister(f"{raw}_frame")
-        info["line_offset"] = 2
+        info["line_offset"] = top[0] + 2  # line = the sheet's row number
         return headers, info
     # CSV and friends: DuckDB's sniffer finds the delimiter and quoting; header=false keeps the
     # header as row 0 so that columns stay positional.
@@ -521,6 +567,7 @@ def _csv_lines(
                         None,
                         None,
                         f"has {len(record)} fields; the header has {width}",
+                        "record",
                     )
                 )
                 continue
@@ -761,7 +808,7 @@ def _stage(
         params = {"path": _literal(path)}
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
-    problems = [Problem(label, 1, None, None, text) for text in header_problems]
+    problems = [Problem(label, 1, None, None, text, "header") for text in header_problems]
     missing = [f for f, required in FIELDS.items() if required and f not in mapping]
     if missing:
         found = ", ".join(repr(h) for h in headers) or "none"
@@ -773,6 +820,8 @@ def _stage(
                     None,
                     None,
                     f"missing required column {f!r} (headers found: {found})",
+                    "missing_column",
+                    f,
                 )
             )
     if problems:
@@ -802,7 +851,7 @@ def _stage(
     def describe() -> None:
         if encoding is not None:
             _read_raw(con, path, raw, db=db, encodings=(encoding,))
-        _describe_view(con, q, f"{db}.{raw}", mapping, dayfirst, vocab)
+        _describe(con, q, f"{db}.{raw}", mapping, dayfirst, vocab)
 
     found = _find_problems(con, q, columns, dayfirst, describe)
     rows = con.execute(f"select count(*) from {q}_norm").fetchone()[0]
@@ -813,7 +862,7 @@ def _stage(
         if not structural and info.get("rejects"):
             # DuckDB refused rows the plain CSV reader accepts (e.g. a stray quote): say so
             structural = [
-                Problem(label, line, None, None, f"cannot be read ({message.strip()})")
+                Problem(label, line, None, None, f"cannot be read ({message.strip()})", "record")
                 for line, message in info["rejects"]
             ]
         if len(starts) != rows and not structural:
@@ -829,10 +878,10 @@ def _stage(
 
     if found or structural:
         out = list(structural)
-        for row, column, value, message, other, key, first in found:
+        for row, column, value, message, other, key, first, fld, code in found:
             if other is not None:
                 message = message.format(other=line_of(other), key=repr(key), first=repr(first))
-            out.append(Problem(label, line_of(row), column, value, message))
+            out.append(Problem(label, line_of(row), column, value, message, code, fld))
         out.sort(key=lambda p: (p.line or 0, p.column or ""))
         raise ImportFailed(out)
 
@@ -880,84 +929,61 @@ def _vocabulary(overrides: dict[str, dict[str, str]] | None) -> dict[str, list[s
     return params
 
 
-def _typed_select(source: str, mapping: dict[str, int], dayfirst: bool) -> str:
-    """SQL: every row of `source` (c0.., _row) with its raw text and typed values side by side.
+# The fields as queries/import/typed.sql reads them from `projection` (raw text of the
+# fields that are typed there keeps a _raw suffix).
+PROJECTED = (
+    ("observation_id", "observation_id"),
+    ("observed_on", "observed_on_raw"),
+    ("manager", "manager"),
+    ("rep", "rep"),
+    ("team", "team"),
+    ("planned_role", "planned_role_raw"),
+    ("manager_action", "manager_action_raw"),
+    ("debrief", "debrief_raw"),
+    ("behavior", "behavior"),
+    ("went_well", "went_well"),
+    ("to_fix", "to_fix"),
+    ("polarity", "polarity_raw"),
+    ("severity", "severity_raw"),
+    ("category", "category"),
+    ("deal", "deal"),
+    ("deal_value", "deal_value_raw"),
+    ("outcome", "outcome"),
+)
 
-    Written for speed at millions of rows: vocabularies are bound lists ($sp_<field>,
-    $val_<field>), a plain ISO date takes a cast, and regular expressions run only on the rows
-    that need them.
-    """
 
-    def col(f: str) -> str:
-        return f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar"
+@functools.cache
+def import_sql(name: str) -> str:
+    """The text of queries/import/<name>.sql."""
+    return (queries_dir() / "import" / f"{name}.sql").read_text(encoding="utf-8")
 
-    def fold(expr: str) -> str:
-        # lower-case; runs of spaces and underscores become one space (only where present)
-        return (
-            f"(case when regexp_matches({expr}, '[\\s_]') "
-            f"then regexp_replace(lower({expr}), '[\\s_]+', ' ', 'g') else lower({expr}) end)"
-        )
 
-    def coded(f: str) -> str:
-        # most values are already in canonical form: fold (a regex) only what lower() misses
-        return (
-            f"coalesce($val_{f}[list_position($sp_{f}, lower({f}_raw))], "
-            f"$val_{f}[list_position($sp_{f}, {fold(f + '_raw')})])"
-        )
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the importer's temp macros (queries/import/macros.sql) on `con`: among them
+    `behavior_key(text)`, the key that tells two spellings of one behaviour apart or alike."""
+    con.execute(import_sql("macros"))
 
-    slash_format = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-    select = f"""
-    with src as (
-        select _row,
-            {col("observation_id")} as observation_id,
-            {col("observed_on")} as observed_on_raw,
-            {col("manager")} as manager,
-            {col("rep")} as rep,
-            {col("team")} as team,
-            {col("planned_role")} as planned_role_raw,
-            {col("manager_action")} as manager_action_raw,
-            {col("debrief")} as debrief_raw,
-            {col("behavior")} as behavior,
-            {col("polarity")} as polarity_raw,
-            {col("severity")} as severity_raw,
-            {col("category")} as category,
-            {col("deal")} as deal,
-            {col("deal_value")} as deal_value_raw,
-            {col("outcome")} as outcome
-        from {source}
-    ),
-    typed as (
-        select *,
-            {coded("manager_action")} as manager_action,
-            {coded("polarity")} as polarity,
-            {coded("planned_role")} as planned_role,
-            {coded("severity")} as severity,
-            {coded("debrief")} as debrief_text,
-            {coded("debrief")}::boolean as debrief,
-            case
-                when regexp_full_match(observed_on_raw, '\\d{{4}}-\\d{{2}}-\\d{{2}}')
-                    then try_cast(observed_on_raw as date)
-                else _parse_day(observed_on_raw, '{slash_format}')
-            end as observed_on,
-            case
-                when deal_value_raw is null then null
-                when regexp_full_match(deal_value_raw, '{MONEY}')
-                    then try_cast(regexp_replace(deal_value_raw, '[^0-9.\\-]', '', 'g') as double)
-            end as deal_value,
-            case
-                when regexp_matches(behavior, '\\s\\s|[\\t\\n\\r\\f\\v]')
-                    then regexp_replace(lower(behavior), '\\s+', ' ', 'g')
-                else lower(behavior)
-            end as behavior_key
-        from src
+
+def _typed(source: str, mapping: dict[str, int]) -> str:
+    """SQL: queries/import/typed.sql over the one generated relation, `projection`: the
+    columns of `source` (c0.., _row) renamed to the fields. Only column positions go into it."""
+    cells = ", ".join(
+        (f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar") + f" as {name}"
+        for f, name in PROJECTED
     )
-    select * replace (
-            case when abs(deal_value) < {MAX_AMOUNT:.0f} then deal_value end as deal_value),
-        coalesce(observation_id,
-            strftime(observed_on, '%Y-%m-%d') || '|' || manager || '|' || rep) as call_key
-    from typed
-    """
-    return select
+    return (
+        f"with projection as (select _row, {cells} from {source}) "
+        f"select * from ({import_sql('typed')})"
+    )
+
+
+def _typed_params(dayfirst: bool, vocab: dict[str, list[str]]) -> dict[str, object]:
+    return {
+        **vocab,
+        "slash_format": "%d/%m/%Y" if dayfirst else "%m/%d/%Y",
+        "money": MONEY,
+        "max_amount": MAX_AMOUNT,
+    }
 
 
 def _normalise(
@@ -979,21 +1005,22 @@ def _normalise(
     a copy of the raw text (at ten million rows that copy costs as much as reading the file).
     """
     db, name = q.split(".")
-    con.execute(DATE_MACRO)
+    define_macros(con)
     # the control-character checks, one per text field, are one regex over them all here
     control = f"regexp_matches(concat({', '.join(TEXT_FIELDS)}), '{CONTROL_SQL}')"
     any_problem = " or ".join(
-        [f"({c})" for f, c, _ in _checks(dayfirst) if CONTROL_SQL not in c] + [control]
+        [f"({c})" for _f, c, _m, _code in _checks(dayfirst) if CONTROL_SQL not in c] + [control]
     )
     con.execute(
         _create(db, "table", f"{name}_typed")
         + f"""
         as select _row, call_key, observation_id is not null as has_id, observed_on, manager,
             rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
-            severity, category, deal, deal_value, outcome, coalesce({any_problem}, false) as bad
-        from ({_typed_select(source, mapping, dayfirst)})
+            went_well, went_well_key, to_fix, to_fix_key, severity, category, deal, deal_value,
+            outcome, coalesce({any_problem}, false) as bad
+        from ({_typed(source, mapping)})
         """,
-        {**vocab, **params},
+        {**_typed_params(dayfirst, vocab), **params},
     )
     rows = (
         f"select * replace ((rowid - 1)::bigint as _row) from {q}_typed where rowid > 0"
@@ -1003,7 +1030,7 @@ def _normalise(
     con.execute(_create(db, "view", f"{name}_norm") + f" as {rows}")
 
 
-def _describe_view(
+def _describe(
     con: duckdb.DuckDBPyConnection,
     q: str,
     raw: str,
@@ -1011,121 +1038,129 @@ def _describe_view(
     dayfirst: bool,
     vocab: dict[str, list[str]],
 ) -> None:
-    """View `<q>_norm_v`: the rows of `raw` with their raw text beside the typed values, read
-    only to describe problems. A view cannot hold parameters, so it reads the vocabulary lists
-    from a one-row table."""
+    """Table `<q>_norm_v`: the rows of `raw` with their raw text beside the typed values, made
+    only when there are problems to describe (the checks read it many times over)."""
     db, name = q.split(".")
     con.execute(
-        _create(db, "table", f"{name}_vocab")
-        + " as select "
-        + ", ".join(f"${k}::varchar[] as {k}" for k in vocab),
-        vocab,
+        _create(db, "table", f"{name}_norm_v") + f" as {_typed(raw, mapping)}",
+        _typed_params(dayfirst, vocab),
     )
-    select = _typed_select(raw, mapping, dayfirst)
-    for k in vocab:
-        select = select.replace(f"${k}", f"(select {k} from {q}_vocab)")
-    con.execute(_create(db, "view", f"{name}_norm_v") + f" as {select}")
 
 
 # An amount: digits with optional thousands commas in groups of three (`12,500`, not `1,2,3`),
-# optional cents, a currency sign. No quote: it goes into SQL text.
+# optional cents, a currency sign. Bound as $money in queries/import/typed.sql.
 MONEY = r"\s*[$€£]?\s*-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\s*"
 MAX_AMOUNT = 1e15  # larger amounts (400 digits would be stored as inf) are refused
 # The years a call can be observed in: 0001-01-01 or 9999-12-31 is a typo, and dates beyond
-# what Python's datetime can step past break the period arithmetic of every page.
+# what Python's datetime can step past break the period arithmetic of every page. (Dates are
+# read by import_parse_day in queries/import/macros.sql.)
 FIRST_YEAR, LAST_YEAR = 1900, 2100
-# The date part, then an optional time: `2026-03-02`, `2026-3-2 14:30`, `2026-03-02T14:30:00Z`,
-# `3/2/2026 9:15 AM`. The date part is validated by strptime (2026-02-30 is not a date); the
-# time must be a time of day (0-23 h, or 1-12 with AM/PM; 0-59 min and s; a UTC offset).
-DATE_MACRO = r"""
-create or replace temp macro _parse_day(value, slash_format) as (
-    case
-        when regexp_full_match(value,
-            '(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})'
-            || '([ T](([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?'
-            || '|(0?[1-9]|1[0-2]):[0-5]\d(:[0-5]\d)?\s*[AaPp][Mm])'
-            || '\s*(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?')
-        then case
-            when regexp_matches(value, '^\d{4}-')
-                then try_strptime(regexp_extract(value, '^[0-9-]+'), '%Y-%m-%d')::date
-            else try_strptime(regexp_extract(value, '^[0-9/]+'), slash_format)::date
-        end
-    end
-)
-"""
 
 
-def _checks(dayfirst: bool) -> list[tuple[str, str, str]]:
-    """Row checks over `<name>_norm_v`: (field, SQL condition that flags a row, message)."""
+def _one_of(values: Sequence[str]) -> str:
+    """'a, b or c'."""
+    values = list(values)
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def accepted(vocabulary: dict[str, str]) -> str:
+    """What a vocabulary accepts, in words: its values, then its other spellings
+    ("praise or criticism; also positive, +, ...")."""
+    values = list(dict.fromkeys(vocabulary.values()))
+    others = [k for k in vocabulary if k not in values]
+    return _one_of(values) + (f"; also {', '.join(others)}" if others else "")
+
+
+def accepted_yes_no() -> str:
+    """The yes/no spellings in pairs: "yes/no, y/n, true/false, t/f, 1/0"."""
+    yes = [k for k, v in DEBRIEF_VALUES.items() if v]
+    no = [k for k, v in DEBRIEF_VALUES.items() if not v]
+    return ", ".join(f"{a}/{b}" for a, b in zip(yes, no, strict=True))
+
+
+def _checks(dayfirst: bool) -> list[tuple[str, str, str, str]]:
+    """Row checks over `<name>_norm_v`: (field, SQL condition that flags a row, message, code).
+    The accepted spellings in messages come from the vocabularies above."""
     date_ok = DATE_ACCEPTED_DAYFIRST if dayfirst else DATE_ACCEPTED
+    actions = _one_of(list(dict.fromkeys(ACTION_VALUES.values())))
     return [
-        ("observed_on", "observed_on_raw is null", "is required (the date of the call)"),
+        (
+            "observed_on",
+            "observed_on_raw is null",
+            "is required (the date of the call)",
+            "required",
+        ),
         (
             "observed_on",
             "observed_on_raw is not null and observed_on is null",
             f"is not a date ({date_ok})",
+            "bad_value",
         ),
         (
             "observed_on",
             f"observed_on not between date '{FIRST_YEAR}-01-01' and date '{LAST_YEAR}-12-31'",
             f"is outside the years {FIRST_YEAR}–{LAST_YEAR} (a typo in the year?)",
+            "bad_value",
         ),
         *[
             (
                 f,
                 f"regexp_matches({f}, '{CONTROL_SQL}')",
                 "has a control character (shown as \\x..): names and notes must be plain text",
+                "control_character",
             )
             for f in TEXT_FIELDS
         ],
-        ("manager", "manager is null", "is required (the observing sales leader)"),
-        ("rep", "rep is null", "is required (the salesperson observed)"),
-        (
-            "manager_action",
-            "manager_action_raw is null",
-            "is required: observed, assisted or took_over",
-        ),
+        ("manager", "manager is null", "is required (the observing sales leader)", "required"),
+        ("rep", "rep is null", "is required (the salesperson observed)", "required"),
+        ("manager_action", "manager_action_raw is null", f"is required: {actions}", "required"),
         (
             "manager_action",
             "manager_action_raw is not null and manager_action is null",
-            "is not a manager action (observed, assisted or took_over; also observe, silent, "
-            "assist, took over, takeover, intervened, jumped in)",
+            f"is not a manager action ({accepted(ACTION_VALUES)})",
+            "unknown_value",
         ),
         (
             "polarity",
             "polarity_raw is not null and polarity is null",
-            "is not a polarity (praise or criticism; also positive, +, recognition, strength, "
-            "negative, -, mistake, improvement, correction, constructive)",
+            f"is not a polarity ({accepted(POLARITY_VALUES)})",
+            "unknown_value",
         ),
         (
             "polarity",
             "behavior is not null and polarity_raw is null",
             "is empty, but the row notes a behaviour: say praise or criticism",
+            "required",
         ),
         (
             "behavior",
             "behavior is null and polarity_raw is not null",
             "is empty, but the row has a polarity: name the behaviour, or clear the polarity",
+            "required",
         ),
         (
             "debrief",
             "debrief_raw is not null and debrief_text is null",
-            "is not a yes/no value (yes/no, true/false, y/n, 1/0; empty = unknown)",
+            f"is not a yes/no value ({accepted_yes_no()}; empty = unknown)",
+            "unknown_value",
         ),
         (
             "planned_role",
             "planned_role_raw is not null and planned_role is null",
-            "is not a planned role (observer or participant)",
+            f"is not a planned role ({accepted(ROLE_VALUES)})",
+            "unknown_value",
         ),
         (
             "severity",
             "severity_raw is not null and severity is null",
-            "is not a severity (minor or major)",
+            f"is not a severity ({accepted(SEVERITY_VALUES)})",
+            "unknown_value",
         ),
         (
             "deal_value",
             "deal_value_raw is not null and deal_value is null",
             "is not an amount (a number such as 12500 or $12,500.00)",
+            "bad_value",
         ),
     ]
 
@@ -1158,7 +1193,8 @@ def _find_problems(
     dayfirst: bool,
     describe: Callable[[], None],
 ) -> list[tuple]:
-    """Every problem as (row, column label, value, message, other row, call key, other value).
+    """Every problem as (row, column label, value, message, other row, call key, other value,
+    field, code).
 
     The message of a disagreement names the other row: `{other}`, `{key}` and `{first}` are
     filled in once line numbers are known.
@@ -1183,13 +1219,13 @@ def _find_problems(
     source = f"{q}_norm_v"
     parts = []
     params: list[object] = []
-    for f, condition, message in _checks(dayfirst):
+    for f, condition, message, code in _checks(dayfirst):
         parts.append(
             f"select _row, ? as col, {VALUE_OF.get(f, f)}::varchar as val, ? as msg, "
-            f"null::bigint as other, null as call_key, null as first_val "
+            f"null::bigint as other, null as call_key, null as first_val, ? as fld, ? as code "
             f"from {source} where {condition}"
         )
-        params += [label(f), message]
+        params += [label(f), message, f, code]
     # Rows of one call must agree on the call's fields; empty optional fields are filled in.
     for f, expr in CALL_FIELDS:
         raw_expr = VALUE_OF.get(f, f)
@@ -1197,7 +1233,8 @@ def _find_problems(
             f"""select n._row, ? as col, n.{raw_expr}::varchar as val,
                 'disagrees with line {{other}} of the same call (' || ? || ' {{key}}, '
                 || 'which says {{first}})' as msg,
-                f.first_row as other, n.call_key, f.first_raw::varchar
+                f.first_row as other, n.call_key, f.first_raw::varchar, ? as fld,
+                'disagrees' as code
             from {source} n join (
                 -- the first row's value as the file writes it ('no', not false)
                 select call_key, arg_min({expr}, _row) as first_val,
@@ -1207,67 +1244,21 @@ def _find_problems(
             ) f using (call_key)
             where {expr} is not null and {expr} <> f.first_val"""
         )
-        params += [label(f), "observation_id" if "observation_id" in columns else "call"]
+        params += [label(f), "observation_id" if "observation_id" in columns else "call", f]
     sql = " union all ".join(parts) + " order by 1, 2"
     return con.execute(sql, params).fetchall()
 
 
 def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
-    """View `<q>_notes` (one row per note) and table `<q>_calls` (one per call).
-
-    Any non-null value (any_value skips nulls) is the call's: `disagree` flags the calls whose
-    rows say different things, and _find_problems reports them.
-    Each call carries a fingerprint of its content, so a re-import can tell what is unchanged;
-    it ignores the order of notes within the call. A note's `note_no` is its row in the file.
-    """
+    """View `<q>_notes` (queries/import/notes.sql) and table `<q>_calls`
+    (queries/import/calls.sql) over the staged rows `<q>_norm`; _find_problems reports the
+    calls whose rows disagree."""
     db, name = q.split(".")
-    con.execute(
-        _create(db, "view", f"{name}_notes")
-        + f"""
-        as select call_key, _row::bigint as note_no, trim(behavior) as behavior, behavior_key,
-            polarity, severity, nullif(trim(category), '') as category
-        from {q}_norm
-        where behavior is not null
-        """
-    )
-    con.execute(
-        _create(db, "table", f"{name}_calls")
-        + f"""
-        as with calls as (
-            select
-                call_key,
-                -- a row's call_key is its observation_id when it has one
-                case when bool_or(has_id) then call_key end as observation_id,
-                any_value(observed_on) as observed_on,
-                any_value(manager) as manager,
-                any_value(rep) as rep,
-                any_value(team) as team,
-                any_value(planned_role) as planned_role,
-                any_value(manager_action) as manager_action,
-                any_value(debrief) as debrief,
-                arg_min(deal, _row) filter (where deal is not null) as deal,
-                arg_min(deal_value, _row) filter (where deal_value is not null) as deal_value,
-                arg_min(outcome, _row) filter (where outcome is not null) as outcome,
-                min(_row) as first_row,
-                -- rows of one call that disagree on its fields (cheap: hashes, not strings)
-                min(hash(observed_on, manager, rep, manager_action))
-                    <> max(hash(observed_on, manager, rep, manager_action))
-                or min(case when team is not null then hash(team) end)
-                    <> max(case when team is not null then hash(team) end)
-                or min(case when planned_role is not null then hash(planned_role) end)
-                    <> max(case when planned_role is not null then hash(planned_role) end)
-                or min(debrief::integer) <> max(debrief::integer) as disagree,
-                sum(hash(trim(behavior), polarity, severity, nullif(trim(category), ''))::hugeint)
-                    filter (where behavior is not null) as notes_hash
-            from {q}_norm
-            group by call_key
+    for kind, what in (("view", "notes"), ("table", "calls")):
+        con.execute(
+            _create(db, kind, f"{name}_{what}")
+            + f" as with norm as (select * from {q}_norm) select * from ({import_sql(what)})"
         )
-        select * exclude (notes_hash),
-            hash(observation_id, observed_on, manager, rep, team, planned_role, manager_action,
-                debrief, deal, deal_value, outcome, notes_hash) as fingerprint
-        from calls
-        """
-    )
 
 
 STAGE_OBJECTS = {
@@ -1275,8 +1266,7 @@ STAGE_OBJECTS = {
     "raw_t": "table",
     "typed": "table",
     "norm": "view",
-    "norm_v": "view",
-    "vocab": "table",
+    "norm_v": "table",
     "notes": "view",
     "calls": "table",
 }
@@ -1355,112 +1345,3 @@ def preview(
         rows=rows,
         first=[tuple(r) for r in first],
     )
-
-
-# Fields whose unrecognised values the Upload page lets a user map, with their vocabularies.
-MAPPABLE_VALUES: dict[str, dict[str, str]] = {
-    "manager_action": ACTION_VALUES,
-    "polarity": POLARITY_VALUES,
-}
-_UNRECOGNISED_PREFIX = {
-    "manager_action": "is not a manager action",
-    "polarity": "is not a polarity",
-}
-
-
-def accepted_values(fld: str) -> list[str]:
-    """The canonical values of a mappable field, e.g. observed, assisted, took_over."""
-    return list(dict.fromkeys(MAPPABLE_VALUES[fld].values()))
-
-
-def unrecognised_values(problems: Iterable[Problem]) -> dict[str, dict[str, int]]:
-    """{field: {spelling as first written: rows}} for manager_action and polarity values that
-    are not in the vocabulary. Spellings that fold to the same value are counted together."""
-    out: dict[str, dict[str, int]] = {f: {} for f in _UNRECOGNISED_PREFIX}
-    first_spelling: dict[tuple[str, str], str] = {}
-    for p in problems:
-        if p.value is None:
-            continue
-        for fld, prefix in _UNRECOGNISED_PREFIX.items():
-            if p.message.startswith(prefix):
-                spelling = first_spelling.setdefault((fld, fold_value(p.value)), p.value)
-                out[fld][spelling] = out[fld].get(spelling, 0) + 1
-    return out
-
-
-MAPPING_VERSION = 1
-
-
-def mapping_document(headers: dict[str, str], values: dict[str, dict[str, str]]) -> str:
-    """The Upload page's mapping as a small JSON file, for the next export of the same tool."""
-    import json
-
-    doc = {
-        "version": MAPPING_VERSION,
-        "headers": dict(headers),
-        "values": {f: dict(values.get(f, {})) for f in MAPPABLE_VALUES},
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def parse_mapping(data: bytes | str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """A mapping file -> (header overrides, value overrides).
-
-    Raises ValueError saying what is wrong and what is accepted.
-    """
-    import json
-
-    shape = (
-        '{"version": 1, "headers": {"header as written": "field" or ""}, '
-        '"values": {"manager_action": {"spelling": "value"}, "polarity": {...}}}'
-    )
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValueError("is not a text file (a mapping file is UTF-8 JSON)") from None
-    try:
-        doc = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"must be a JSON object: {shape}")
-    unknown = sorted(set(doc) - {"version", "headers", "values"})
-    if unknown:
-        raise ValueError(
-            f"has unknown key {unknown[0]!r} (accepted keys: version, headers, values)"
-        )
-    if doc.get("version") != MAPPING_VERSION:
-        raise ValueError(f"has version {doc.get('version')!r}; this Ridealong reads version 1")
-    headers = doc.get("headers", {})
-    if not isinstance(headers, dict):
-        raise ValueError(f'"headers" must be an object of header -> field: {shape}')
-    fields = ", ".join(FIELDS)
-    for header, target in headers.items():
-        if not isinstance(target, str) or (target and target not in FIELDS):
-            raise ValueError(
-                f'"headers": {header!r} is mapped to {target!r}, which is not a field '
-                f'(accepted: {fields}, or "" to ignore the column)'
-            )
-    values = doc.get("values", {})
-    if not isinstance(values, dict):
-        raise ValueError(f'"values" must be an object of field -> {{spelling: value}}: {shape}')
-    out: dict[str, dict[str, str]] = {}
-    for fld, spellings in values.items():
-        if fld not in MAPPABLE_VALUES:
-            raise ValueError(
-                f'"values": {fld!r} cannot be mapped (accepted: {", ".join(MAPPABLE_VALUES)})'
-            )
-        if not isinstance(spellings, dict):
-            raise ValueError(f'"values": {fld!r} must be an object of spelling -> value')
-        accepted = accepted_values(fld)
-        for spelling, value in spellings.items():
-            if value not in accepted:
-                raise ValueError(
-                    f'"values": {fld} {spelling!r} is mapped to {value!r} '
-                    f"(accepted: {', '.join(accepted)})"
-                )
-        out[fld] = dict(spellings)
-    return dict(headers), out

@@ -43,14 +43,6 @@ _VOCABULARY: dict[str, dict[str, object]] = {
     "planned_role": importer.ROLE_VALUES,
     "severity": importer.SEVERITY_VALUES,
 }
-# How the importer's row checks start their message for a value it does not know.
-_UNKNOWN_PREFIX = {
-    "manager_action": "is not a manager action",
-    "polarity": "is not a polarity",
-    "debrief": "is not a yes/no value",
-    "planned_role": "is not a planned role",
-    "severity": "is not a severity",
-}
 
 
 def fold(text: str) -> str:
@@ -146,6 +138,24 @@ HEADER_WORDS: dict[str, list[tuple[str, float, str]]] = {
         ),
         (r"\b(elogio|critica|tipo|lob|kritik|art)\b", 0.7, "praise or not"),
     ],
+    # a question of its own for what went well and one for what to fix ("Well done or to
+    # improve?" asks for a polarity: see _ONE_OF)
+    "went_well": [
+        (
+            r"\b(went well|go well|well done|what worked|strengths?|salio bien|lo bueno"
+            r"|lief gut|gut gelaufen|gut gemacht)\b",
+            0.9,
+            "what went well",
+        ),
+    ],
+    "to_fix": [
+        (
+            r"\b(to fix|fix|to improve|improve|work on|improvement|mejorar|corregir"
+            r"|verbessern|verbesserung)\b",
+            0.9,
+            "what to fix",
+        ),
+    ],
     "severity": [(r"\b(severity|how serious|gravedad|schwere|schweregrad)\b", 0.85, "severity")],
     "category": [(r"\b(category|area|topic|skill|categoria|kategorie|bereich)\b", 0.8, "category")],
     "deal": [(r"\b(deal|opportunity|account|oportunidad|kunde|cliente)\b", 0.75, "the deal")],
@@ -200,9 +210,15 @@ VALUE_WORDS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# A header that asks to choose ("Well done or to improve?") is a polarity, never one of the two
+# free-text questions.
+_ONE_OF = re.compile(r"\b(or|o|oder|ou)\b")
+
 # What a column's values say, whatever its header: (test over the column, field, score, why)
-_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}/\d{1,2}/\d{4}$")
-_STAMP = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})[ T]\d{1,2}:\d{2}")
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}/\d{1,2}/\d{4}$|^\d{1,2}\.\d{1,2}\.\d{4}$")
+_STAMP = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}\.\d{1,2}\.\d{2,4})[ T]\d{1,2}:\d{2}"
+)
 _MONEY = re.compile(r"^\s*[$€£]?\s*-?\d[\d,]*(\.\d+)?\s*$")
 
 
@@ -295,6 +311,8 @@ def _header_scores(col: Column) -> dict[str, tuple[float, str]]:
         if re.search(pattern, words):
             offer("", score, why)
     for fld, rules in HEADER_WORDS.items():
+        if fld in ("went_well", "to_fix") and _ONE_OF.search(words):
+            continue
         for pattern, score, why in rules:
             if re.search(pattern, words):
                 offer(fld, score, f"the header says {why}")
@@ -418,13 +436,53 @@ def suggest(columns: Sequence[Column]) -> Suggestion:
 
 
 def _dayfirst(col: Column) -> bool:
-    """Slashed dates whose first number is above 12 in some row are day first."""
+    """Slashed dates whose first number is above 12 in some row are day first. (Dotted dates,
+    14.03.2026, need no switch: the importer always reads them day first.)"""
     pairs = [
         (int(m.group(1)), int(m.group(2)))
         for v in col.values
         if (m := re.match(r"^(\d{1,2})/(\d{1,2})/", v))
     ]
     return any(a > 12 for a, _b in pairs) and not any(b > 12 for _a, b in pairs)
+
+
+def titles_below(headers: Sequence[str], rows: Sequence[Sequence[str | None]]) -> str | None:
+    """What to do when the header line holds group titles over merged cells and the next line
+    the column titles (a spreadsheet's two-row header saved as CSV), else None.
+
+    Told apart by the words: the second line names at least three fields for sure, more than
+    the first does, and holds no date (a data row would)."""
+    if not rows:
+        return None
+    second = ["" if c is None else c.strip() for c in rows[0]]
+    titles = [h.strip() for h in headers if h.strip()]
+    if not titles or len(titles) == len(headers):
+        return None  # merged group titles leave blank cells beside them
+    if any(_DATE.match(c) or _STAMP.match(c) for c in second):
+        return None
+
+    def sure_fields(cells: Sequence[str]) -> set[str]:
+        out = set()
+        for cell in cells:
+            scores = _header_scores(Column(cell)) if cell else {}
+            best = max(((s, f) for f, (s, _w) in scores.items() if f), default=(0.0, ""))
+            if best[0] >= SURE:
+                out.add(best[1])
+        return out
+
+    below, above = sure_fields(second), sure_fields(titles)
+    if len(below) < 3 or len(below) <= len(above):
+        return None
+    shown = [c for c in second if c]
+    more = ", …" if len(shown) > 4 else ""
+    return (
+        "holds group titles over merged cells ("
+        + ", ".join(repr(t) for t in titles)
+        + ") and line 2 the column titles ("
+        + ", ".join(repr(c) for c in shown[:4])
+        + f"{more}): delete line 1 (in the spreadsheet, delete row 1 so that the column titles "
+        "are the first row), then upload or import it again"
+    )
 
 
 def actions_needed(suggestion: Suggestion, expected: Mapping) -> int:
@@ -651,6 +709,11 @@ class Choice:
     field: str
     key: str  # "" for a missing column; the answer as written for a value
     candidates: tuple[str, ...] = ()
+    why: str = "required"  # why a missing column is needed
+
+
+# A column that needs another: notes need their polarity, a polarity needs the notes.
+_NEEDS = {"behavior": "polarity", "polarity": "behavior"}
 
 
 def fields_of(headers: Sequence[str], mapping: Mapping) -> tuple[dict[str, str], list[str]]:
@@ -662,14 +725,22 @@ def fields_of(headers: Sequence[str], mapping: Mapping) -> tuple[dict[str, str],
 def open_choices(columns: Sequence[Column], mapping: Mapping) -> list[Choice]:
     """What the mapping lacks for these columns, worked out from the mapping and the values seen,
     before any row is checked: missing required columns (with the columns that could be them,
-    best first), then answers of mapped columns that no value is chosen for."""
+    best first) — polarity too when a column of notes is read, and behavior when a polarity
+    is: each row would be a problem otherwise — then answers of mapped columns that no value
+    is chosen for."""
     headers = [c.header for c in columns]
     fields, _problems = fields_of(headers, mapping)
     scored = {c.header: _header_scores(c) for c in columns}
     mapped = set(fields.values())
     out: list[Choice] = []
+    by_header = {c.header: c for c in columns}
+    needed = {
+        other: f"required: “{fields[fld]}” is read as {fld}"
+        for fld, other in _NEEDS.items()
+        if fld in fields and by_header[fields[fld]].values and other not in fields
+    }
     for fld, required in importer.FIELDS.items():
-        if not required or fld in fields:
+        if (not required and fld not in needed) or fld in fields:
             continue
         ranked = sorted(
             (
@@ -679,8 +750,7 @@ def open_choices(columns: Sequence[Column], mapping: Mapping) -> list[Choice]:
             ),
         )
         fits = [h for s, _i, h in ranked if -s >= SUGGEST] or [h for _s, _i, h in ranked]
-        out.append(Choice(fld, "", tuple(fits[:3])))
-    by_header = {c.header: c for c in columns}
+        out.append(Choice(fld, "", tuple(fits[:3]), needed.get(fld, "required")))
     for fld in VALUE_FIELDS:
         if fld not in fields:
             continue
@@ -701,13 +771,55 @@ def unrecognised(problems: Iterable[importer.Problem]) -> dict[str, dict[str, in
     out: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
     first: dict[tuple[str, str], str] = {}
     for p in problems:
-        if p.value is None:
-            continue
-        for fld, prefix in _UNKNOWN_PREFIX.items():
-            if p.message.startswith(prefix):
-                spelling = first.setdefault((fld, importer.fold_value(p.value)), p.value)
-                out[fld][spelling] = out[fld].get(spelling, 0) + 1
+        if p.code == "unknown_value" and p.field in out and p.value is not None:
+            spelling = first.setdefault((p.field, importer.fold_value(p.value)), p.value)
+            out[p.field][spelling] = out[p.field].get(spelling, 0) + 1
     return out
+
+
+def changes(before: Mapping, after: Mapping) -> list[str]:
+    """What was changed from `before` to `after`, in words ("“Team” read as observed_on")."""
+    out = []
+    for h in dict.fromkeys([*before.headers, *after.headers]):
+        was, now = before.headers.get(h, auto_field(h)), after.headers.get(h, auto_field(h))
+        if was != now:
+            out.append(f"“{h}” read as {now}" if now else f"“{h}” not read")
+    for fld in VALUE_FIELDS:
+        was_v, now_v = before.values.get(fld, {}), after.values.get(fld, {})
+        for answer in dict.fromkeys([*was_v, *now_v]):
+            if was_v.get(answer) != now_v.get(answer):
+                out.append(f"{fld} “{answer}” read as {now_v.get(answer) or 'nothing'}")
+    if before.dayfirst != after.dayfirst:
+        out.append(f"slashed dates read {'day' if after.dayfirst else 'month'} first")
+    return out
+
+
+def rise(
+    before: Sequence[importer.Problem],
+    after: Sequence[importer.Problem],
+    was: Mapping,
+    now: Mapping,
+) -> str | None:
+    """Why the problem count went up after a change of mapping, or None when it did not.
+
+    Correcting a guess or mapping an answer never adds problems (the mapping is checked as a
+    whole before the rows); choosing a column that fits worse, or dates in the other order,
+    can: the file is then read differently, and the page says which change did it."""
+    if len(after) <= len(before):
+        return None
+    changed = changes(was, now)
+    if not changed:
+        return None
+    old = Counter(p.column for p in before)
+    new = Counter(p.column for p in after)
+    where = [c for c in new if c and new[c] > old.get(c, 0)]
+    return (
+        f"Up from {len(before):,} to {len(after):,} after your change ("
+        + "; ".join(changed)
+        + ")"
+        + (f": the new problems are in {', '.join(where)}" if where else "")
+        + ". It reads the file differently; change it back if it was not meant."
+    )
 
 
 def same_content(names: Sequence[str], digests: Sequence[str]) -> list[importer.Problem]:
@@ -724,6 +836,7 @@ def same_content(names: Sequence[str], digests: Sequence[str]) -> list[importer.
                     None,
                     f"is the same file twice: its content is that of {first[digest]}; "
                     "leave one of them out",
+                    "same_file",
                 )
             )
         else:

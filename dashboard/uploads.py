@@ -8,6 +8,7 @@ A fault of the server (its temporary folder full, out of memory) is a problem wi
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
@@ -141,10 +142,7 @@ def temp_files(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
             yield paths
         except importer.ImportFailed as exc:
             raise importer.ImportFailed(
-                [
-                    importer.Problem(p.file, p.line, p.column, p.value, scrub(p.message), p.code)
-                    for p in exc.problems
-                ]
+                [dataclasses.replace(p, message=scrub(p.message)) for p in exc.problems]
             ) from None
     finally:
         drop_scratch(folder)
@@ -177,7 +175,12 @@ def check_mapping(
             if choice not in choices:
                 choices.append(choice)
         _fields, header_problems = mapping.fields_of(read.preview.headers, used)
-        problems += [importer.Problem(upload.name, 1, None, None, t) for t in header_problems]
+        problems += [
+            importer.Problem(upload.name, 1, None, None, t, "header") for t in header_problems
+        ]
+        advice = mapping.titles_below(read.preview.headers, read.preview.first)
+        if advice:  # a two-row header: no mapping helps, the file must change
+            problems.append(importer.Problem(upload.name, 1, None, None, advice, "header"))
     return choices, problems
 
 

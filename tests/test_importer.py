@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -175,7 +176,8 @@ def test_dayfirst_reads_slashes_as_day_month(tmp_path: Path) -> None:
     path = write(tmp_path, "observed_on,manager,rep,manager_action\n31/12/2026,Dana,Eli,observed\n")
     assert calls_of(path, dayfirst=True)[0][2] == dt.date(2026, 12, 31)
     assert problems_of(path) == [
-        "export.csv:2: observed_on: '31/12/2026' is not a date (YYYY-MM-DD or MM/DD/YYYY)"
+        "export.csv:2: observed_on: '31/12/2026' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
 
 
@@ -258,7 +260,8 @@ def test_xlsx_problems_name_the_sheet_row(tmp_path: Path) -> None:
          "manager_action": ["observed", "observed"]}
     ).write_excel(path)  # fmt: skip
     assert problems_of(path) == [
-        "export.xlsx:3: observed_on: '2026-02-30' is not a date (YYYY-MM-DD or MM/DD/YYYY)"
+        "export.xlsx:3: observed_on: '2026-02-30' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
 
 
@@ -300,18 +303,22 @@ def test_every_problem_in_a_file_is_reported_in_one_pass(tmp_path: Path) -> None
     )
     path = write(tmp_path, text)
     assert problems_of(path) == [
-        "export.csv:3: observed_on: '2026-02-30' is not a date (YYYY-MM-DD or MM/DD/YYYY)",
+        "export.csv:3: observed_on: '2026-02-30' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)",
         "export.csv:4: manager_action: 'danced' is not a manager action (observed, assisted or "
-        "took_over; also observe, silent, assist, took over, takeover, intervened, jumped in)",
-        "export.csv:5: debrief: 'maybe' is not a yes/no value (yes/no, true/false, y/n, 1/0; "
-        "empty = unknown)",
+        "took_over; also observe, observer, observing, silent, assist, assisting, took over, "
+        "take over, takeover, took-over, take-over, intervened, intervene, jumped in, jump in, "
+        "jumped-in)",
+        "export.csv:5: debrief: 'maybe' is not a yes/no value (yes/no, y/n, true/false, t/f, "
+        "1/0; empty = unknown)",
         "export.csv:6: polarity: 'meh' is not a polarity (praise or criticism; also positive, +, "
         "recognition, strength, negative, -, mistake, improvement, correction, constructive)",
         "export.csv:7: polarity: is empty, but the row notes a behaviour: say praise or criticism",
         "export.csv:8: behavior: is empty, but the row has a polarity: name the behaviour, or "
         "clear the polarity",
         "export.csv:9: deal_value: 'lots' is not an amount (a number such as 12500 or $12,500.00)",
-        "export.csv:9: planned_role: 'boss' is not a planned role (observer or participant)",
+        "export.csv:9: planned_role: 'boss' is not a planned role (observer or participant; "
+        "also observe, participate)",
         "export.csv:9: severity: 'huge' is not a severity (minor or major)",
         "export.csv:10: manager_action: 'took_over' disagrees with line 2 of the same call "
         "(observation_id 'C1', which says 'observed')",
@@ -344,7 +351,8 @@ def test_line_numbers_count_physical_lines_of_multiline_cells(tmp_path: Path) ->
         "C2,2026-13-01,Dana,Eli,observed,,\n"  # line 5
     )
     assert problems_of(write(tmp_path, text)) == [
-        "export.csv:5: observed_on: '2026-13-01' is not a date (YYYY-MM-DD or MM/DD/YYYY)"
+        "export.csv:5: observed_on: '2026-13-01' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
     ]
 
 
@@ -398,7 +406,8 @@ def test_ingest_of_a_bad_file_exits_2_with_problems_on_stderr_and_nothing_on_std
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "export.csv:2: observed_on: '2026-02-30' is not a date (YYYY-MM-DD or MM/DD/YYYY)",
+        "export.csv:2: observed_on: '2026-02-30' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)",
         "ridealong: 1 problem found; nothing was written.",
     ]
     assert "Traceback" not in result.output
@@ -409,3 +418,211 @@ def test_ingest_summarises_on_the_terminal(tmp_path: Path, data_dir: Path) -> No
     result = CliRunner().invoke(main, ["ingest", str(data_dir / "tiny.csv"), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "tiny.csv: 25 rows, 14 calls, 23 notes: 14 calls added, 0 replaced" in result.stderr
+
+
+# ---- a form's "went well" and "to fix" questions: two notes from one row ----------------------
+
+
+def test_a_row_with_went_well_and_to_fix_gives_a_praise_and_a_criticism_on_the_same_call(tmp_path):
+    """Hand-worked: row 2 has both answers -> 2 notes on call 2026-03-02|Maria|Ana; row 3 only
+    "to fix" (its severity, major, goes with it); row 4 only "went well"; row 5 neither -> 4 calls,
+    4 notes (2 praise, 2 criticism); the category of row 2 goes with both of its notes."""
+    path = tmp_path / "form.csv"
+    path.write_text(
+        "Date,Manager,Rep,Action,Category,Severity,Went well,To fix\n"
+        "2026-03-02,Maria,Ana,observed,Discovery,,Asked good questions,Talked over the customer\n"
+        "2026-03-03,Tom,Ben,took over,,major,,Skipped the agenda\n"
+        "2026-03-04,Maria,Cleo,assisted,,,Built rapport,\n"
+        "2026-03-05,Tom,Ana,observed,,,,\n"
+    )
+    con = duckdb.connect()
+    staged = importer.stage(con, path, "s")
+    assert (staged.calls, staged.notes) == (4, 4)
+    notes = con.execute(
+        f"select call_key, behavior, behavior_key, polarity, severity, category "
+        f"from {staged.notes_table} order by note_no, polarity"
+    ).fetchall()
+    assert notes == [
+        ("2026-03-02|Maria|Ana", "Talked over the customer", "talked over the customer",
+         "criticism", None, "Discovery"),
+        ("2026-03-02|Maria|Ana", "Asked good questions", "asked good questions",
+         "praise", None, "Discovery"),
+        ("2026-03-03|Tom|Ben", "Skipped the agenda", "skipped the agenda",
+         "criticism", "major", None),
+        ("2026-03-04|Maria|Cleo", "Built rapport", "built rapport", "praise", None, None),
+    ]  # fmt: skip
+
+
+def test_a_problem_in_a_to_fix_answer_names_the_files_line(tmp_path):
+    """A quoted answer spanning two lines moves the next row down: the control character in
+    row 3's "To fix" is on line 4 of the file (header 1, row 2 on lines 2-3)."""
+    path = tmp_path / "form.csv"
+    path.write_text(
+        "Date,Manager,Rep,Action,Went well,To fix\n"
+        '2026-03-02,Maria,Ana,observed,"Asked good\nquestions",Talked over the customer\n'
+        "2026-03-03,Tom,Ben,took over,,Skipped\x01 the agenda\n"
+    )
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    [problem] = info.value.problems
+    assert (problem.line, problem.column) == (4, "to_fix")
+    assert "control character" in problem.message
+
+
+def test_the_same_answers_as_went_well_to_fix_or_as_behaviour_and_polarity_fingerprint_alike(
+    tmp_path,
+):
+    """A call noted with a went-well and a to-fix answer is the same call as one noted in two
+    rows of behaviour + polarity: same notes, same fingerprint (a re-import changes nothing)."""
+    form = tmp_path / "form.csv"
+    form.write_text(
+        "Date,Manager,Rep,Action,Went well,To fix\n2026-03-02,Maria,Ana,observed,Good,Bad\n"
+    )
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "Date,Manager,Rep,Action,Behavior,Polarity\n"
+        "2026-03-02,Maria,Ana,observed,Bad,criticism\n2026-03-02,Maria,Ana,observed,Good,praise\n"
+    )
+    con = duckdb.connect()
+    a, b = importer.stage(con, form, "a"), importer.stage(con, log, "b")
+    fingerprints = [
+        con.execute(f"select fingerprint from {s.calls_table}").fetchall() for s in (a, b)
+    ]
+    assert fingerprints[0] == fingerprints[1]
+
+
+# ---- dotted dates (German, Swiss... spreadsheets): always day first --------------------------
+
+
+@pytest.mark.parametrize("dayfirst", [False, True])
+def test_dotted_dates_are_read_day_first_with_or_without_a_time(tmp_path, dayfirst):
+    """14.03.2026 is 14 March; 02.03.2026 10:30 is 2 March (never 3 February, whatever the
+    day-first switch says: it is for slashes); 2.3.2026 the same day written short."""
+    path = tmp_path / "de.csv"
+    path.write_text(
+        "Date,Manager,Rep,Action\n"
+        "14.03.2026,Maria,Ana,observed\n"
+        "02.03.2026 10:30,Tom,Ben,observed\n"
+        "2.3.2026,Maria,Cleo,observed\n"
+    )
+    con = duckdb.connect()
+    staged = importer.stage(con, path, "s", dayfirst=dayfirst)
+    days = con.execute(f"select rep, observed_on from {staged.calls_table} order by rep").fetchall()
+    assert days == [
+        ("Ana", dt.date(2026, 3, 14)),
+        ("Ben", dt.date(2026, 3, 2)),
+        ("Cleo", dt.date(2026, 3, 2)),
+    ]
+
+
+def test_a_dotted_date_that_is_no_day_says_what_is_accepted(tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("Date,Manager,Rep,Action\n31.02.2026,Maria,Ana,observed\n")
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    assert [str(p) for p in info.value.problems] == [
+        "de.csv:2: Date (observed_on): '31.02.2026' "
+        "is not a date (YYYY-MM-DD, MM/DD/YYYY or DD.MM.YYYY)"
+    ]
+
+
+def test_xlsx_problems_name_the_sheet_row_under_blank_rows(tmp_path: Path) -> None:
+    """Blank rows stay counted: the header on sheet row 2 (row 1 blank), data on rows 3 and 5
+    (row 4 blank), the bad date on row 5 and a missing rep on row 8 (rows 6-7 blank)."""
+    import xlsxwriter
+
+    path = tmp_path / "blank.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(1, 0, ["observed_on", "manager", "rep", "manager_action"])
+    sheet.write_row(2, 0, ["2026-03-02", "Dana", "Eli", "observed"])
+    sheet.write_row(4, 0, ["2026-02-30", "Dana", "Eli", "observed"])
+    sheet.write_row(7, 0, ["2026-03-04", "Dana", "", "observed"])
+    book.close()
+    assert [(p.line, p.column, p.value) for p in problems_of_xlsx(path)] == [
+        (5, "observed_on", "2026-02-30"),
+        (8, "rep", None),
+    ]
+
+
+def problems_of_xlsx(path: Path) -> list[importer.Problem]:
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    return info.value.problems
+
+
+def test_a_debrief_disagreement_quotes_the_files_own_spelling_not_true_or_false(tmp_path):
+    """Line 2 says 'N', line 3 'Yes' for the same call (date + manager + rep): line 3 is the
+    problem, quoting line 2's 'N' as written (not 'false'), and its own 'Yes' (not 'true')."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "observed_on,manager,rep,manager_action,debrief\n"
+        "2026-03-02,Dana,Eli,observed,N\n"
+        "2026-03-02,Dana,Eli,observed,Yes\n"
+    )
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    assert [str(p) for p in info.value.problems] == [
+        "log.csv:3: debrief: 'Yes' disagrees with line 2 of the same call "
+        "(call '2026-03-02|Dana|Eli', which says 'N')"
+    ]
+
+
+def test_problems_carry_their_field_and_a_code_and_messages_list_the_vocabulary(tmp_path):
+    """Callers branch on the code, never the words; every spelling the importer accepts for a
+    value is named in its message, so a list written by hand cannot fall behind."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "observed_on,manager,rep,manager_action,polarity,behavior,debrief\n"
+        "2026-03-02,Dana,Eli,danced,meh,Asked,maybe\n"  # line 2: three unknown answers
+        "2026-03-02,Dana,,observed,praise,Asked,yes\n"  # line 3: no rep
+    )
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), path, "s")
+    got = {(p.line, p.field, p.code) for p in info.value.problems}
+    assert got == {
+        (2, "manager_action", "unknown_value"),
+        (2, "polarity", "unknown_value"),
+        (2, "debrief", "unknown_value"),
+        (3, "rep", "required"),
+    }
+    by_field = {p.field: p.message for p in info.value.problems}
+    for spelling in importer.ACTION_VALUES:
+        assert spelling in by_field["manager_action"]
+    for spelling in importer.POLARITY_VALUES:
+        assert spelling in by_field["polarity"]
+    for spelling in importer.DEBRIEF_VALUES:
+        assert spelling in by_field["debrief"]
+    missing = tmp_path / "missing.csv"
+    missing.write_text("observed_on,manager\n2026-03-02,Dana\n")
+    with pytest.raises(importer.ImportFailed) as info:
+        importer.stage(duckdb.connect(), missing, "s")
+    assert [(p.field, p.code) for p in info.value.problems] == [
+        ("rep", "missing_column"),
+        ("manager_action", "missing_column"),
+    ]
+
+
+# ---- the importer's SQL lives in queries/import/*.sql ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["macros", "typed", "notes", "calls"])
+def test_each_import_query_opens_with_its_grain_and_documents_its_parameters(name):
+    import re
+
+    text = importer.import_sql(name)
+    header = "\n".join(line for line in text.splitlines() if line.startswith("--"))
+    assert text.startswith(f"-- import/{name}:")
+    assert re.search(r"grain", header, re.I) and re.search(r"parameters", header, re.I)
+    for param in set(re.findall(r"\$([a-z_]+)", text)):
+        assert f"${param}" in header, f"{name}.sql does not document ${param}"
+
+
+def test_the_behaviour_key_is_one_sql_macro_others_can_use():
+    """The key the importer stores: lower case, inner runs of white space one space."""
+    con = duckdb.connect()
+    importer.define_macros(con)
+    got = con.execute(
+        "select behavior_key('Asked  good\tQuestions'), behavior_key('asked good questions')"
+    ).fetchone()
+    assert got == ("asked good questions", "asked good questions")

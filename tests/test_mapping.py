@@ -14,7 +14,11 @@ unless the file has an id):
   "Coaching - +/-", an empty header, "Deal value ($)"): 5 rows -> 4 calls, 4 notes
   (2 "+", 2 "-"); watched = observed, chimed in = assisted.
 - form_spanish.csv, form_german.csv: 4 rows -> 3 calls (2 Mar, 3 Mar, 13 Mar), 4 notes,
-  2 praise and 2 criticism; the Spanish dates are day first (13/03/2026).
+  2 praise and 2 criticism; the Spanish dates are day first (13/03/2026), the German ones
+  dotted (02.03.2026, read day first with no switch).
+- form_went_well.csv (a form asking "What went well?" and "What to fix?" on every response):
+  4 rows -> 4 calls; notes: row 2 both (praise "Asked good questions" + criticism "Talked over
+  the customer"), row 3 to fix only, row 4 went well only, row 5 none -> 4 notes, 2 praise.
 """
 
 from __future__ import annotations
@@ -132,6 +136,25 @@ GERMAN = Mapping(
         "polarity": {"Gut gemacht": "praise", "Zu verbessern": "criticism"},
     },
 )
+WENT_WELL = Mapping(
+    {
+        "Timestamp": "",
+        "Date of the call": "observed_on",
+        "Your name": "manager",
+        "Who did you ride along with?": "rep",
+        "What did you do during the call?": "manager_action",
+        "Did you debrief afterwards?": "debrief",
+        "What went well?": "went_well",
+        "What to fix?": "to_fix",
+    },
+    {
+        "manager_action": {
+            "I answered a question and handed back": "assisted",
+            "I observed": "observed",
+            "I took over": "took_over",
+        },
+    },
+)
 UNKNOWN = Mapping(
     {
         "Ride ID": "observation_id",
@@ -152,6 +175,7 @@ EXPORTS = [
     ("form_spreadsheet.csv", SPREADSHEET, 3, 4, 4, 2),
     ("form_spanish.csv", SPANISH, 3, 3, 4, 2),
     ("form_german.csv", GERMAN, 3, 3, 4, 2),
+    ("form_went_well.csv", WENT_WELL, 3, 4, 4, 2),
     ("upload_unknown_headers.csv", UNKNOWN, 3, 3, 3, 2),
 ]
 
@@ -240,6 +264,54 @@ def test_a_wrong_sure_guess_costs_one_correction():
 def test_day_first_dates_are_suggested_when_a_day_above_12_comes_first():
     assert suggestion_for("form_spanish.csv").dayfirst is True
     assert suggestion_for("form_google.csv").dayfirst is False  # 3/13/2026: month first
+
+
+def test_dotted_dates_are_suggested_as_the_date_and_stamps_as_not_used():
+    suggestion = suggestion_for("form_german.csv")
+    chosen = {g.key: (g.target, g.sure) for g in suggestion.headers}
+    assert chosen["Datum des Termins"] == ("observed_on", True)
+    assert chosen["Zeitstempel"] == ("", True)
+    # dots need no day-first switch: the importer reads them day first
+    assert suggestion.dayfirst is False
+
+
+def test_a_two_row_merged_header_is_detected_and_one_action_fixes_it(tmp_path):
+    """form_merged_header.csv: line 1 "Call,,,Coaching,,," (group titles over merged cells),
+    line 2 the column titles, then 3 rows -> 3 calls. No mapping can read line 2 as the header:
+    the advice says to delete line 1. Measured: that is 1 action; the file without it is then
+    suggested right with 0 more (Date, Coach and Note by name; Rep name, What I did,
+    Debrief (Y/N) and +/- by their words and answers), so 1 action in all."""
+    pv = importer.preview(DATA / "form_merged_header.csv", 5)
+    advice = mapping.titles_below(pv.headers, pv.first)
+    assert advice is not None
+    assert advice.startswith("holds group titles over merged cells ('Call', 'Coaching') and line 2")
+    assert "delete line 1" in advice
+    fixed = tmp_path / "fixed.csv"
+    lines = (DATA / "form_merged_header.csv").read_text().splitlines(keepends=True)
+    fixed.write_text("".join(lines[1:]))
+    expected = Mapping(
+        {
+            "Date": "observed_on",
+            "Coach": "manager",
+            "Rep name": "rep",
+            "What I did": "manager_action",
+            "Debrief (Y/N)": "debrief",
+            "Note": "behavior",
+            "+/-": "polarity",
+        },
+        {"manager_action": {"chimed in": "assisted", "watched": "observed"}},
+    )
+    suggestion = mapping.suggest(mapping.read_columns(fixed))
+    assert 1 + mapping.actions_needed(suggestion, expected) == 1
+    assert counts(load_with(fixed, suggestion.mapping())) == (3, 3, 2)
+
+
+@pytest.mark.parametrize(
+    "name", [e[0] for e in EXPORTS] + ["readymade_google.csv", "readymade_microsoft.csv"]
+)
+def test_a_one_row_header_is_never_taken_for_group_titles(name):
+    pv = importer.preview(DATA / name, 5)
+    assert mapping.titles_below(pv.headers, pv.first) is None
 
 
 def test_a_file_that_reads_as_is_gets_the_mapping_it_already_has():
@@ -371,6 +443,24 @@ def test_open_choices_list_only_answers_still_without_a_value():
     assert mapping.open_choices(columns, GOOGLE) == []
 
 
+def test_a_rise_in_problems_names_the_change_that_caused_it():
+    was = Mapping({"Date of the call": "observed_on"})
+    now = Mapping({"Date of the call": "", "Team": "observed_on"}, dayfirst=True)
+    assert mapping.changes(was, now) == [
+        "“Date of the call” not read",
+        "“Team” read as observed_on",
+        "slashed dates read day first",
+    ]
+    bad = importer.Problem("f.csv", 2, "Team (observed_on)", "North", "is not a date")
+    assert mapping.rise([], [bad], was, now) == (
+        "Up from 0 to 1 after your change (“Date of the call” not read; “Team” read as "
+        "observed_on; slashed dates read day first): the new problems are in Team "
+        "(observed_on). It reads the file differently; change it back if it was not meant."
+    )
+    assert mapping.rise([bad], [], now, was) is None  # fewer: nothing to explain
+    assert mapping.rise([], [bad], was, was) is None  # no change of mapping: new files
+
+
 def test_the_same_content_twice_in_one_go_is_a_problem():
     problems = mapping.same_content(["a.csv", "b.csv", "c.csv"], ["1", "2", "1"])
     assert [(p.file, p.message.split(":")[0]) for p in problems] == [
@@ -499,11 +589,16 @@ def test_a_store_made_before_the_mapping_hash_gains_the_column_when_opened(tmp_p
 @pytest.mark.parametrize("name", ["readymade_google.csv", "readymade_microsoft.csv"])
 def test_an_export_of_the_ready_made_form_is_read_with_no_mapping(name):
     """One response per call: 3/2 Maria Lopez/Ana Ruiz planned observer, observed, debriefed,
-    praise; 3/3 Tom Berg/Ben Okafor participant, took over, criticism; 3/12 Maria Lopez/Cleo
-    Park planned observer but took over, nothing noted; 3/13 Tom Berg/Ana Ruiz assisted,
-    praise -> 4 calls, 3 notes, 2 praise; 2 take-overs, 1 of them planned as observer."""
+    went well and to fix (a praise and a criticism); 3/3 Tom Berg/Ben Okafor participant, took
+    over, to fix only; 3/12 Maria Lopez/Cleo Park planned observer but took over, nothing
+    noted; 3/13 Tom Berg/Ana Ruiz assisted, went well only -> 4 calls, 4 notes, 2 praise;
+    2 take-overs, 1 of them planned as observer."""
     store, _result = load_files([DATA / name])
-    assert counts(store) == (4, 3, 2)
+    assert counts(store) == (4, 4, 2)
+    assert store.con.execute(
+        "select n.polarity, n.behavior from notes n join calls c using (call_key) "
+        "where c.rep = 'Ana Ruiz' and c.observed_on = date '2026-03-02' order by n.polarity"
+    ).fetchall() == [("criticism", "Talked over the customer"), ("praise", "Asked good questions")]
     assert store.con.execute(
         "select count(*) filter (where manager_action = 'took_over'), "
         "count(*) filter (where manager_action = 'took_over' and planned_role = 'observer'), "

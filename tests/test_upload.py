@@ -34,7 +34,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import importer, metrics
+from dashboard import importer, mapping, metrics
 from dashboard.store import Store, locked_ingest
 from dashboard.views import common
 
@@ -165,42 +165,17 @@ def test_preview_of_an_unsupported_file_names_the_file_and_what_is_accepted(tmp_
     assert "accepted: CSV" in problem.message
 
 
-def test_unrecognised_values_lists_each_spelling_once_with_its_rows():
+def test_unrecognised_answers_list_each_spelling_once_with_its_rows():
+    """From the importer's problems (their field and code, not their words): "Shadowed" on
+    2 rows, "kudos" on 1. (The mapping file's round trip and its errors: tests/test_mapping.py.)"""
     store = Store(None)
     with pytest.raises(importer.ImportFailed) as caught:
         store.ingest([DATA / "upload_unknown_headers.csv"], header_overrides=UNKNOWN_HEADERS)
-    found = importer.unrecognised_values(caught.value.problems)
-    assert found == {"manager_action": {"Shadowed": 2}, "polarity": {"kudos": 1}}
-
-
-def test_mapping_document_round_trips_through_parse_mapping():
-    values = {"manager_action": {"Shadowed": "observed"}, "polarity": {"kudos": "praise"}}
-    text = importer.mapping_document({"Reviewer": "manager", "Notes": ""}, values)
-    assert importer.parse_mapping(text.encode()) == ({"Reviewer": "manager", "Notes": ""}, values)
-    assert importer.parse_mapping((DATA / "upload_mapping.json").read_bytes())[1] == values
-
-
-@pytest.mark.parametrize(
-    ("data", "says"),
-    [
-        (b"{", "is not valid JSON"),
-        (b"[]", "must be a JSON object"),
-        (b"\xff\xfe", "is not a text file"),
-        (b'{"version": 2}', "has version 2"),
-        (b'{"version": 1, "colours": {}}', "unknown key 'colours'"),
-        (b'{"version": 1, "headers": {"Reviewer": "boss"}}', "'boss', which is not a field"),
-        (b'{"version": 1, "headers": ["Reviewer"]}', '"headers" must be an object'),
-        (b'{"version": 1, "values": {"debrief": {}}}', "'debrief' cannot be mapped"),
-        (
-            b'{"version": 1, "values": {"polarity": {"kudos": "great"}}}',
-            "accepted: praise, criticism",
-        ),
-    ],
-)
-def test_parse_mapping_says_what_is_wrong_with_a_bad_file(data, says):
-    with pytest.raises(ValueError) as caught:
-        importer.parse_mapping(data)
-    assert says in str(caught.value)
+    found = mapping.unrecognised(caught.value.problems)
+    assert {f: v for f, v in found.items() if v} == {
+        "manager_action": {"Shadowed": 2},
+        "polarity": {"kudos": 1},
+    }
 
 
 def test_locked_ingest_lets_two_threads_write_one_shared_store_in_turn(tmp_path):
@@ -342,6 +317,22 @@ def test_day_first_dates_are_read_when_ticked_and_impossible_ones_are_problems(a
     assert "upl_explore" not in [b.key for b in at.button]
 
 
+def test_a_change_that_raises_the_problem_count_is_named_and_undoing_it_clears_it(
+    app, sample_store
+):
+    """Ticking day first on upload_form_export.csv (month-first dates, two rows on 3/13/2026)
+    reads the file differently: 0 -> 2 problems, and the page says which change did it."""
+    at = upload(app(sample_store, page=PAGE), "upload_form_export.csv")
+    assert not [t for t in texts(at.warning) if "Up from" in t]
+    at.checkbox(key="upl_dayfirst").check().run()
+    (why,) = [t for t in texts(at.warning) if "Up from" in t]
+    assert why.startswith("Up from 0 to 2 after your change (slashed dates read day first)")
+    assert "the new problems are in Call Date (observed\\_on)" in why
+    at.checkbox(key="upl_dayfirst").uncheck().run()
+    assert not [t for t in texts(at.warning) if "Up from" in t]
+    assert not [t for t in texts(at.error) if "problem" in t]
+
+
 def test_a_file_with_bad_rows_lists_every_problem_and_the_store_is_unchanged(app, sample_store):
     at = app(sample_store, page=PAGE)
     version = team(sample_store).version()
@@ -430,18 +421,21 @@ def test_while_mapping_the_problem_count_never_goes_up_and_a_missing_column_name
 
     # the mapping is incomplete: it says which column is missing and what could be it, and
     # no row is counted before it is complete
-    (missing,) = [t for t in texts(at.warning) if "No column is read as" in t]
+    (missing,) = [t for t in texts(at.warning) if "No column is read as **manager" in t]
     assert "**manager\\_action** (required)" in missing or "**manager_action**" in missing
     assert "“What did you do during the call?”" in missing
     assert any("not complete" in t for t in texts(at.info))
     counts = [count()]
     at.selectbox(key="upl_h:What did you do during the call?").set_value("manager_action").run()
     counts.append(count())
+    (needs,) = [t for t in texts(at.warning) if "No column is read as" in t]
+    assert "**polarity** (required: “What did you notice?” is read as behavior)" in needs
     at.selectbox(key="upl_h:Well done or to improve?").set_value("polarity").run()
     counts.append(count())
     assert not at.exception
-    # 5: the behaviours noted with no polarity column, until it is mapped
-    assert counts == [0, 5, 0]
+    # notes with no polarity column leave the mapping open (not 5 row problems) until it is
+    # mapped: the count never rises
+    assert counts == [0, 0, 0]
     assert "6 rows, 4 calls, 5 notes" in texts(at.success)[0]
 
 

@@ -59,3 +59,16 @@ def test_adding_to_a_store_holding_the_sample_says_it_replaces_the_sample(
         "**The team's store holds only the bundled sample: adding removes the sample first.**"
         in notes
     )
+
+
+def test_a_two_row_merged_header_says_to_delete_the_group_titles(app, sample_store: Path) -> None:
+    at = drop(
+        app(sample_store, page=PAGE),
+        "merged.csv",
+        (DATA / "form_merged_header.csv").read_bytes(),
+    )
+    shown = " ".join(
+        str(v) for d in at.dataframe for v in d.value.to_dict("list").get("problem", [])
+    )
+    shown += " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "holds group titles over merged cells ('Call', 'Coaching')" in shown

@@ -10,6 +10,7 @@ transaction, imports log with the mapping's hash).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ READS = "upl_reads"  # file_id -> Read
 CHECK = "upl_check"  # the Check of the current files, mapping and date order
 FLASH = "upl_flash"  # messages shown once, after a rerun
 ADDED = "upl_added"  # signature of the last upload this session added to the team's store
+COUNTED = "upl_counted"  # (files, signature, mapping, problems, why the count rose) last shown
 
 
 # ---- session state ---------------------------------------------------------------------------
@@ -359,7 +361,7 @@ def _show_columns(columns: Sequence[mapping.Column], check: Check) -> None:
     for choice in missing:
         could = _quoted(choice.candidates)
         st.warning(
-            f"No column is read as **{choice.field}** (required) yet."
+            f"No column is read as **{choice.field}** ({_md(choice.why)}) yet."
             + (f" It could be {could}." if could else "")
             + " Choose it below.",
             icon=":material/help:",
@@ -549,8 +551,24 @@ def _show_open(uploads: Sequence[Upload], check: Check) -> None:
     _show_flash()
 
 
+def _rise(uploads: Sequence[Upload], check: Check) -> str | None:
+    """Why the problem count rose since the last check of the same files, kept for reruns."""
+    files = tuple(u.file_id for u in uploads)
+    last = st.session_state.get(COUNTED)
+    if last is None or last[1] != check.signature:
+        why = None
+        if last is not None and last[0] == files:
+            why = mapping.rise(last[3], check.problems, last[2], _mapping())
+        last = (files, check.signature, copy.deepcopy(_mapping()), list(check.problems), why)
+        st.session_state[COUNTED] = last
+    return last[4]
+
+
 def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mapping.Column]) -> None:
     st.subheader("Check")
+    why = _rise(uploads, check)
+    if why:
+        st.warning(_md(why), icon=":material/trending_up:")
     if not check.rows_checked:
         _show_open(uploads, check)
         if not check.problems:

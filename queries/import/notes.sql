@@ -1,0 +1,41 @@
+-- import/notes: the notes of a staged file, as the store's `notes` table takes them.
+--
+-- Grain: one row per note. A row gives up to three: its behaviour (with its polarity and
+-- severity), what went well (praise) and what to fix (criticism, with the row's severity);
+-- the row's category goes with each. note_no is the row in the file (it orders a call's notes).
+-- Reads `norm`, the staged file's typed rows (importer: a CTE over `<stage>_norm`).
+--
+-- Parameters: none.
+
+select
+    n.call_key,
+    n._row::bigint as note_no,
+    trim(n.behavior) as behavior,
+    n.behavior_key,
+    n.polarity,
+    n.severity,
+    nullif(trim(n.category), '') as category
+from norm as n
+where n.behavior is not null
+union all
+select
+    n.call_key,
+    n._row::bigint,
+    n.went_well,
+    n.went_well_key,
+    'praise',
+    null::varchar,
+    nullif(trim(n.category), '')
+from norm as n
+where n.went_well is not null
+union all
+select
+    n.call_key,
+    n._row::bigint,
+    n.to_fix,
+    n.to_fix_key,
+    'criticism',
+    n.severity,
+    nullif(trim(n.category), '')
+from norm as n
+where n.to_fix is not null
