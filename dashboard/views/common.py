@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from dashboard import metrics, text
+from dashboard.sessions import SessionStores, sweep_every
 from dashboard.store import WRITE_LOCK, Store, default_db_path
 from dashboard.text import plain
 
@@ -47,11 +48,54 @@ class Source:
     label: str
 
 
+@st.cache_resource(show_spinner=False)
+def session_stores() -> SessionStores:
+    """Uploads checked or explored by each session, closed once the session has been gone as
+    long as Streamlit keeps a disconnected session (server.disconnectedSessionTTL)."""
+    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    stores = SessionStores(ttl)
+    seconds = max(1.0, min(10.0, ttl / 4))
+    sweep_every(stores, _session_active, seconds, on_gone=_close_session)
+    return stores
+
+
+def _session_active(session_id: str) -> bool:
+    from streamlit import runtime
+
+    # without a server runtime (AppTest, bare mode) nothing can tell: keep every store
+    return not runtime.exists() or runtime.get_instance().is_active_session(session_id)
+
+
+def _close_session(session_id: str) -> None:
+    """Close a session gone for longer than the TTL for good: Streamlit keeps it (its uploaded
+    files, its state) until another session happens to disconnect. The runtime's
+    clear_user_info_for_session is safe from any thread and closes a stored session on the
+    event loop (what sign-out does)."""
+    from streamlit import runtime
+
+    if runtime.exists() and not runtime.get_instance().is_active_session(session_id):
+        runtime.get_instance().clear_user_info_for_session(session_id)
+
+
+def keep_for_session(store: Store) -> None:
+    """Close `store` once this session has gone (see dashboard/sessions.py)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        session_stores().keep(ctx.session_id, store)
+
+
 def source() -> Source:
     explore = st.session_state.get(EXPLORE_KEY)
     if explore is not None:
         store, label, ident = explore
-        return Source(store, f"explore:{ident}", True, label)
+        if not store.closed:
+            return Source(store, f"explore:{ident}", True, label)
+        st.session_state.pop(EXPLORE_KEY, None)
+        st.toast(
+            f"Exploring {plain(label)} ended when this page was left for a while; the pages "
+            "show the team's store again. Upload the file again to explore it.",
+            icon=":material/travel_explore:",
+        )
     store = team_store(db_path())
     return Source(store, f"store:{store.path}:{store.version()}", False, "team store")
 

@@ -93,6 +93,10 @@ class Check:
     def rows_checked(self) -> bool:
         return not self.open
 
+    def expired(self) -> bool:
+        """Its store was closed after the session was left (common.keep_for_session)."""
+        return self.store is not None and self.store.closed
+
 
 class Steps:
     """Progress for st.status: a bar, and how long each step took."""
@@ -1050,7 +1054,7 @@ def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
             _mapping(), _columns_of(uploads, reads), _guesses()
         )
         sig = signature(uploads, reads, _mapping())
-        if check is not None and check.signature == sig:
+        if check is not None and check.signature == sig and not check.expired():
             state = "error" if check.problems else "complete"
             took = sum(seconds for _, seconds in check.steps)
             label = f"Read and checked {_md(_what(uploads))} in {took:.2f} s"
@@ -1099,6 +1103,8 @@ def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
         status.write(_steps_text(steps.steps))
     _drop_check()
     st.session_state[CHECK] = check
+    if check.store is not None:
+        common.keep_for_session(check.store)
     return reads, check
 
 
