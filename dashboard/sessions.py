@@ -4,11 +4,12 @@ once their session has gone.
 An explored upload lives in an in-memory DuckDB store held in the session's state (~100 MB for
 a 27 MB export). Streamlit keeps a disconnected session for `server.disconnectedSessionTTL`
 seconds (120 by default) so that a brief network blip can reconnect, and after that only
-forgets it lazily, when another session disconnects. Twelve explored uploads therefore held
-1.8 GB long after their visitors had left. `SessionStores` closes each such store itself once
-its session has been inactive for the same TTL, and then has the runtime close the session
-(which frees its uploaded files and state too); a session that does come back later finds its
-exploration ended and is told so (`Store.closed`).
+forgets it lazily, when another session disconnects, and without shutting it down (its state
+and uploaded files stay). Twelve explored uploads therefore held 1.8 GB long after their
+visitors had left. `SessionStores` closes each such store itself once its session has been
+inactive for a while (views/common.py uses 80% of that TTL), and then has the runtime close the
+session, which frees its uploaded files and state too; a session that does come back later
+finds its exploration ended and is told so (`Store.closed`).
 
 The runtime is passed in (`is_active`), so this module stays free of Streamlit and is tested
 with a fake clock.
@@ -16,6 +17,7 @@ with a fake clock.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import threading
 import time
@@ -39,6 +41,7 @@ class SessionStores:
         self._clock = clock
         self._lock = threading.Lock()
         self._held: dict[str, list[_Held]] = {}
+        self._closed_last_sweep = False
 
     def keep(self, session_id: str, store: Store) -> None:
         """Hold `store` for `session_id` until that session has gone (or the store is closed)."""
@@ -75,8 +78,11 @@ class SessionStores:
                     del self._held[session_id]
         for session_id in dict.fromkeys(gone) if on_gone else ():
             on_gone(session_id)
-        if closed:
+        # the runtime shuts a session down a moment later, on its own thread: trim again on
+        # the next sweep too, once that memory is free
+        if closed or self._closed_last_sweep:
             give_back_memory()
+        self._closed_last_sweep = closed > 0
         return closed
 
     def count(self) -> int:
@@ -89,10 +95,8 @@ def give_back_memory() -> None:
     """Ask the C allocator to return freed memory to the system (glibc's malloc_trim): a
     closed store's hundreds of MB otherwise stay in the process's arenas, reused later but
     shown as the server's memory meanwhile. A no-op where there is no glibc."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def sweep_every(
@@ -106,10 +110,9 @@ def sweep_every(
     def run() -> None:
         while True:
             time.sleep(seconds)
-            try:
+            # a sweep must never end the thread; the next one retries
+            with contextlib.suppress(Exception):
                 stores.sweep(is_active, on_gone)
-            except Exception:  # a sweep must never end the thread; the next one retries
-                pass
 
     thread = threading.Thread(target=run, name="ridealong-session-stores", daemon=True)
     thread.start()

@@ -97,7 +97,6 @@ def test_a_session_back_after_its_exploration_was_closed_sees_the_team_store_and
     assert next(m.value for m in at.metric if m.label == "Calls observed") == "3,000"
 
 
-
 def test_an_upload_page_whose_checked_copy_was_closed_checks_the_files_again(app, sample_store):
     at = app(sample_store, page="views/upload.py")
     at.file_uploader(key="upl_files").set_value(

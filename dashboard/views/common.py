@@ -50,9 +50,12 @@ class Source:
 
 @st.cache_resource(show_spinner=False)
 def session_stores() -> SessionStores:
-    """Uploads checked or explored by each session, closed once the session has been gone as
-    long as Streamlit keeps a disconnected session (server.disconnectedSessionTTL)."""
-    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    """Uploads checked or explored by each session, closed (and the session with them) once
+    the session has been gone for 80% of server.disconnectedSessionTTL (96 s by default)."""
+    # Streamlit forgets a stored session once the TTL has passed, without shutting it down
+    # (its state and uploaded files stay until another session happens to disconnect): close
+    # it a little before, while the runtime can still shut it down properly.
+    ttl = 0.8 * float(st.get_option("server.disconnectedSessionTTL"))
     stores = SessionStores(ttl)
     seconds = max(1.0, min(10.0, ttl / 4))
     sweep_every(stores, _session_active, seconds, on_gone=_close_session)

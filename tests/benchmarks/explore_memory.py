@@ -11,7 +11,7 @@ those stores itself once their session has been gone that long (dashboard/sessio
 Steps: `ridealong sample --calls N` writes the upload (100,000 calls ≈ 27 MB); `ridealong serve`
 runs on an empty store (it loads the bundled sample) with the TTL set to --ttl seconds; SESSIONS
 browser contexts (Debian's Chromium through Playwright) each open the Upload page, choose the
-file and press "Explore this file"; then every context is closed and the server's resident
+file and press "Explore this file", and stay; then every context is closed and the server's resident
 memory (RSS, the process and its children, from /proc) is printed every 5 s until TTL + 40 s.
 Printed, not asserted: the figure to read is "after" against "before" and "peak".
 """
@@ -41,7 +41,8 @@ def rss_mb(pid: int) -> float:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+        rss = next(line for line in status.splitlines() if line.startswith("VmRSS"))
+        total += int(rss.split()[1])
         pids += [int(c) for c in children]
     return total / 1024
 
@@ -99,16 +100,18 @@ def main(argv: list[str] | None = None) -> int:
                 first.page.context.close()
                 before = rss_mb(server.process.pid)
                 print(f"before: {before:,.0f} MB (the sample store loaded, one visit)")
-                peak = before
+                contexts = []
                 for i in range(args.sessions):
                     context = browser.new_context(viewport=VIEWPORT)
                     context.set_default_timeout(600_000)
                     tab = Tab(context.new_page(), server.url)
                     tab.watch()
                     explore(tab, upload)
-                    context.close()  # the visitor leaves: the websocket closes
-                    peak = max(peak, rss_mb(server.process.pid))
-                    print(f"session {i + 1:>2} explored and left: {peak:,.0f} MB")
+                    contexts.append(context)
+                    print(f"session {i + 1:>2} exploring: {rss_mb(server.process.pid):,.0f} MB")
+                peak = rss_mb(server.process.pid)
+                for context in contexts:
+                    context.close()  # the visitors leave: their websockets close
                 browser.close()
             left = time.monotonic()
             while (waited := time.monotonic() - left) < args.ttl + 40:
