@@ -476,6 +476,7 @@ class Store:
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
         self.path = None if path is None else Path(path)
+        self.closed = False
         target = ":memory:" if self.path is None else str(self.path)
         if self.path is not None and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -518,6 +519,7 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        self.closed = True
 
     def __enter__(self) -> Store:
         return self

@@ -69,6 +69,10 @@ class Check:
     def rows_checked(self) -> bool:
         return not self.open
 
+    def expired(self) -> bool:
+        """Its store was closed after the session was left (common.keep_for_session)."""
+        return self.store is not None and self.store.closed
+
 
 class Steps:
     """Progress for st.status: a bar, and how long each step took."""

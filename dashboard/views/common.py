@@ -19,6 +19,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from dashboard import formatting, metrics
 from dashboard.formatting import plain
+from dashboard.sessions import SessionStores, sweep_every
 from dashboard.store import WRITE_LOCK, Store, default_db_path
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
@@ -46,11 +47,57 @@ class Source:
     label: str
 
 
+@st.cache_resource(show_spinner=False)
+def session_stores() -> SessionStores:
+    """Uploads checked or explored by each session, closed (and the session with them) once
+    the session has been gone for 80% of server.disconnectedSessionTTL (96 s by default)."""
+    # Streamlit forgets a stored session once the TTL has passed, without shutting it down
+    # (its state and uploaded files stay until another session happens to disconnect): close
+    # it a little before, while the runtime can still shut it down properly.
+    ttl = 0.8 * float(st.get_option("server.disconnectedSessionTTL"))
+    stores = SessionStores(ttl)
+    seconds = max(1.0, min(10.0, ttl / 4))
+    sweep_every(stores, _session_active, seconds, on_gone=_close_session)
+    return stores
+
+
+def _session_active(session_id: str) -> bool:
+    from streamlit import runtime
+
+    # without a server runtime (AppTest, bare mode) nothing can tell: keep every store
+    return not runtime.exists() or runtime.get_instance().is_active_session(session_id)
+
+
+def _close_session(session_id: str) -> None:
+    """Close a session gone for longer than the TTL for good: Streamlit keeps it (its uploaded
+    files, its state) until another session happens to disconnect. The runtime's
+    clear_user_info_for_session is safe from any thread and closes a stored session on the
+    event loop (what sign-out does)."""
+    from streamlit import runtime
+
+    if runtime.exists() and not runtime.get_instance().is_active_session(session_id):
+        runtime.get_instance().clear_user_info_for_session(session_id)
+
+
+def keep_for_session(store: Store) -> None:
+    """Close `store` once this session has gone (see dashboard/sessions.py)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        session_stores().keep(ctx.session_id, store)
+
+
 def source() -> Source:
     explore = st.session_state.get(EXPLORE_KEY)
     if explore is not None:
         store, label, ident = explore
-        return Source(store, f"explore:{ident}", True, label)
+        if not store.closed:
+            return Source(store, f"explore:{ident}", True, label)
+        st.session_state.pop(EXPLORE_KEY, None)
+        st.toast(
+            f"Exploring {plain(label)} ended when this page was left for a while; the pages "
+            "show the team's store again. Upload the file again to explore it.",
+            icon=":material/travel_explore:",
+        )
     store = team_store(db_path())
     return Source(store, f"store:{store.path}:{store.version()}", False, "team store")
 

@@ -834,7 +834,7 @@ def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
             _mapping(), _columns_of(uploads, reads), _guesses()
         )
         sig = signature(uploads, reads, _mapping())
-        if check is not None and check.signature == sig:
+        if check is not None and check.signature == sig and not check.expired():
             state = "error" if check.problems else "complete"
             took = sum(seconds for _, seconds in check.steps)
             label = f"Read and checked {_md(_what(uploads))} in {took:.2f} s"
@@ -883,6 +883,8 @@ def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
         status.write(_steps_text(steps.steps))
     _drop_check()
     st.session_state[CHECK] = check
+    if check.store is not None:
+        common.keep_for_session(check.store)
     return reads, check
 
 

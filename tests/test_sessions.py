@@ -1,0 +1,127 @@
+"""Uploads a session checked or explored are closed once the session has gone (hostile-input
+issue, item 10: twelve explored 27 MB uploads held 1.8 GB after their visitors had left)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dashboard.sessions import SessionStores, sweep_every
+from dashboard.store import Store, load_files
+from dashboard.views import common
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_store_is_closed_once_its_session_has_been_gone_for_the_ttl():
+    clock = Clock()
+    stores = SessionStores(ttl=120, clock=clock)
+    gone, here = Store(None), Store(None)
+    stores.keep("gone", gone)
+    stores.keep("here", here)
+    active = {"here"}
+
+    assert stores.sweep(active.__contains__) == 0  # "gone" is first seen inactive now
+    clock.now += 119
+    assert stores.sweep(active.__contains__) == 0
+    assert not gone.closed
+    clock.now += 1
+    assert stores.sweep(active.__contains__) == 1
+    assert gone.closed and not here.closed
+    assert stores.count() == 1
+    clock.now += 10_000
+    assert stores.sweep(active.__contains__) == 0
+    assert not here.closed
+
+
+def test_a_session_that_comes_back_within_the_ttl_keeps_its_store():
+    clock = Clock()
+    stores = SessionStores(ttl=120, clock=clock)
+    store = Store(None)
+    stores.keep("s", store)
+    stores.sweep(lambda _: False)
+    clock.now += 100
+    stores.sweep(lambda _: True)  # reconnected: the countdown starts again when it next leaves
+    clock.now += 100
+    stores.sweep(lambda _: False)
+    clock.now += 100
+    assert stores.sweep(lambda _: False) == 0
+    assert not store.closed
+    clock.now += 20
+    assert stores.sweep(lambda _: False) == 1
+
+
+def test_stores_their_page_already_closed_are_forgotten():
+    stores = SessionStores(ttl=1, clock=Clock())
+    store = Store(None)
+    stores.keep("s", store)
+    store.close()
+    assert stores.count() == 0
+    assert stores.sweep(lambda _: False) == 0
+
+
+def test_the_sweeping_thread_closes_a_gone_sessions_store_and_frees_its_data():
+    store, _ = load_files([DATA / "tiny.csv"])
+    stores = SessionStores(ttl=0)
+    stores.keep("gone", store)
+    thread = sweep_every(stores, lambda _: False, seconds=0.01)
+    thread.join(timeout=0.5)  # runs forever; half a second is dozens of sweeps
+    assert thread.daemon
+    assert store.closed
+    assert stores.count() == 0
+
+
+def test_a_session_back_after_its_exploration_was_closed_sees_the_team_store_and_why(
+    app, sample_store
+):
+    at = app(sample_store, page="views/upload.py")
+    at.file_uploader(key="upl_files").set_value(
+        [("tiny.csv", (DATA / "tiny.csv").read_bytes(), "text/csv")]
+    ).run()
+    at.button(key="upl_explore").click().run()
+    explored = at.session_state[common.EXPLORE_KEY][0]
+    assert not explored.closed
+
+    explored.close()  # what the sweep does once the session has been gone for the TTL
+    at.switch_page("views/overview.py").run()
+    assert not at.exception
+    assert common.EXPLORE_KEY not in at.session_state
+    assert any("ended when this page was left" in t.value for t in at.toast)
+    assert next(m.value for m in at.metric if m.label == "Calls observed") == "3,000"
+
+
+def test_an_upload_page_whose_checked_copy_was_closed_checks_the_files_again(app, sample_store):
+    at = app(sample_store, page="views/upload.py")
+    at.file_uploader(key="upl_files").set_value(
+        [("tiny.csv", (DATA / "tiny.csv").read_bytes(), "text/csv")]
+    ).run()
+    first = at.session_state["upl_check"].store
+    first.close()
+    at.run()
+    assert not at.exception
+    check = at.session_state["upl_check"]
+    assert check.store is not first and not check.expired()
+    assert check.result.added == 14
+
+
+def test_each_gone_session_is_reported_once_so_the_runtime_can_close_it():
+    clock = Clock()
+    stores = SessionStores(ttl=5, clock=clock)
+    for _ in range(2):
+        stores.keep("gone", Store(None))  # its check and an earlier one
+    stores.keep("here", Store(None))
+    told: list[str] = []
+    stores.sweep(lambda s: s == "here", told.append)
+    clock.now += 5
+    assert stores.sweep(lambda s: s == "here", told.append) == 2
+    assert told == ["gone"]
+    clock.now += 5
+    stores.sweep(lambda s: s == "here", told.append)
+    assert told == ["gone"]
