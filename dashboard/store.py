@@ -13,15 +13,19 @@ Tables
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
+import fcntl
+import glob
 import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +35,6 @@ import duckdb
 from dashboard import importer
 from dashboard.mapping import same_content
 
-SCHEMA_VERSION = "1"
 MEMORY_LIMIT = "2GB"
 STAGE_DB = "ridealong_stage"  # the scratch database ingest attaches for staged rows
 
@@ -116,6 +119,7 @@ IMPORTS_ADDED = """
 alter table imports add column if not exists mapping_hash varchar;  -- the --mapping used
 alter table imports add column if not exists logged_by varchar;
 alter table imports add column if not exists calls_deleted bigint;
+alter table imports add column if not exists undone_by integer;  -- the undo that reverted it
 """
 
 MAX_WINDOW = 10  # recurrence windows offered: 1 .. MAX_WINDOW calls
@@ -343,6 +347,230 @@ class StoreBusy(StoreError):
     """The store file is locked by another process."""
 
 
+# ---- snapshots ---------------------------------------------------------------------------------
+# A file store is a DuckDB file that is never written in place. A write copies it to a work file
+# beside it (.NAME.writing-PID), writes and checkpoints that, keeps the current file as
+# .NAME.previous (for undo) and renames the work file over NAME: a reader sees the store before
+# or after a write, never in between, and a writer killed at any moment leaves NAME as it was
+# (its work file is removed by the next writer). Readers open NAME read-only (DuckDB lets many
+# processes do that; a process that renamed a new file in never holds NAME open) and move to
+# a new snapshot when the file's identity changes. Writers take turns on .NAME.lock (flock),
+# which says who holds it.
+
+LAYOUT_VERSION = 2  # tables and columns; 1: before versions were recorded (meta 'schema' = '1')
+DERIVED_VERSION = 1  # the DERIVE tables; a store without a recorded one is re-derived
+DEFAULT_WAIT = 60.0  # seconds a write waits for another process's write
+REFRESH_SECONDS = 2.0  # version() looks for a newer snapshot at most this often
+READ_ONLY_ENV = "RIDEALONG_READ_ONLY"  # set by `serve --read-only`: the dashboard never writes
+
+
+def _config() -> dict[str, str]:
+    # DuckDB takes 80% of RAM by default; a bound keeps a big import within a laptop's
+    # means (it spills to disk instead). RIDEALONG_MEMORY_LIMIT overrides it.
+    return {"memory_limit": os.environ.get("RIDEALONG_MEMORY_LIMIT", MEMORY_LIMIT)}
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+def previous_path(path: Path) -> Path:
+    """The snapshot before the last write (what undo puts back)."""
+    return path.with_name(f".{path.name}.previous")
+
+
+def _work_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.writing-{os.getpid()}")
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class _Snapshot:
+    """A read-only view of one snapshot file. The file is attached to an in-memory database
+    of its own (not opened by name: DuckDB would hand back the instance of the file that
+    had that name before the swap); every cursor starts in it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    @classmethod
+    def open(cls, path: Path) -> _Snapshot:
+        con = duckdb.connect(":memory:", config=_config())
+        try:
+            con.execute("attach ? as store (read_only)", [str(path)])
+            con.execute("use store")
+        except BaseException:
+            con.close()
+            raise
+        return cls(con)
+
+    def cursor(self) -> _Snapshot:
+        cur = self._con.cursor()
+        cur.execute("use store")
+        return _Snapshot(cur)  # whose own cursors start there too
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+def _holder(lock: Path) -> str:
+    try:
+        text = lock.read_text(encoding="utf-8").strip()
+    except OSError:
+        text = ""
+    pid, _, command = text.partition(" ")
+    if not pid.isdigit():
+        return "another process"
+    return f"process {pid}" + (f" ({command})" if command else "")
+
+
+@contextlib.contextmanager
+def writer_lock(
+    path: Path, wait: float = DEFAULT_WAIT, waiting: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the store's writer lock: one writer at a time across processes. Waits up to
+    `wait` seconds (telling `waiting` who holds it, once), then raises StoreBusy."""
+    lock = lock_path(path)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise StoreError(_open_failure(path, exc, False)) from None
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(lock)
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"the store {path} is being written by {holder}; waited {wait:g} s. "
+                        "Try again when it has finished (or wait longer: --wait SECONDS)"
+                    ) from None
+                if not told and waiting is not None:
+                    waiting(holder)
+                    told = True
+                time.sleep(0.1)
+        command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else ""
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _discard(work: Path) -> None:
+    for leftover in (work, work.with_name(work.name + ".wal")):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _remove_dead_work(path: Path) -> None:
+    """Work files of writers that died (only called while holding the writer lock, so no
+    live writer has one)."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.writing-*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _begin_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """A copy of the current snapshot, open read-write."""
+    _remove_dead_work(path)
+    work = _work_path(path)
+    try:
+        shutil.copyfile(path, work)
+        wal = path.with_name(path.name + ".wal")  # a store left by an older Ridealong
+        if wal.exists():
+            shutil.copyfile(wal, work.with_name(work.name + ".wal"))
+        con = duckdb.connect(str(work), config=_config())
+    except BaseException as exc:
+        _discard(work)
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(_open_failure(path, exc, False)) from None
+        raise
+    return con, work
+
+
+def _finish_snapshot(con: duckdb.DuckDBPyConnection, work: Path) -> None:
+    con.execute("checkpoint")
+    con.close()
+    with open(work, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _publish(path: Path, work: Path, *, keep_previous: bool = True) -> None:
+    """Swap the work file in; the current one becomes .previous."""
+    if keep_previous and path.exists():
+        previous = previous_path(path)
+        tmp = previous.with_name(previous.name + ".tmp")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.link(path, tmp)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, previous)
+    os.replace(work, path)
+    with contextlib.suppress(FileNotFoundError):
+        path.with_name(path.name + ".wal").unlink()  # replayed into the new snapshot
+    with contextlib.suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _read_layout(con) -> tuple[int, int]:
+    """(layout, derived) recorded in meta; a store from before versions: (1, 0); a DuckDB
+    file without Ridealong's tables: (0, 0)."""
+    try:
+        meta = dict(
+            con.cursor()
+            .execute("select key, value from meta where key in ('schema', 'layout', 'derived')")
+            .fetchall()
+        )
+    except duckdb.CatalogException:
+        return (0, 0)
+    layout = int(meta.get("layout") or (1 if "schema" in meta else 0))
+    return layout, int(meta.get("derived") or 0)
+
+
+def _lacks_columns(con) -> bool:
+    """True if the imports log lacks a column IMPORTS_ADDED adds (a store edited by hand)."""
+    wanted = set(re.findall(r"add column if not exists (\w+)", IMPORTS_ADDED))
+    have = {
+        r[0]
+        for r in con.cursor()
+        .execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_name = 'imports'"
+        )
+        .fetchall()
+    }
+    return not wanted <= have
+
+
+def _stamp_layout(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("delete from meta where key in ('schema', 'layout', 'derived')")
+    con.execute(
+        "insert into meta values ('schema', ?), ('layout', ?), ('derived', ?)",
+        [str(LAYOUT_VERSION), str(LAYOUT_VERSION), str(DERIVED_VERSION)],
+    )
+
+
 # ---- scratch folders ---------------------------------------------------------------------------
 # Ingest stages rows in a scratch database; the Upload page writes uploads to a temp folder.
 # Their names carry the owning process id (ridealong-<kind>-<pid>-<random>): they are removed when
@@ -472,52 +700,123 @@ def _file_hash(path: Path) -> str:
 
 
 class Store:
-    """One DuckDB database (a file, or in memory when path is None)."""
+    """One DuckDB database: a file (see the module docstring: snapshots swapped whole), or in
+    memory when path is None.
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+    `con` reads the current snapshot (read-only, for a file). Every write (ingest,
+    delete_calls, clear, undo) builds the next snapshot under the writer lock and swaps it in;
+    `refresh()` moves `con` to the newest snapshot (`version()` does so at most every
+    REFRESH_SECONDS). `wait` is how long a write waits for another process's write; `waiting`
+    is told (with the holder's description) once when it starts waiting; `notice` is told
+    what an automatic upgrade did, in a line.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        wait: float = DEFAULT_WAIT,
+        waiting: Callable[[str], None] | None = None,
+        notice: Callable[[str], None] | None = None,
+    ):
         self.path = None if path is None else Path(path)
-        target = ":memory:" if self.path is None else str(self.path)
-        if self.path is not None and not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        if read_only and self.path is not None and not self.path.exists():
-            raise FileNotFoundError(
-                f"no store at {self.path}: import a log first with `ridealong ingest FILE`"
-            )
-        # DuckDB takes 80% of RAM by default; a bound keeps a big import within a laptop's
-        # means (it spills to disk instead). RIDEALONG_MEMORY_LIMIT overrides it.
-        config = {"memory_limit": os.environ.get("RIDEALONG_MEMORY_LIMIT", MEMORY_LIMIT)}
-        if self.path is not None and self.path.is_dir():
+        self.read_only = read_only
+        self.wait = wait
+        self.waiting = waiting
+        self.notice = notice
+        self._checked = 0.0  # when refresh() last looked at the file
+        self._identity: tuple | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._snapshot: _Snapshot | None = None
+        if self.path is None:
+            self._con = duckdb.connect(":memory:", config=_config())
+            self._con.execute(SCHEMA)
+            self._con.execute(IMPORTS_ADDED)
+            _stamp_layout(self._con)
+            self.rebuild_derived(self._con)
+            return
+        if self.path.is_dir():
             raise StoreError(f"the store {self.path} is a folder; --db names a file")
+        if not self.path.exists():
+            if read_only:
+                raise FileNotFoundError(
+                    f"no store at {self.path}: import a log first with `ridealong ingest FILE`"
+                )
+            self._create()
+        self._open_snapshot()
+        if not read_only and (
+            self.layout() != (LAYOUT_VERSION, DERIVED_VERSION) or _lacks_columns(self.con)
+        ):
+            self.upgrade()
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection that reads the current snapshot (pinned until refresh())."""
+        if self._snapshot is not None:
+            return self._snapshot  # type: ignore[return-value]
+        if self._con is None:
+            raise StoreError(f"the store {self.path} is closed")
+        return self._con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for each query: a connection is not safe across threads."""
+        return self.con.cursor()
+
+    def _open_snapshot(self) -> None:
+        assert self.path is not None
         try:
-            self.con = duckdb.connect(target, read_only=read_only, config=config)
+            identity = _identity(self.path)  # before opening: a swap in between is seen later
+            snapshot = _Snapshot.open(self.path)
         except duckdb.Error as exc:
             if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
                 raise StoreBusy(
-                    f"the store {self.path} is open in another process "
-                    f"({_lock_holder(str(exc))}). DuckDB lets one process write a store at a "
-                    "time: add the file from the dashboard's Upload page, or stop the dashboard "
-                    "(`ridealong serve`), run the command, and start it again."
+                    f"the store {self.path} is held by another program "
+                    f"({_lock_holder(str(exc))}) that opened it for writing outside Ridealong; "
+                    "stop it and try again"
                 ) from None
-            raise StoreError(_open_failure(self.path, exc, read_only)) from None
-        self.read_only = read_only
-        if not read_only:
-            try:
-                self._init_schema()
-            except duckdb.Error as exc:
-                self.con.close()
-                raise StoreError(_open_failure(self.path, exc, read_only)) from None
-
-    def _init_schema(self) -> None:
-        self.con.execute(SCHEMA)
-        self.con.execute(IMPORTS_ADDED)
-        if self.con.execute("select count(*) from meta").fetchone()[0] == 0:
-            self.con.execute(
-                "insert into meta values ('schema', ?), ('version', '0')", [SCHEMA_VERSION]
+            raise StoreError(_open_failure(self.path, exc, True)) from None
+        except FileNotFoundError:
+            raise StoreError(f"the store {self.path} is gone (moved or deleted)") from None
+        self._snapshot, self._identity, self._checked = snapshot, identity, time.monotonic()
+        layout = _read_layout(snapshot)
+        if layout[0] > LAYOUT_VERSION or layout[1] > DERIVED_VERSION:
+            self._snapshot = None
+            raise StoreError(
+                f"the store {self.path} was written by a newer Ridealong (store layout "
+                f"{layout[0]}, derived tables {layout[1]}); this Ridealong reads layout "
+                f"{LAYOUT_VERSION}, derived tables {DERIVED_VERSION}: upgrade Ridealong "
+                "(pip install -U ridealong)"
             )
-            self.rebuild_derived()
+
+    def refresh(self) -> bool:
+        """Move to the newest snapshot if another write swapped one in; True if it did.
+        Queries already running finish on the snapshot they started on."""
+        if self.path is None or self._snapshot is None:
+            return False
+        self._checked = time.monotonic()
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            return False  # a replace in flight (never on POSIX) or gone: keep what we have
+        if now == self._identity:
+            return False
+        self._open_snapshot()
+        return True
+
+    def layout(self) -> tuple[int, int]:
+        """(layout version, derived-tables version) of the current snapshot."""
+        return _read_layout(self.con)
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
 
     def __enter__(self) -> Store:
         return self
@@ -525,12 +824,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor of its own for each query: a connection is not safe across threads."""
-        return self.con.cursor()
-
     def version(self) -> int:
-        """Goes up by one with every write; caches key on it."""
+        """Goes up by one with every write; caches key on it. Looks for a newer snapshot at
+        most every REFRESH_SECONDS."""
+        if self.path is not None and time.monotonic() - self._checked > REFRESH_SECONDS:
+            self.refresh()
         row = self.cursor().execute("select value from meta where key = 'version'").fetchone()
         return int(row[0]) if row else 0
 
@@ -547,11 +845,97 @@ class Store:
         return self.cursor().execute("select count(*) from calls").fetchone()[0] == 0
 
     def imports(self, limit: int = 20) -> list[dict]:
-        # every column there is: a store opened read-only may predate IMPORTS_ADDED
         cur = self.cursor()
         rows = cur.execute("select * from imports order by import_id desc limit ?", [limit])
         names = [d[0] for d in rows.description]
         return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+    def calls_added_since(self, import_id: int) -> int:
+        """Calls added by the imports after `import_id` (what "updated: N calls added" says)."""
+        row = (
+            self.cursor()
+            .execute(
+                "select coalesce(sum(calls_added), 0) from imports where import_id > ?", [import_id]
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def last_import_id(self) -> int:
+        row = self.cursor().execute("select coalesce(max(import_id), 0) from imports").fetchone()
+        return int(row[0])
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection on the next snapshot, published when the block ends
+        without an error (discarded otherwise). One writer at a time across processes: waits
+        up to `wait` seconds for another, then raises StoreBusy naming it."""
+        if self.read_only:
+            raise RuntimeError("store opened read-only")
+        if self.path is None:
+            assert self._con is not None
+            yield self._con
+            return
+        with WRITE_LOCK, writer_lock(self.path, self.wait, self.waiting):
+            con, work = _begin_snapshot(self.path)
+            try:
+                yield con
+                _finish_snapshot(con, work)
+                _publish(self.path, work)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                _discard(work)
+                raise
+        self.refresh()
+
+    def _create(self) -> None:
+        """A new, empty store at self.path (under the writer lock: two creators make one)."""
+        assert self.path is not None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(_open_failure(self.path, exc, False)) from None
+        with WRITE_LOCK, writer_lock(self.path, self.wait, self.waiting):
+            if self.path.exists():
+                return
+            work = _work_path(self.path)
+            try:
+                con = duckdb.connect(str(work), config=_config())
+                con.execute(SCHEMA)
+                con.execute(IMPORTS_ADDED)
+                _stamp_layout(con)
+                con.execute("insert into meta values ('version', '0')")
+                self.rebuild_derived(con)
+                _finish_snapshot(con, work)
+                _publish(self.path, work, keep_previous=False)
+            except BaseException:
+                _discard(work)
+                raise
+
+    def upgrade(self) -> None:
+        """Bring an older store to this layout and re-derive its tables (one snapshot), and
+        say so in a line (to `notice`)."""
+        before = self.layout()
+        with self.writing() as con:
+            if _read_layout(con) == (LAYOUT_VERSION, DERIVED_VERSION) and not _lacks_columns(con):
+                return  # another process upgraded it meanwhile
+            con.execute("begin transaction")
+            con.execute(SCHEMA)
+            con.execute(IMPORTS_ADDED)
+            _stamp_layout(con)
+            if con.execute("select count(*) from meta where key = 'version'").fetchone()[0] == 0:
+                con.execute("insert into meta values ('version', '0')")
+            self.rebuild_derived(con)
+            _bump_version(con)
+            con.execute("commit")
+        if self.notice:
+            self.notice(
+                f"upgraded the store {self.path} from layout {before[0]} (derived tables "
+                f"{before[1]}) to layout {LAYOUT_VERSION} (derived tables {DERIVED_VERSION})"
+            )
 
     def ingest(
         self,
@@ -590,9 +974,40 @@ class Store:
         if refused:
             raise importer.ImportFailed(refused)
         timings: dict[str, float] = {}
+        with self.writing() as con:
+            result = self._stage_and_write(
+                con,
+                paths,
+                names,
+                dayfirst,
+                source,
+                header_overrides,
+                value_overrides,
+                progress,
+                mapping_hash,
+                logged_by,
+                on_write,
+                timings,
+            )
+        return result
+
+    def _stage_and_write(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        paths: list[Path],
+        names: list[str],
+        dayfirst: bool,
+        source: str,
+        header_overrides: dict[str, str] | None,
+        value_overrides: dict[str, dict[str, str]] | None,
+        progress: Callable[[str, float], None] | None,
+        mapping_hash: str | None,
+        logged_by: str | None,
+        on_write: Callable[[duckdb.DuckDBPyConnection], None] | None,
+        timings: dict[str, float],
+    ) -> IngestResult:
         staged: list[importer.Staged] = []
         problems: list[importer.Problem] = []
-        con = self.con
         # Staged rows go to a scratch database file, not temp tables: its tables are
         # compressed and can leave memory, where ten million rows of temp tables would spill
         # uncompressed (and cost three times as long to read back).
@@ -629,7 +1044,7 @@ class Store:
                 raise importer.ImportFailed(problems)
             started = time.perf_counter()
             result = self._write(
-                staged, digests, source, timings, mapping_hash, logged_by, on_write
+                con, staged, digests, source, timings, mapping_hash, logged_by, on_write
             )
             timings["write"] = time.perf_counter() - started
             result.timings = timings
@@ -644,6 +1059,7 @@ class Store:
 
     def _write(
         self,
+        con: duckdb.DuckDBPyConnection,
         staged: list[importer.Staged],
         hashes: list[str],
         source: str,
@@ -652,7 +1068,6 @@ class Store:
         logged_by: str | None = None,
         on_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> IngestResult:
-        con = self.con
         begun = time.perf_counter()
         con.execute("begin transaction")
         try:
@@ -664,6 +1079,7 @@ class Store:
             next_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[
                 0
             ]
+            first_id = next_id
             for s, digest in zip(staged, hashes, strict=True):
                 started = time.perf_counter()
                 (previous,) = con.execute(
@@ -747,7 +1163,7 @@ class Store:
             started = time.perf_counter()
             self.rebuild_derived(con)
             timings["derive"] = time.perf_counter() - started
-            _bump_version(con)
+            _bump_version(con, list(range(first_id, next_id)))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -765,10 +1181,18 @@ class Store:
     ) -> int:
         """Delete these calls and their notes in one transaction, recorded in the imports log
         (calls_deleted) under `label`. Returns how many calls there were to delete."""
-        if self.read_only:
-            raise RuntimeError("store opened read-only")
-        con = self.con
         keys = list(call_keys)
+        with self.writing() as con:
+            return self._delete_calls(con, keys, label, source, logged_by)
+
+    def _delete_calls(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        keys: list[str],
+        label: str,
+        source: str,
+        logged_by: str | None,
+    ) -> int:
         con.execute("begin transaction")
         try:
             found = con.execute(
@@ -787,7 +1211,8 @@ class Store:
                 [label, digest, source, logged_by, found],
             )
             self.rebuild_derived(con)
-            _bump_version(con)
+            (written,) = con.execute("select max(import_id) from imports").fetchone()
+            _bump_version(con, [written])
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -808,21 +1233,118 @@ class Store:
         self.ingest([sample_log()], source="sample")
         return True
 
+    def undoable(self) -> list[int]:
+        """The imports the last write recorded, which undo can revert (empty: none)."""
+        if self.path is None or not previous_path(self.path).exists():
+            return []
+        last = _meta(self.con, "last_write") or ""
+        return [int(i) for i in last.split(",") if i]
+
+    def undo(self, import_id: int, *, logged_by: str | None = None) -> list[dict]:
+        """Put the store back as it was before import `import_id`, which must be (one of the
+        files of) the most recent write: the snapshot kept before that write comes back,
+        with the imports log saying which imports were undone and when. Returns the undone
+        imports' rows. Raises UndoRefused otherwise."""
+        if self.read_only or self.path is None:
+            raise UndoRefused("undo needs a store file opened for writing")
+        path = self.path
+        with WRITE_LOCK, writer_lock(path, self.wait, self.waiting):
+            current = _Snapshot.open(path)
+            try:
+                return self._undo(current, import_id, logged_by)
+            finally:
+                current.close()
+                self.refresh()
+
+    def _undo(self, current: _Snapshot, import_id: int, logged_by: str | None) -> list[dict]:
+        path = self.path
+        assert path is not None
+        cur = current.cursor()
+        known = cur.execute("select file from imports where import_id = ?", [import_id]).fetchone()
+        last = [int(i) for i in (_meta(current, "last_write") or "").split(",") if i]
+        if known is None:
+            raise UndoRefused(f"there is no import #{import_id} in the store {path}")
+        previous = previous_path(path)
+        if import_id not in last or not previous.exists():
+            what = f"#{last[-1]}" if last and previous.exists() else "nothing"
+            raise UndoRefused(
+                f"import #{import_id} ({known[0]}) cannot be undone: only the most recent "
+                f"import can be undone, once (now: {what})"
+            )
+        version = int(_meta(current, "version") or 0)
+        before = _Snapshot.open(previous)
+        try:
+            ok = int(_meta(before, "version") or -1) == version - 1
+        finally:
+            before.close()
+        if not ok:
+            raise UndoRefused(
+                f"import #{import_id} cannot be undone: the copy of the store before it is "
+                "gone (the store was written since)"
+            )
+        names = [d[0] for d in cur.execute("select * from imports limit 0").description]
+        undone = [
+            dict(zip(names, r, strict=True))
+            for r in cur.execute(
+                "select * from imports where list_contains(?::integer[], import_id) "
+                "order by import_id",
+                [last],
+            ).fetchall()
+        ]
+        undo_id = max(r["import_id"] for r in undone) + 1
+        work = _work_path(path)
+        _remove_dead_work(path)
+        try:
+            shutil.copyfile(previous, work)
+            con = duckdb.connect(str(work), config=_config())
+            try:
+                con.execute("begin transaction")
+                con.execute(SCHEMA)  # the previous copy may predate an upgrade
+                con.execute(IMPORTS_ADDED)
+                for row in undone:  # the undone imports stay in the log, marked
+                    row = {**row, "undone_by": undo_id}
+                    con.execute(
+                        f"insert into imports ({', '.join(row)}) "
+                        f"values ({', '.join('?' for _ in row)})",
+                        list(row.values()),
+                    )
+                files = ", ".join(f"#{r['import_id']} {r['file']}" for r in undone)
+                con.execute(
+                    "insert into imports (import_id, file, content_hash, imported_at, source, "
+                    "rows, calls, notes, calls_added, calls_replaced, calls_unchanged, "
+                    "logged_by) values (?, ?, '', current_timestamp::timestamp, 'undo', "
+                    "0, 0, 0, 0, 0, 0, ?)",
+                    [undo_id, f"undo of {files}", logged_by],
+                )
+                _set_meta(con, "version", str(version + 1))
+                _set_meta(con, "last_write", "")
+                con.execute("commit")
+                _finish_snapshot(con, work)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                raise
+            _publish(path, work)
+        except BaseException:
+            _discard(work)
+            raise
+        return undone
+
     def clear(self) -> None:
         """Remove every call, note and import record (one transaction), and remember that the
         store was cleared on purpose (see was_cleared)."""
-        con = self.con
-        con.execute("begin transaction")
-        try:
-            _clear(con)
-            con.execute("delete from meta where key = 'cleared'")
-            con.execute("insert into meta values ('cleared', current_timestamp::varchar)")
-            self.rebuild_derived(con)
-            _bump_version(con)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+        with self.writing() as con:
+            con.execute("begin transaction")
+            try:
+                _clear(con)
+                con.execute("delete from meta where key = 'cleared'")
+                con.execute("insert into meta values ('cleared', current_timestamp::varchar)")
+                self.rebuild_derived(con)
+                _bump_version(con)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
 
 
 def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
@@ -837,8 +1359,24 @@ def _clear(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from imports")
 
 
-def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
+def _bump_version(con: duckdb.DuckDBPyConnection, imports: Sequence[int] = ()) -> None:
+    """A new version; `imports`: the imports this write recorded (what undo may undo)."""
     con.execute("update meta set value = (value::integer + 1)::varchar where key = 'version'")
+    _set_meta(con, "last_write", ",".join(str(i) for i in imports))
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("delete from meta where key = ?", [key])
+    con.execute("insert into meta values (?, ?)", [key, value])
+
+
+def _meta(con, key: str) -> str | None:
+    row = con.cursor().execute("select value from meta where key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+class UndoRefused(StoreError):
+    """Undo cannot put the store back as asked: the message says why and what can be undone."""
 
 
 def _open_failure(path: Path | None, exc: Exception, read_only: bool) -> str:
@@ -880,7 +1418,7 @@ def load_files(
 
 # One write at a time in this process: the dashboard's sessions share one Store (and its
 # connection, where ingest stages its temp tables), so two uploads must not interleave.
-WRITE_LOCK = threading.Lock()
+WRITE_LOCK = threading.RLock()
 
 
 def locked_ingest(
