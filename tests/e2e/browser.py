@@ -171,16 +171,21 @@ def clean_env(home: Path | None = None) -> dict[str, str]:
     return env
 
 
-def start_server(folder: Path, db: Path, wait: bool = True) -> Server:
-    """`ridealong serve --db DB` on a free port of 127.0.0.1, started in FOLDER (not in the
-    repository: only the packaged settings apply). WAIT: return once it is ready."""
+def start_server(
+    folder: Path, db: Path, wait: bool = True, options: tuple[str, ...] = ()
+) -> Server:
+    """`ridealong serve --db DB [OPTIONS]` on a free port of 127.0.0.1, started in FOLDER (not
+    in the repository: only the packaged settings apply). WAIT: return once it is ready."""
     home = folder / "home"
     home.mkdir(exist_ok=True)
     port = free_port()
     log = folder / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [ridealong(), "serve", "--db", str(db), "--port", str(port), "--host", "127.0.0.1"],
+            [
+                *(ridealong(), "serve", "--db", str(db), "--port", str(port)),
+                *("--host", "127.0.0.1", *options),
+            ],
             cwd=folder,
             env=clean_env(home),
             stdout=out,
