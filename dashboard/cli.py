@@ -19,6 +19,7 @@ from dashboard import importer, metrics
 from dashboard import mapping as mapping_mod
 from dashboard.store import (
     DEFAULT_WAIT,
+    DERIVED_VERSION,
     LAYOUT_VERSION,
     READ_ONLY_ENV,
     Store,
@@ -162,10 +163,15 @@ def _open_store(db: Path | None, *, read_only: bool = False, wait: float = DEFAU
     try:
         if read_only:
             store = Store(path, read_only=True)
-            if store.layout()[0] >= LAYOUT_VERSION or not os.access(path.parent, os.W_OK):
+            current = store.layout() == (LAYOUT_VERSION, DERIVED_VERSION)
+            if current or not os.access(path.parent, os.W_OK):
                 return store
             store.close()
-        return Store(path, read_only=read_only, wait=wait, waiting=_waiting(wait), notice=_notice)
+        store = Store(path, wait=wait, waiting=_waiting(wait), notice=_notice)  # upgrades
+        if read_only:
+            store.close()
+            store = Store(path, read_only=True)
+        return store
     except StoreBusy as exc:
         _fail(str(exc), 2)
     except (StoreError, FileNotFoundError) as exc:
