@@ -366,7 +366,7 @@ def _list_imports(store: Store, limit: int) -> None:
             f"sha256 {r['content_hash'][:12]}"
             + (f" mapping {r['mapping_hash']}" if r.get("mapping_hash") else "")
         )
-        # columns a store gains on its first read-write open (store.IMPORTS_ADDED)
+        # columns a store gains on upgrade (queries/schema.sql)
         if r.get("calls_deleted"):
             line += f", {r['calls_deleted']} deleted"
         if r.get("logged_by"):

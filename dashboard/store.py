@@ -34,298 +34,23 @@ import duckdb
 
 from dashboard import importer
 from dashboard.mapping import same_content
+from dashboard.resources import queries_dir
 
 MEMORY_LIMIT = "2GB"
 STAGE_DB = "ridealong_stage"  # the scratch database ingest attaches for staged rows
 
-SCHEMA = """
-create table if not exists meta (key varchar, value varchar);
-create type if not exists polarity_t as enum ('praise', 'criticism');
-create type if not exists action_t as enum ('observed', 'assisted', 'took_over');
-create table if not exists imports (
-    import_id integer,
-    file varchar,
-    content_hash varchar,
-    imported_at timestamp,
-    source varchar,            -- 'file', 'upload', 'sample' or 'form' (Log a ride-along)
-    rows bigint,
-    calls bigint,
-    notes bigint,
-    calls_added bigint,
-    calls_replaced bigint,
-    calls_unchanged bigint
-);
--- Calls logged on the Log a ride-along page: who logged them and when (first logged; an edit
--- keeps both), and a debrief the leader will hold later. calls.debrief stays null (unknown)
--- for such a call, so every debrief metric counts "later" as unknown.
-create table if not exists logbook (
-    call_key varchar not null,
-    logged_by varchar,
-    logged_at timestamp not null,
-    debrief_later boolean not null default false
-);
-create table if not exists calls (
-    call_key varchar not null,
-    observation_id varchar,
-    observed_on date not null,
-    manager varchar not null,
-    rep varchar not null,
-    team varchar,
-    planned_role varchar,
-    manager_action varchar not null,
-    debrief boolean,
-    deal varchar,
-    deal_value double,
-    outcome varchar,
-    fingerprint ubigint,     -- hash of the call and its notes: tells unchanged re-imports
-    import_id integer
-);
-create table if not exists notes (
-    call_key varchar not null,
-    note_no bigint not null,   -- the row of the file it came from: orders notes in a call
-    behavior varchar not null,
-    behavior_key varchar not null,
-    polarity varchar not null,
-    severity varchar,
-    category varchar
-);
--- Wilson score interval for k successes in n trials at 95%; null when n = 0.
-create or replace macro wilson_lo(k, n) as
-    case when n > 0 then
-        case when k = 0 then 0.0 else
-            ((k / n) + 1.959963984540054 ** 2 / (2 * n)
-             - 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
-                                        + 1.959963984540054 ** 2 / (4 * n ** 2)))
-            / (1 + 1.959963984540054 ** 2 / n)
-        end
-    end::double;
-create or replace macro wilson_hi(k, n) as
-    case when n > 0 then
-        case when k = n then 1.0 else
-            ((k / n) + 1.959963984540054 ** 2 / (2 * n)
-             + 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
-                                        + 1.959963984540054 ** 2 / (4 * n ** 2)))
-            / (1 + 1.959963984540054 ** 2 / n)
-        end
-    end::double;
--- a share p carried over to the ratio p / (1 - p); null when p = 1 (no upper bound).
-create or replace macro share_to_ratio(p) as
-    case when p < 1 then p / (1 - p) end::double;
-create or replace macro rate(k, n) as case when n > 0 then k::double / n end;
-"""
 
-# Columns added to the imports log after version 1: an existing store gains them on open.
-IMPORTS_ADDED = """
-alter table imports add column if not exists mapping_hash varchar;  -- the --mapping used
-alter table imports add column if not exists logged_by varchar;
-alter table imports add column if not exists calls_deleted bigint;
-alter table imports add column if not exists undone_by integer;  -- the undo that reverted it
-"""
-
-MAX_WINDOW = 10  # recurrence windows offered: 1 .. MAX_WINDOW calls
+def _sql(name: str) -> str:
+    return (queries_dir() / name).read_text(encoding="utf-8")
 
 
-def _cumulative(gaps: str) -> str:
-    """From a call's list of gaps (each <= MAX_WINDOW) to [how many are <= 1, <= 2, ...,
-    <= MAX_WINDOW]. A list per call and one pass over it is cheaper at ingest than twenty
-    filtered counts (4 s less at 10 million notes)."""
-    return (
-        f"list_transform(range(1, {MAX_WINDOW + 1}), "
-        f"lambda k: len(list_filter(coalesce({gaps}, []), lambda g: g <= k)))::integer[]"
-    )
+# The store's own SQL, in queries/: its tables (idempotent: `create ... if not exists`, and the
+# columns added since layout 1), its macros, and the derived tables rebuilt after every write.
+SCHEMA = _sql("schema.sql")
+MACROS = _sql("macros.sql")
+DERIVE = [_sql(f"derive/{p.name}") for p in sorted((queries_dir() / "derive").glob("*.sql"))]
 
-
-DERIVE = [
-    # Integer codes for the people and teams: the derivation sorts and joins on them, and
-    # event_facts (ten rows for every four calls) carries them instead of names.
-    """
-    create or replace table rep_ids as
-    select row_number() over (order by rep)::integer as rep_id, rep
-    from (select distinct rep from calls)
-    """,
-    """
-    create or replace table manager_ids as
-    select row_number() over (order by manager)::integer as manager_id, manager
-    from (select distinct manager from calls)
-    """,
-    """
-    create or replace table team_ids as
-    select row_number() over (order by team)::integer as team_id, team
-    from (select distinct coalesce(team, '') as team from calls)
-    """,
-    # Each rep's calls in order: observed_on, then observation_id as text (without one: manager,
-    # then rep). call_id numbers all calls rep by rep in that order, so a rep's calls are the
-    # consecutive ids call_id - rep_seq + 1 ... call_id + later_calls.
-    """
-    create or replace temp table calls_ordered as
-    with numbered as (
-        select
-            row_number() over (
-                order by r.rep_id, c.observed_on, coalesce(c.observation_id, ''), c.manager,
-                    c.call_key
-            )::integer as call_id,
-            r.rep_id,
-            c.call_key,
-            c.observation_id,
-            c.observed_on,
-            c.manager,
-            c.rep,
-            coalesce(c.team, '') as team,
-            c.planned_role,
-            c.manager_action,
-            c.debrief
-        from calls as c
-        inner join rep_ids as r on r.rep = c.rep
-    ),
-    reps as (
-        select rep_id, min(call_id) as first_id, max(call_id) as last_id
-        from numbered
-        group by rep_id
-    )
-    select
-        n.*,
-        n.call_id - r.first_id + 1 as rep_seq,
-        r.last_id - r.first_id + 1 as rep_calls
-    from numbered as n
-    inner join reps as r on r.rep_id = n.rep_id
-    """,
-    # One row per behaviour key: its id and its label, the most common trimmed spelling among
-    # its notes (ties: the smallest by code point).
-    """
-    create or replace table behaviors as
-    with spellings as (
-        select behavior_key, behavior, count(*) as uses
-        from notes
-        group by behavior_key, behavior
-    )
-    select
-        row_number() over (order by behavior_key)::integer as behavior_id,
-        behavior_key,
-        first(behavior order by uses desc, behavior asc) as label
-    from spellings
-    group by behavior_key
-    """,
-    # Events with integer keys (notes meet their calls by call_key once) and their look-ahead:
-    # `gap` is how many calls later the rep was next noted for the same behaviour with the same
-    # polarity (null if never), so an event recurred within window K exactly when gap <= K.
-    # Within a partition ordered by call_id, the next event is the rep's own only if it falls in
-    # the rep's id range.
-    """
-    create or replace temp table events as
-    with keyed as (
-        select o.call_id, o.rep_calls - o.rep_seq as later_calls, b.behavior_id, n.polarity
-        from notes as n
-        inner join calls_ordered as o on o.call_key = n.call_key
-        inner join behaviors as b on b.behavior_key = n.behavior_key
-    ),
-    on_call as (
-        -- one row per behaviour noted on a call, with its notes of each polarity
-        select call_id, behavior_id, any_value(later_calls) as later_calls,
-            count(*) filter (where polarity = 'praise') as praise_notes,
-            count(*) filter (where polarity = 'criticism') as criticism_notes
-        from keyed
-        group by call_id, behavior_id
-    ),
-    distinct_events as (
-        -- an event is a behaviour and a polarity on a call; first_of_call marks one event per
-        -- behaviour on a call (its praise, else its criticism), to count the call once
-        select call_id, behavior_id, 'praise'::polarity_t as polarity, later_calls,
-            praise_notes as notes, true as first_of_call
-        from on_call
-        where praise_notes > 0
-        union all
-        select call_id, behavior_id, 'criticism'::polarity_t as polarity, later_calls,
-            criticism_notes as notes, praise_notes = 0 as first_of_call
-        from on_call
-        where criticism_notes > 0
-    )
-    select
-        call_id, behavior_id, polarity, notes,
-        case
-            when lead(call_id) over w <= call_id + later_calls
-            then lead(call_id) over w - call_id
-        end as gap,
-        first_of_call
-    from distinct_events
-    window w as (partition by behavior_id, polarity order by call_id)
-    """,
-    # One row per call with everything the metrics need, its events summarised: for each
-    # polarity the number of events and, per window K = 1..10, how many recurred within K.
-    # Rows are stored by date, so a date filter skips whole row groups: at 4M calls this costs
-    # the ingest about 5 s and takes the Overview from 0.45 s to 0.36 s.
-    f"""
-    create or replace table call_facts as
-    with per_call as (
-        select
-            call_id,
-            sum(notes) as notes,
-            sum(notes) filter (where polarity = 'praise') as praise,
-            sum(notes) filter (where polarity = 'criticism') as criticism,
-            count(*) filter (where polarity = 'praise') as praise_events,
-            count(*) filter (where polarity = 'criticism') as criticism_events,
-            list(gap) filter (where polarity = 'praise' and gap <= {MAX_WINDOW}) as praise_gaps,
-            list(gap) filter (where polarity = 'criticism' and gap <= {MAX_WINDOW})
-                as criticism_gaps
-        from events
-        group by call_id
-    )
-    select
-        o.call_id,
-        o.call_key,
-        o.observation_id,
-        o.observed_on,
-        strftime(o.observed_on, '%Y-%m') as month,
-        year(o.observed_on)::varchar || '-Q' || quarter(o.observed_on)::varchar as quarter,
-        o.manager,
-        o.rep,
-        o.team,
-        m.manager_id,
-        o.rep_id,
-        t.team_id,
-        o.planned_role,
-        o.manager_action::action_t as manager_action,
-        o.debrief,
-        coalesce(n.notes, 0)::bigint as notes,
-        coalesce(n.praise, 0)::bigint as praise,
-        coalesce(n.criticism, 0)::bigint as criticism,
-        coalesce(n.praise_events, 0)::integer as praise_events,
-        coalesce(n.criticism_events, 0)::integer as criticism_events,
-        {_cumulative("n.praise_gaps")} as praise_recurred,
-        {_cumulative("n.criticism_gaps")} as criticism_repeated,
-        o.rep_seq,
-        o.rep_calls - o.rep_seq as later_calls
-    from calls_ordered as o
-    inner join manager_ids as m on m.manager = o.manager
-    inner join team_ids as t on t.team = o.team
-    left join per_call as n on n.call_id = o.call_id
-    order by o.observed_on
-    """,
-    # One row per event (call, behaviour, polarity) with its call's fields as integer codes:
-    # what the behaviour grouping and the rep history read.
-    """
-    create or replace table event_facts as
-    select
-        e.call_id,
-        e.behavior_id,
-        e.polarity,
-        e.notes,
-        e.first_of_call,
-        f.observed_on,
-        f.manager_id,
-        f.rep_id,
-        f.team_id,
-        f.planned_role,
-        f.manager_action,
-        f.debrief,
-        f.rep_seq,
-        f.later_calls,
-        e.gap
-    from events as e
-    inner join call_facts as f on f.call_id = e.call_id
-    """,
-    "drop table if exists events",
-    "drop table if exists calls_ordered",
-]
+MAX_WINDOW = 10  # recurrence windows derived: 1 .. MAX_WINDOW calls (queries/derive/call_facts)
 
 
 def default_db_path() -> Path:
@@ -549,8 +274,8 @@ def _read_layout(con) -> tuple[int, int]:
 
 
 def _lacks_columns(con) -> bool:
-    """True if the imports log lacks a column IMPORTS_ADDED adds (a store edited by hand)."""
-    wanted = set(re.findall(r"add column if not exists (\w+)", IMPORTS_ADDED))
+    """True if the imports log lacks a column schema.sql adds (a store edited by hand)."""
+    wanted = set(re.findall(r"add column if not exists (\w+)", SCHEMA))
     have = {
         r[0]
         for r in con.cursor()
@@ -732,7 +457,7 @@ class Store:
         if self.path is None:
             self._con = duckdb.connect(":memory:", config=_config())
             self._con.execute(SCHEMA)
-            self._con.execute(IMPORTS_ADDED)
+            self._con.execute(MACROS)
             _stamp_layout(self._con)
             self.rebuild_derived(self._con)
             return
@@ -905,7 +630,7 @@ class Store:
             try:
                 con = duckdb.connect(str(work), config=_config())
                 con.execute(SCHEMA)
-                con.execute(IMPORTS_ADDED)
+                con.execute(MACROS)
                 _stamp_layout(con)
                 con.execute("insert into meta values ('version', '0')")
                 self.rebuild_derived(con)
@@ -924,7 +649,7 @@ class Store:
                 return  # another process upgraded it meanwhile
             con.execute("begin transaction")
             con.execute(SCHEMA)
-            con.execute(IMPORTS_ADDED)
+            con.execute(MACROS)
             _stamp_layout(con)
             if con.execute("select count(*) from meta where key = 'version'").fetchone()[0] == 0:
                 con.execute("insert into meta values ('version', '0')")
@@ -1300,7 +1025,7 @@ class Store:
             try:
                 con.execute("begin transaction")
                 con.execute(SCHEMA)  # the previous copy may predate an upgrade
-                con.execute(IMPORTS_ADDED)
+                con.execute(MACROS)
                 for row in undone:  # the undone imports stay in the log, marked
                     row = {**row, "undone_by": undo_id}
                     con.execute(
