@@ -699,7 +699,9 @@ class Store:
         if refused:
             raise importer.ImportFailed(refused)
         timings: dict[str, float] = {}
+        started = time.perf_counter()
         with self.writing() as con:
+            timings["lock and copy the store"] = time.perf_counter() - started
             result = self._stage_and_write(
                 con,
                 paths,
@@ -714,6 +716,8 @@ class Store:
                 on_write,
                 timings,
             )
+            written = time.perf_counter()
+        timings["save and swap in"] = time.perf_counter() - written
         return result
 
     def _stage_and_write(
