@@ -163,10 +163,18 @@ def _open_store(db: Path | None, *, read_only: bool = False, wait: float = DEFAU
     try:
         if read_only:
             store = Store(path, read_only=True)
-            current = store.layout() == (LAYOUT_VERSION, DERIVED_VERSION)
-            if current or not os.access(path.parent, os.W_OK):
+            layout = store.layout()
+            if layout == (LAYOUT_VERSION, DERIVED_VERSION):
                 return store
             store.close()
+            if not os.access(path.parent, os.W_OK):
+                _fail(
+                    f"the store {path} is from an older Ridealong (layout {layout[0]}, derived "
+                    f"tables {layout[1]}; this one reads layout {LAYOUT_VERSION}, derived tables "
+                    f"{DERIVED_VERSION}) and its folder cannot be written here to upgrade it: "
+                    "run any ridealong command once where it can",
+                    1,
+                )
         store = Store(path, wait=wait, waiting=_waiting(wait), notice=_notice)  # upgrades
         if read_only:
             store.close()

@@ -509,6 +509,7 @@ class Store:
         layout = _read_layout(snapshot)
         if layout[0] > LAYOUT_VERSION or layout[1] > DERIVED_VERSION:
             self._snapshot = None
+            snapshot.close()
             raise StoreError(
                 f"the store {self.path} was written by a newer Ridealong (store layout "
                 f"{layout[0]}, derived tables {layout[1]}); this Ridealong reads layout "
