@@ -47,7 +47,7 @@ from dashboard.store import Store
 started = time.perf_counter()
 with Store(sys.argv[1]) as store:
     result = store.ingest([sys.argv[2]])
-print(json.dumps({"total": time.perf_counter() - started, **result.timings}))
+print("\\n" + json.dumps({"total": time.perf_counter() - started, **result.timings}))
 """
 
 
@@ -93,7 +93,7 @@ def main() -> None:
             capture_output=True,
             text=True,
         )
-        figures.append(json.loads(out.stdout))
+        figures.append(json.loads(out.stdout.strip().splitlines()[-1]))
         shown = ", ".join(f"{k} {v:.2f}" for k, v in figures[-1].items())
         print(f"add {args.add} calls, run {run + 1}: {shown}")
     totals = [f["total"] for f in figures]
