@@ -18,10 +18,17 @@ import click
 from dashboard import importer, metrics
 from dashboard import mapping as mapping_mod
 from dashboard.store import (
+    DEFAULT_WAIT,
+    DERIVED_VERSION,
+    LAYOUT_VERSION,
+    READ_ONLY_ENV,
     Store,
+    StoreBusy,
     StoreError,
+    UndoRefused,
     default_db_path,
     load_files,
+    lock_path,
     remove_stale_scratch,
 )
 
@@ -123,10 +130,58 @@ def _load_mapping(mapping_file: Path | None, files: tuple[str, ...]) -> mapping_
     return loaded
 
 
-def _open_store(db: Path | None, *, read_only: bool = False) -> Store:
+def _wait_option(f):
+    return click.option(
+        "--wait",
+        type=click.FloatRange(0),
+        default=DEFAULT_WAIT,
+        show_default=True,
+        metavar="SECONDS",
+        help="If another process is writing the store, wait this long for it, then give up "
+        "(exit status 2).",
+    )(f)
+
+
+def _waiting(wait: float) -> Callable[[str], None]:
+    def say(holder: str) -> None:
+        click.echo(
+            f"ridealong: waiting for {holder} to finish writing the store (up to {wait:g} s)...",
+            err=True,
+        )
+
+    return say
+
+
+def _notice(line: str) -> None:
+    click.echo(f"ridealong: {line}", err=True)
+
+
+def _open_store(db: Path | None, *, read_only: bool = False, wait: float = DEFAULT_WAIT) -> Store:
+    """The store; a reader of a store from an older Ridealong upgrades it first (a write,
+    so it waits its turn like one) unless the file cannot be written."""
     path = _db_path(db)
     try:
-        return Store(path, read_only=read_only)
+        if read_only:
+            store = Store(path, read_only=True)
+            layout = store.layout()
+            if layout == (LAYOUT_VERSION, DERIVED_VERSION):
+                return store
+            store.close()
+            if not os.access(path.parent, os.W_OK):
+                _fail(
+                    f"the store {path} is from an older Ridealong (layout {layout[0]}, derived "
+                    f"tables {layout[1]}; this one reads layout {LAYOUT_VERSION}, derived tables "
+                    f"{DERIVED_VERSION}) and its folder cannot be written here to upgrade it: "
+                    "run any ridealong command once where it can",
+                    1,
+                )
+        store = Store(path, wait=wait, waiting=_waiting(wait), notice=_notice)  # upgrades
+        if read_only:
+            store.close()
+            store = Store(path, read_only=True)
+        return store
+    except StoreBusy as exc:
+        _fail(str(exc), 2)
     except (StoreError, FileNotFoundError) as exc:
         _fail(str(exc))
     raise AssertionError("unreachable")
@@ -182,6 +237,8 @@ class _Command(click.Group):
             _fail("interrupted; nothing was written", 130)
         except _Stopped as exc:
             _fail(f"stopped by {exc}; nothing was written", 128 + exc.signum)
+        except StoreBusy as exc:
+            _fail(_one_line(exc), 2)
         except (StoreError, importer.ImportFailed) as exc:
             _fail(_one_line(exc))
         except Exception as exc:
@@ -234,8 +291,13 @@ def main() -> None:
 @_db_option
 @_dayfirst_option
 @_mapping_option
+@_wait_option
 def ingest(
-    files: tuple[str, ...], db: Path | None, dayfirst: bool, mapping_file: Path | None
+    files: tuple[str, ...],
+    db: Path | None,
+    dayfirst: bool,
+    mapping_file: Path | None,
+    wait: float,
 ) -> None:
     """Validate FILES (CSV, XLSX, Parquet), then add them to the store in one transaction.
 
@@ -248,7 +310,7 @@ def ingest(
     used = _load_mapping(mapping_file, files)
     path = _db_path(db)
     existed, folder_existed = path.exists(), path.parent.exists()
-    store = _open_store(db)
+    store = _open_store(db, wait=wait)
     try:
         result = store.ingest(
             list(files),
@@ -271,7 +333,7 @@ def ingest(
 def _remove_store_file(path: Path, folder_existed: bool) -> None:
     """Remove a store file this command created (and its write-ahead log), and its folder if
     the command created that too."""
-    for leftover in (path, path.with_name(path.name + ".wal")):
+    for leftover in (path, path.with_name(path.name + ".wal"), lock_path(path)):
         leftover.unlink(missing_ok=True)
     if not folder_existed:
         with contextlib.suppress(OSError):  # not empty after all: leave it
@@ -290,12 +352,21 @@ def _remove_store_file(path: Path, folder_existed: bool) -> None:
 def imports(db: Path | None, limit: int) -> None:
     """List the most recent imports recorded in the store."""
     store = _open_store(db, read_only=True)
+    try:
+        _list_imports(store, limit)
+    finally:
+        store.close()
+
+
+def _list_imports(store: Store, limit: int) -> None:
     rows = store.imports(limit)
-    store.close()
     if not rows:
         click.echo("No imports yet.")
         return
     for r in rows:
+        if r["source"] == "undo":
+            click.echo(f"#{r['import_id']} {r['imported_at']:%Y-%m-%d %H:%M} {r['file']}")
+            continue
         line = (
             f"#{r['import_id']} {r['imported_at']:%Y-%m-%d %H:%M} {r['file']} ({r['source']}): "
             f"{r['rows']} rows, {r['calls']} calls, {r['calls_added']} added, "
@@ -303,12 +374,40 @@ def imports(db: Path | None, limit: int) -> None:
             f"sha256 {r['content_hash'][:12]}"
             + (f" mapping {r['mapping_hash']}" if r.get("mapping_hash") else "")
         )
-        # columns a store gains on its first read-write open (store.IMPORTS_ADDED)
+        # columns a store gains on upgrade (queries/schema.sql)
         if r.get("calls_deleted"):
             line += f", {r['calls_deleted']} deleted"
         if r.get("logged_by"):
             line += f", by {r['logged_by']}"
+        if r.get("undone_by"):
+            line += f" [undone by #{r['undone_by']}]"
         click.echo(line)
+
+
+@main.command()
+@click.argument("import_id", type=click.IntRange(1))
+@_db_option
+@_wait_option
+def undo(import_id: int, db: Path | None, wait: float) -> None:
+    """Put the store back as it was before import IMPORT_ID (see `imports`).
+
+    Only the most recent import can be undone (all the files it added at once), and only
+    once: the store keeps the copy from before its last write. The undo is recorded in the
+    imports log, and the undone import stays listed, marked as undone.
+    """
+    path = _db_path(db)
+    if not path.exists():
+        _fail(f"no store at {path}: nothing to undo", 2)
+    store = _open_store(db, wait=wait)
+    try:
+        undone = store.undo(import_id)
+    except UndoRefused as exc:
+        _fail(str(exc), 2)
+    finally:
+        store.close()
+    for r in undone:
+        click.echo(f"Undid import #{r['import_id']} {r['file']} ({r['calls']} calls)", err=True)
+    click.echo(f"Store: {path}", err=True)
 
 
 def _window_option(f):
@@ -613,20 +712,45 @@ def streamlit_flags() -> list[str]:
 @_db_option
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(db: Path | None, port: int, host: str) -> None:
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Never write the store (a replica, e.g. on shared storage): uploads and logging are "
+    "off, and new snapshots written elsewhere show up by themselves.",
+)
+def serve(db: Path | None, port: int, host: str, read_only: bool) -> None:
     """Start the dashboard (headless: it prints its address and opens no browser). An empty
-    store is filled with the bundled sample, unless the sample was cleared from it."""
+    store is filled with the bundled sample, unless the sample was cleared from it.
+
+    Any number of dashboards, `metrics`, `report` and `imports` can read the store while one
+    process writes it (an upload, `ingest`, `undo`); each write is swapped in whole."""
     from streamlit.web import cli as stcli
 
     path = _db_path(db)
-    store = _open_store(path)
-    loaded = store.load_sample_if_empty()
-    cleared = store.is_empty() and store.was_cleared()
-    store.close()
-    if loaded:
-        click.echo(f"The store was empty: loaded the bundled sample into {path}", err=True)
-    elif cleared:
-        click.echo("The store is empty (the sample was cleared): upload a log to start.", err=True)
+    if read_only:
+        store = _open_store(path, read_only=True)
+        if store.layout()[0] < LAYOUT_VERSION:
+            store.close()
+            _fail(
+                f"the store {path} is from an older Ridealong (layout {store.layout()[0]}, this "
+                f"one reads {LAYOUT_VERSION}): run `ridealong imports --db {path}` once where "
+                "the store can be written, to upgrade it",
+                2,
+            )
+        store.close()
+        os.environ[READ_ONLY_ENV] = "1"
+    else:
+        store = _open_store(path)
+        loaded = store.load_sample_if_empty()
+        cleared = store.is_empty() and store.was_cleared()
+        store.close()
+        if loaded:
+            click.echo(f"The store was empty: loaded the bundled sample into {path}", err=True)
+        elif cleared:
+            click.echo(
+                "The store is empty (the sample was cleared): upload a log to start.", err=True
+            )
+        os.environ.pop(READ_ONLY_ENV, None)
     os.environ["RIDEALONG_DB"] = str(path)
     from dashboard.resources import streamlit_config
     from dashboard.uploads import receiving_room
@@ -645,7 +769,8 @@ def serve(db: Path | None, port: int, host: str) -> None:
         f"--server.address={host}",
         "--server.headless=true",
     ]
-    click.echo(f"Ridealong on http://{host}:{port} (store: {path})", err=True)
+    mode = ", read-only" if read_only else ""
+    click.echo(f"Ridealong on http://{host}:{port} (store: {path}{mode})", err=True)
     sys.exit(stcli.main())
 
 

@@ -84,7 +84,7 @@ def difference_interval(k1: int, n1: int, k0: int, n0: int) -> tuple[float, floa
 
 
 def wilson(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson's score interval of k/n (the same as the wilson_lo/_hi macros of the store)."""
+    """Wilson's score interval of k/n (the same as the store's wilson macro, queries/macros.sql)."""
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

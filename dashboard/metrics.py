@@ -113,8 +113,11 @@ def query_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+STORE_SQL = ("schema", "macros")  # the store's own definitions (store.py runs them), not queries
+
+
 def query_names() -> list[str]:
-    return sorted(p.stem for p in queries_dir().glob("*.sql"))
+    return sorted(p.stem for p in queries_dir().glob("*.sql") if p.stem not in STORE_SQL)
 
 
 def _used_params(sql: str) -> set[str]:

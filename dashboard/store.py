@@ -13,15 +13,19 @@ Tables
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
+import fcntl
+import glob
 import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,298 +34,23 @@ import duckdb
 
 from dashboard import importer
 from dashboard.mapping import same_content
+from dashboard.resources import queries_dir
 
-SCHEMA_VERSION = "1"
 MEMORY_LIMIT = "2GB"
 STAGE_DB = "ridealong_stage"  # the scratch database ingest attaches for staged rows
 
-SCHEMA = """
-create table if not exists meta (key varchar, value varchar);
-create type if not exists polarity_t as enum ('praise', 'criticism');
-create type if not exists action_t as enum ('observed', 'assisted', 'took_over');
-create table if not exists imports (
-    import_id integer,
-    file varchar,
-    content_hash varchar,
-    imported_at timestamp,
-    source varchar,            -- 'file', 'upload', 'sample' or 'form' (Log a ride-along)
-    rows bigint,
-    calls bigint,
-    notes bigint,
-    calls_added bigint,
-    calls_replaced bigint,
-    calls_unchanged bigint
-);
--- Calls logged on the Log a ride-along page: who logged them and when (first logged; an edit
--- keeps both), and a debrief the leader will hold later. calls.debrief stays null (unknown)
--- for such a call, so every debrief metric counts "later" as unknown.
-create table if not exists logbook (
-    call_key varchar not null,
-    logged_by varchar,
-    logged_at timestamp not null,
-    debrief_later boolean not null default false
-);
-create table if not exists calls (
-    call_key varchar not null,
-    observation_id varchar,
-    observed_on date not null,
-    manager varchar not null,
-    rep varchar not null,
-    team varchar,
-    planned_role varchar,
-    manager_action varchar not null,
-    debrief boolean,
-    deal varchar,
-    deal_value double,
-    outcome varchar,
-    fingerprint ubigint,     -- hash of the call and its notes: tells unchanged re-imports
-    import_id integer
-);
-create table if not exists notes (
-    call_key varchar not null,
-    note_no bigint not null,   -- the row of the file it came from: orders notes in a call
-    behavior varchar not null,
-    behavior_key varchar not null,
-    polarity varchar not null,
-    severity varchar,
-    category varchar
-);
--- Wilson score interval for k successes in n trials at 95%; null when n = 0.
-create or replace macro wilson_lo(k, n) as
-    case when n > 0 then
-        case when k = 0 then 0.0 else
-            ((k / n) + 1.959963984540054 ** 2 / (2 * n)
-             - 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
-                                        + 1.959963984540054 ** 2 / (4 * n ** 2)))
-            / (1 + 1.959963984540054 ** 2 / n)
-        end
-    end::double;
-create or replace macro wilson_hi(k, n) as
-    case when n > 0 then
-        case when k = n then 1.0 else
-            ((k / n) + 1.959963984540054 ** 2 / (2 * n)
-             + 1.959963984540054 * sqrt((k / n) * (1 - k / n) / n
-                                        + 1.959963984540054 ** 2 / (4 * n ** 2)))
-            / (1 + 1.959963984540054 ** 2 / n)
-        end
-    end::double;
--- a share p carried over to the ratio p / (1 - p); null when p = 1 (no upper bound).
-create or replace macro share_to_ratio(p) as
-    case when p < 1 then p / (1 - p) end::double;
-create or replace macro rate(k, n) as case when n > 0 then k::double / n end;
-"""
 
-# Columns added to the imports log after version 1: an existing store gains them on open.
-IMPORTS_ADDED = """
-alter table imports add column if not exists mapping_hash varchar;  -- the --mapping used
-alter table imports add column if not exists logged_by varchar;
-alter table imports add column if not exists calls_deleted bigint;
-"""
-
-MAX_WINDOW = 10  # recurrence windows offered: 1 .. MAX_WINDOW calls
+def _sql(name: str) -> str:
+    return (queries_dir() / name).read_text(encoding="utf-8")
 
 
-def _cumulative(gaps: str) -> str:
-    """From a call's list of gaps (each <= MAX_WINDOW) to [how many are <= 1, <= 2, ...,
-    <= MAX_WINDOW]. A list per call and one pass over it is cheaper at ingest than twenty
-    filtered counts (4 s less at 10 million notes)."""
-    return (
-        f"list_transform(range(1, {MAX_WINDOW + 1}), "
-        f"lambda k: len(list_filter(coalesce({gaps}, []), lambda g: g <= k)))::integer[]"
-    )
+# The store's own SQL, in queries/: its tables (idempotent: `create ... if not exists`, and the
+# columns added since layout 1), its macros, and the derived tables rebuilt after every write.
+SCHEMA = _sql("schema.sql")
+MACROS = _sql("macros.sql")
+DERIVE = [_sql(f"derive/{p.name}") for p in sorted((queries_dir() / "derive").glob("*.sql"))]
 
-
-DERIVE = [
-    # Integer codes for the people and teams: the derivation sorts and joins on them, and
-    # event_facts (ten rows for every four calls) carries them instead of names.
-    """
-    create or replace table rep_ids as
-    select row_number() over (order by rep)::integer as rep_id, rep
-    from (select distinct rep from calls)
-    """,
-    """
-    create or replace table manager_ids as
-    select row_number() over (order by manager)::integer as manager_id, manager
-    from (select distinct manager from calls)
-    """,
-    """
-    create or replace table team_ids as
-    select row_number() over (order by team)::integer as team_id, team
-    from (select distinct coalesce(team, '') as team from calls)
-    """,
-    # Each rep's calls in order: observed_on, then observation_id as text (without one: manager,
-    # then rep). call_id numbers all calls rep by rep in that order, so a rep's calls are the
-    # consecutive ids call_id - rep_seq + 1 ... call_id + later_calls.
-    """
-    create or replace temp table calls_ordered as
-    with numbered as (
-        select
-            row_number() over (
-                order by r.rep_id, c.observed_on, coalesce(c.observation_id, ''), c.manager,
-                    c.call_key
-            )::integer as call_id,
-            r.rep_id,
-            c.call_key,
-            c.observation_id,
-            c.observed_on,
-            c.manager,
-            c.rep,
-            coalesce(c.team, '') as team,
-            c.planned_role,
-            c.manager_action,
-            c.debrief
-        from calls as c
-        inner join rep_ids as r on r.rep = c.rep
-    ),
-    reps as (
-        select rep_id, min(call_id) as first_id, max(call_id) as last_id
-        from numbered
-        group by rep_id
-    )
-    select
-        n.*,
-        n.call_id - r.first_id + 1 as rep_seq,
-        r.last_id - r.first_id + 1 as rep_calls
-    from numbered as n
-    inner join reps as r on r.rep_id = n.rep_id
-    """,
-    # One row per behaviour key: its id and its label, the most common trimmed spelling among
-    # its notes (ties: the smallest by code point).
-    """
-    create or replace table behaviors as
-    with spellings as (
-        select behavior_key, behavior, count(*) as uses
-        from notes
-        group by behavior_key, behavior
-    )
-    select
-        row_number() over (order by behavior_key)::integer as behavior_id,
-        behavior_key,
-        first(behavior order by uses desc, behavior asc) as label
-    from spellings
-    group by behavior_key
-    """,
-    # Events with integer keys (notes meet their calls by call_key once) and their look-ahead:
-    # `gap` is how many calls later the rep was next noted for the same behaviour with the same
-    # polarity (null if never), so an event recurred within window K exactly when gap <= K.
-    # Within a partition ordered by call_id, the next event is the rep's own only if it falls in
-    # the rep's id range.
-    """
-    create or replace temp table events as
-    with keyed as (
-        select o.call_id, o.rep_calls - o.rep_seq as later_calls, b.behavior_id, n.polarity
-        from notes as n
-        inner join calls_ordered as o on o.call_key = n.call_key
-        inner join behaviors as b on b.behavior_key = n.behavior_key
-    ),
-    on_call as (
-        -- one row per behaviour noted on a call, with its notes of each polarity
-        select call_id, behavior_id, any_value(later_calls) as later_calls,
-            count(*) filter (where polarity = 'praise') as praise_notes,
-            count(*) filter (where polarity = 'criticism') as criticism_notes
-        from keyed
-        group by call_id, behavior_id
-    ),
-    distinct_events as (
-        -- an event is a behaviour and a polarity on a call; first_of_call marks one event per
-        -- behaviour on a call (its praise, else its criticism), to count the call once
-        select call_id, behavior_id, 'praise'::polarity_t as polarity, later_calls,
-            praise_notes as notes, true as first_of_call
-        from on_call
-        where praise_notes > 0
-        union all
-        select call_id, behavior_id, 'criticism'::polarity_t as polarity, later_calls,
-            criticism_notes as notes, praise_notes = 0 as first_of_call
-        from on_call
-        where criticism_notes > 0
-    )
-    select
-        call_id, behavior_id, polarity, notes,
-        case
-            when lead(call_id) over w <= call_id + later_calls
-            then lead(call_id) over w - call_id
-        end as gap,
-        first_of_call
-    from distinct_events
-    window w as (partition by behavior_id, polarity order by call_id)
-    """,
-    # One row per call with everything the metrics need, its events summarised: for each
-    # polarity the number of events and, per window K = 1..10, how many recurred within K.
-    # Rows are stored by date, so a date filter skips whole row groups: at 4M calls this costs
-    # the ingest about 5 s and takes the Overview from 0.45 s to 0.36 s.
-    f"""
-    create or replace table call_facts as
-    with per_call as (
-        select
-            call_id,
-            sum(notes) as notes,
-            sum(notes) filter (where polarity = 'praise') as praise,
-            sum(notes) filter (where polarity = 'criticism') as criticism,
-            count(*) filter (where polarity = 'praise') as praise_events,
-            count(*) filter (where polarity = 'criticism') as criticism_events,
-            list(gap) filter (where polarity = 'praise' and gap <= {MAX_WINDOW}) as praise_gaps,
-            list(gap) filter (where polarity = 'criticism' and gap <= {MAX_WINDOW})
-                as criticism_gaps
-        from events
-        group by call_id
-    )
-    select
-        o.call_id,
-        o.call_key,
-        o.observation_id,
-        o.observed_on,
-        strftime(o.observed_on, '%Y-%m') as month,
-        year(o.observed_on)::varchar || '-Q' || quarter(o.observed_on)::varchar as quarter,
-        o.manager,
-        o.rep,
-        o.team,
-        m.manager_id,
-        o.rep_id,
-        t.team_id,
-        o.planned_role,
-        o.manager_action::action_t as manager_action,
-        o.debrief,
-        coalesce(n.notes, 0)::bigint as notes,
-        coalesce(n.praise, 0)::bigint as praise,
-        coalesce(n.criticism, 0)::bigint as criticism,
-        coalesce(n.praise_events, 0)::integer as praise_events,
-        coalesce(n.criticism_events, 0)::integer as criticism_events,
-        {_cumulative("n.praise_gaps")} as praise_recurred,
-        {_cumulative("n.criticism_gaps")} as criticism_repeated,
-        o.rep_seq,
-        o.rep_calls - o.rep_seq as later_calls
-    from calls_ordered as o
-    inner join manager_ids as m on m.manager = o.manager
-    inner join team_ids as t on t.team = o.team
-    left join per_call as n on n.call_id = o.call_id
-    order by o.observed_on
-    """,
-    # One row per event (call, behaviour, polarity) with its call's fields as integer codes:
-    # what the behaviour grouping and the rep history read.
-    """
-    create or replace table event_facts as
-    select
-        e.call_id,
-        e.behavior_id,
-        e.polarity,
-        e.notes,
-        e.first_of_call,
-        f.observed_on,
-        f.manager_id,
-        f.rep_id,
-        f.team_id,
-        f.planned_role,
-        f.manager_action,
-        f.debrief,
-        f.rep_seq,
-        f.later_calls,
-        e.gap
-    from events as e
-    inner join call_facts as f on f.call_id = e.call_id
-    """,
-    "drop table if exists events",
-    "drop table if exists calls_ordered",
-]
+MAX_WINDOW = 10  # recurrence windows derived: 1 .. MAX_WINDOW calls (queries/derive/call_facts)
 
 
 def default_db_path() -> Path:
@@ -341,6 +70,230 @@ class StoreError(Exception):
 
 class StoreBusy(StoreError):
     """The store file is locked by another process."""
+
+
+# ---- snapshots ---------------------------------------------------------------------------------
+# A file store is a DuckDB file that is never written in place. A write copies it to a work file
+# beside it (.NAME.writing-PID), writes and checkpoints that, keeps the current file as
+# .NAME.previous (for undo) and renames the work file over NAME: a reader sees the store before
+# or after a write, never in between, and a writer killed at any moment leaves NAME as it was
+# (its work file is removed by the next writer). Readers open NAME read-only (DuckDB lets many
+# processes do that; a process that renamed a new file in never holds NAME open) and move to
+# a new snapshot when the file's identity changes. Writers take turns on .NAME.lock (flock),
+# which says who holds it.
+
+LAYOUT_VERSION = 2  # tables and columns; 1: before versions were recorded (meta 'schema' = '1')
+DERIVED_VERSION = 1  # the DERIVE tables; a store without a recorded one is re-derived
+DEFAULT_WAIT = 60.0  # seconds a write waits for another process's write
+REFRESH_SECONDS = 2.0  # version() looks for a newer snapshot at most this often
+READ_ONLY_ENV = "RIDEALONG_READ_ONLY"  # set by `serve --read-only`: the dashboard never writes
+
+
+def _config() -> dict[str, str]:
+    # DuckDB takes 80% of RAM by default; a bound keeps a big import within a laptop's
+    # means (it spills to disk instead). RIDEALONG_MEMORY_LIMIT overrides it.
+    return {"memory_limit": os.environ.get("RIDEALONG_MEMORY_LIMIT", MEMORY_LIMIT)}
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+def previous_path(path: Path) -> Path:
+    """The snapshot before the last write (what undo puts back)."""
+    return path.with_name(f".{path.name}.previous")
+
+
+def _work_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.writing-{os.getpid()}")
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class _Snapshot:
+    """A read-only view of one snapshot file. The file is attached to an in-memory database
+    of its own (not opened by name: DuckDB would hand back the instance of the file that
+    had that name before the swap); every cursor starts in it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    @classmethod
+    def open(cls, path: Path) -> _Snapshot:
+        con = duckdb.connect(":memory:", config=_config())
+        try:
+            con.execute("attach ? as store (read_only)", [str(path)])
+            con.execute("use store")
+        except BaseException:
+            con.close()
+            raise
+        return cls(con)
+
+    def cursor(self) -> _Snapshot:
+        cur = self._con.cursor()
+        cur.execute("use store")
+        return _Snapshot(cur)  # whose own cursors start there too
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+
+def _holder(lock: Path) -> str:
+    try:
+        text = lock.read_text(encoding="utf-8").strip()
+    except OSError:
+        text = ""
+    pid, _, command = text.partition(" ")
+    if not pid.isdigit():
+        return "another process"
+    return f"process {pid}" + (f" ({command})" if command else "")
+
+
+@contextlib.contextmanager
+def writer_lock(
+    path: Path, wait: float = DEFAULT_WAIT, waiting: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the store's writer lock: one writer at a time across processes. Waits up to
+    `wait` seconds (telling `waiting` who holds it, once), then raises StoreBusy."""
+    lock = lock_path(path)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise StoreError(_open_failure(path, exc, False)) from None
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(lock)
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"the store {path} is being written by {holder}; waited {wait:g} s. "
+                        "Try again when it has finished (or wait longer: --wait SECONDS)"
+                    ) from None
+                if not told and waiting is not None:
+                    waiting(holder)
+                    told = True
+                time.sleep(0.1)
+        command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else ""
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _discard(work: Path) -> None:
+    for leftover in (work, work.with_name(work.name + ".wal")):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _remove_dead_work(path: Path) -> None:
+    """Work files of writers that died (only called while holding the writer lock, so no
+    live writer has one)."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.writing-*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _begin_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """A copy of the current snapshot, open read-write."""
+    _remove_dead_work(path)
+    work = _work_path(path)
+    try:
+        shutil.copyfile(path, work)
+        wal = path.with_name(path.name + ".wal")  # a store left by an older Ridealong
+        if wal.exists():
+            shutil.copyfile(wal, work.with_name(work.name + ".wal"))
+        con = duckdb.connect(str(work), config=_config())
+    except BaseException as exc:
+        _discard(work)
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(_open_failure(path, exc, False)) from None
+        raise
+    return con, work
+
+
+def _finish_snapshot(con: duckdb.DuckDBPyConnection, work: Path) -> None:
+    con.execute("checkpoint")
+    con.close()
+    with open(work, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _publish(path: Path, work: Path, *, keep_previous: bool = True) -> None:
+    """Swap the work file in; the current one becomes .previous."""
+    if keep_previous and path.exists():
+        previous = previous_path(path)
+        tmp = previous.with_name(previous.name + ".tmp")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.link(path, tmp)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, previous)
+    os.replace(work, path)
+    with contextlib.suppress(FileNotFoundError):
+        path.with_name(path.name + ".wal").unlink()  # replayed into the new snapshot
+    with contextlib.suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _read_layout(con) -> tuple[int, int]:
+    """(layout, derived) recorded in meta; a store from before versions: (1, 0); a DuckDB
+    file without Ridealong's tables: (0, 0)."""
+    try:
+        meta = dict(
+            con.cursor()
+            .execute("select key, value from meta where key in ('schema', 'layout', 'derived')")
+            .fetchall()
+        )
+    except duckdb.CatalogException:
+        return (0, 0)
+    layout = int(meta.get("layout") or (1 if "schema" in meta else 0))
+    return layout, int(meta.get("derived") or 0)
+
+
+def _lacks_columns(con) -> bool:
+    """True if the imports log lacks a column schema.sql adds (a store edited by hand)."""
+    wanted = set(re.findall(r"add column if not exists (\w+)", SCHEMA))
+    have = {
+        r[0]
+        for r in con.cursor()
+        .execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_name = 'imports'"
+        )
+        .fetchall()
+    }
+    return not wanted <= have
+
+
+def _stamp_layout(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("delete from meta where key in ('schema', 'layout', 'derived')")
+    con.execute(
+        "insert into meta values ('schema', ?), ('layout', ?), ('derived', ?)",
+        [str(LAYOUT_VERSION), str(LAYOUT_VERSION), str(DERIVED_VERSION)],
+    )
 
 
 # ---- scratch folders ---------------------------------------------------------------------------
@@ -472,53 +425,125 @@ def _file_hash(path: Path) -> str:
 
 
 class Store:
-    """One DuckDB database (a file, or in memory when path is None)."""
+    """One DuckDB database: a file (see the module docstring: snapshots swapped whole), or in
+    memory when path is None.
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+    `con` reads the current snapshot (read-only, for a file). Every write (ingest,
+    delete_calls, clear, undo) builds the next snapshot under the writer lock and swaps it in;
+    `refresh()` moves `con` to the newest snapshot (`version()` does so at most every
+    REFRESH_SECONDS). `wait` is how long a write waits for another process's write; `waiting`
+    is told (with the holder's description) once when it starts waiting; `notice` is told
+    what an automatic upgrade did, in a line.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        wait: float = DEFAULT_WAIT,
+        waiting: Callable[[str], None] | None = None,
+        notice: Callable[[str], None] | None = None,
+    ):
         self.path = None if path is None else Path(path)
         self.closed = False
-        target = ":memory:" if self.path is None else str(self.path)
-        if self.path is not None and not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        if read_only and self.path is not None and not self.path.exists():
-            raise FileNotFoundError(
-                f"no store at {self.path}: import a log first with `ridealong ingest FILE`"
-            )
-        # DuckDB takes 80% of RAM by default; a bound keeps a big import within a laptop's
-        # means (it spills to disk instead). RIDEALONG_MEMORY_LIMIT overrides it.
-        config = {"memory_limit": os.environ.get("RIDEALONG_MEMORY_LIMIT", MEMORY_LIMIT)}
-        if self.path is not None and self.path.is_dir():
+        self.read_only = read_only
+        self.wait = wait
+        self.waiting = waiting
+        self.notice = notice
+        self._checked = 0.0  # when refresh() last looked at the file
+        self._identity: tuple | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._snapshot: _Snapshot | None = None
+        if self.path is None:
+            self._con = duckdb.connect(":memory:", config=_config())
+            self._con.execute(SCHEMA)
+            self._con.execute(MACROS)
+            _stamp_layout(self._con)
+            self.rebuild_derived(self._con)
+            return
+        if self.path.is_dir():
             raise StoreError(f"the store {self.path} is a folder; --db names a file")
+        if not self.path.exists():
+            if read_only:
+                raise FileNotFoundError(
+                    f"no store at {self.path}: import a log first with `ridealong ingest FILE`"
+                )
+            self._create()
+        self._open_snapshot()
+        if not read_only and (
+            self.layout() != (LAYOUT_VERSION, DERIVED_VERSION) or _lacks_columns(self.con)
+        ):
+            self.upgrade()
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection that reads the current snapshot (pinned until refresh())."""
+        if self._snapshot is not None:
+            return self._snapshot  # type: ignore[return-value]
+        if self._con is None:
+            raise StoreError(f"the store {self.path} is closed")
+        return self._con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for each query: a connection is not safe across threads."""
+        return self.con.cursor()
+
+    def _open_snapshot(self) -> None:
+        assert self.path is not None
         try:
-            self.con = duckdb.connect(target, read_only=read_only, config=config)
+            identity = _identity(self.path)  # before opening: a swap in between is seen later
+            snapshot = _Snapshot.open(self.path)
         except duckdb.Error as exc:
             if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
                 raise StoreBusy(
-                    f"the store {self.path} is open in another process "
-                    f"({_lock_holder(str(exc))}). DuckDB lets one process write a store at a "
-                    "time: add the file from the dashboard's Upload page, or stop the dashboard "
-                    "(`ridealong serve`), run the command, and start it again."
+                    f"the store {self.path} is held by another program "
+                    f"({_lock_holder(str(exc))}) that opened it for writing outside Ridealong; "
+                    "stop it and try again"
                 ) from None
-            raise StoreError(_open_failure(self.path, exc, read_only)) from None
-        self.read_only = read_only
-        if not read_only:
-            try:
-                self._init_schema()
-            except duckdb.Error as exc:
-                self.con.close()
-                raise StoreError(_open_failure(self.path, exc, read_only)) from None
-
-    def _init_schema(self) -> None:
-        self.con.execute(SCHEMA)
-        self.con.execute(IMPORTS_ADDED)
-        if self.con.execute("select count(*) from meta").fetchone()[0] == 0:
-            self.con.execute(
-                "insert into meta values ('schema', ?), ('version', '0')", [SCHEMA_VERSION]
+            raise StoreError(_open_failure(self.path, exc, True)) from None
+        except FileNotFoundError:
+            raise StoreError(f"the store {self.path} is gone (moved or deleted)") from None
+        self._snapshot, self._identity, self._checked = snapshot, identity, time.monotonic()
+        layout = _read_layout(snapshot)
+        if layout[0] > LAYOUT_VERSION or layout[1] > DERIVED_VERSION:
+            self._snapshot = None
+            snapshot.close()
+            raise StoreError(
+                f"the store {self.path} was written by a newer Ridealong (store layout "
+                f"{layout[0]}, derived tables {layout[1]}); this Ridealong reads layout "
+                f"{LAYOUT_VERSION}, derived tables {DERIVED_VERSION}: upgrade Ridealong "
+                "(pip install -U ridealong)"
             )
-            self.rebuild_derived()
+
+    def refresh(self) -> bool:
+        """Move to the newest snapshot if another write swapped one in; True if it did.
+        Queries already running finish on the snapshot they started on."""
+        if self.path is None or self._snapshot is None:
+            return False
+        self._checked = time.monotonic()
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            return False  # a replace in flight (never on POSIX) or gone: keep what we have
+        if now == self._identity:
+            return False
+        self._open_snapshot()
+        return True
+
+    def layout(self) -> tuple[int, int]:
+        """(layout version, derived-tables version) of the current snapshot."""
+        return _read_layout(self.con)
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
         self.closed = True
 
     def __enter__(self) -> Store:
@@ -527,12 +552,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor of its own for each query: a connection is not safe across threads."""
-        return self.con.cursor()
-
     def version(self) -> int:
-        """Goes up by one with every write; caches key on it."""
+        """Goes up by one with every write; caches key on it. Looks for a newer snapshot at
+        most every REFRESH_SECONDS."""
+        if self.path is not None and time.monotonic() - self._checked > REFRESH_SECONDS:
+            self.refresh()
         row = self.cursor().execute("select value from meta where key = 'version'").fetchone()
         return int(row[0]) if row else 0
 
@@ -549,11 +573,97 @@ class Store:
         return self.cursor().execute("select count(*) from calls").fetchone()[0] == 0
 
     def imports(self, limit: int = 20) -> list[dict]:
-        # every column there is: a store opened read-only may predate IMPORTS_ADDED
         cur = self.cursor()
         rows = cur.execute("select * from imports order by import_id desc limit ?", [limit])
         names = [d[0] for d in rows.description]
         return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
+
+    def calls_added_since(self, import_id: int) -> int:
+        """Calls added by the imports after `import_id` (what "updated: N calls added" says)."""
+        row = (
+            self.cursor()
+            .execute(
+                "select coalesce(sum(calls_added), 0) from imports where import_id > ?", [import_id]
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def last_import_id(self) -> int:
+        row = self.cursor().execute("select coalesce(max(import_id), 0) from imports").fetchone()
+        return int(row[0])
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection on the next snapshot, published when the block ends
+        without an error (discarded otherwise). One writer at a time across processes: waits
+        up to `wait` seconds for another, then raises StoreBusy naming it."""
+        if self.read_only:
+            raise RuntimeError("store opened read-only")
+        if self.path is None:
+            assert self._con is not None
+            yield self._con
+            return
+        with WRITE_LOCK, writer_lock(self.path, self.wait, self.waiting):
+            con, work = _begin_snapshot(self.path)
+            try:
+                yield con
+                _finish_snapshot(con, work)
+                _publish(self.path, work)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                _discard(work)
+                raise
+        self.refresh()
+
+    def _create(self) -> None:
+        """A new, empty store at self.path (under the writer lock: two creators make one)."""
+        assert self.path is not None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(_open_failure(self.path, exc, False)) from None
+        with WRITE_LOCK, writer_lock(self.path, self.wait, self.waiting):
+            if self.path.exists():
+                return
+            work = _work_path(self.path)
+            try:
+                con = duckdb.connect(str(work), config=_config())
+                con.execute(SCHEMA)
+                con.execute(MACROS)
+                _stamp_layout(con)
+                con.execute("insert into meta values ('version', '0')")
+                self.rebuild_derived(con)
+                _finish_snapshot(con, work)
+                _publish(self.path, work, keep_previous=False)
+            except BaseException:
+                _discard(work)
+                raise
+
+    def upgrade(self) -> None:
+        """Bring an older store to this layout and re-derive its tables (one snapshot), and
+        say so in a line (to `notice`)."""
+        before = self.layout()
+        with self.writing() as con:
+            if _read_layout(con) == (LAYOUT_VERSION, DERIVED_VERSION) and not _lacks_columns(con):
+                return  # another process upgraded it meanwhile
+            con.execute("begin transaction")
+            con.execute(SCHEMA)
+            con.execute(MACROS)
+            _stamp_layout(con)
+            if con.execute("select count(*) from meta where key = 'version'").fetchone()[0] == 0:
+                con.execute("insert into meta values ('version', '0')")
+            self.rebuild_derived(con)
+            _bump_version(con)
+            con.execute("commit")
+        if self.notice:
+            self.notice(
+                f"upgraded the store {self.path} from layout {before[0]} (derived tables "
+                f"{before[1]}) to layout {LAYOUT_VERSION} (derived tables {DERIVED_VERSION})"
+            )
 
     def ingest(
         self,
@@ -592,9 +702,44 @@ class Store:
         if refused:
             raise importer.ImportFailed(refused)
         timings: dict[str, float] = {}
+        started = time.perf_counter()
+        with self.writing() as con:
+            timings["lock and copy the store"] = time.perf_counter() - started
+            result = self._stage_and_write(
+                con,
+                paths,
+                names,
+                dayfirst,
+                source,
+                header_overrides,
+                value_overrides,
+                progress,
+                mapping_hash,
+                logged_by,
+                on_write,
+                timings,
+            )
+            written = time.perf_counter()
+        timings["save and swap in"] = time.perf_counter() - written
+        return result
+
+    def _stage_and_write(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        paths: list[Path],
+        names: list[str],
+        dayfirst: bool,
+        source: str,
+        header_overrides: dict[str, str] | None,
+        value_overrides: dict[str, dict[str, str]] | None,
+        progress: Callable[[str, float], None] | None,
+        mapping_hash: str | None,
+        logged_by: str | None,
+        on_write: Callable[[duckdb.DuckDBPyConnection], None] | None,
+        timings: dict[str, float],
+    ) -> IngestResult:
         staged: list[importer.Staged] = []
         problems: list[importer.Problem] = []
-        con = self.con
         # Staged rows go to a scratch database file, not temp tables: its tables are
         # compressed and can leave memory, where ten million rows of temp tables would spill
         # uncompressed (and cost three times as long to read back).
@@ -631,7 +776,7 @@ class Store:
                 raise importer.ImportFailed(problems)
             started = time.perf_counter()
             result = self._write(
-                staged, digests, source, timings, mapping_hash, logged_by, on_write
+                con, staged, digests, source, timings, mapping_hash, logged_by, on_write
             )
             timings["write"] = time.perf_counter() - started
             result.timings = timings
@@ -646,6 +791,7 @@ class Store:
 
     def _write(
         self,
+        con: duckdb.DuckDBPyConnection,
         staged: list[importer.Staged],
         hashes: list[str],
         source: str,
@@ -654,7 +800,6 @@ class Store:
         logged_by: str | None = None,
         on_write: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> IngestResult:
-        con = self.con
         begun = time.perf_counter()
         con.execute("begin transaction")
         try:
@@ -666,6 +811,7 @@ class Store:
             next_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[
                 0
             ]
+            first_id = next_id
             for s, digest in zip(staged, hashes, strict=True):
                 started = time.perf_counter()
                 (previous,) = con.execute(
@@ -749,7 +895,7 @@ class Store:
             started = time.perf_counter()
             self.rebuild_derived(con)
             timings["derive"] = time.perf_counter() - started
-            _bump_version(con)
+            _bump_version(con, list(range(first_id, next_id)))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -767,10 +913,18 @@ class Store:
     ) -> int:
         """Delete these calls and their notes in one transaction, recorded in the imports log
         (calls_deleted) under `label`. Returns how many calls there were to delete."""
-        if self.read_only:
-            raise RuntimeError("store opened read-only")
-        con = self.con
         keys = list(call_keys)
+        with self.writing() as con:
+            return self._delete_calls(con, keys, label, source, logged_by)
+
+    def _delete_calls(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        keys: list[str],
+        label: str,
+        source: str,
+        logged_by: str | None,
+    ) -> int:
         con.execute("begin transaction")
         try:
             found = con.execute(
@@ -789,7 +943,8 @@ class Store:
                 [label, digest, source, logged_by, found],
             )
             self.rebuild_derived(con)
-            _bump_version(con)
+            (written,) = con.execute("select max(import_id) from imports").fetchone()
+            _bump_version(con, [written])
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -810,21 +965,118 @@ class Store:
         self.ingest([sample_log()], source="sample")
         return True
 
+    def undoable(self) -> list[int]:
+        """The imports the last write recorded, which undo can revert (empty: none)."""
+        if self.path is None or not previous_path(self.path).exists():
+            return []
+        last = _meta(self.con, "last_write") or ""
+        return [int(i) for i in last.split(",") if i]
+
+    def undo(self, import_id: int, *, logged_by: str | None = None) -> list[dict]:
+        """Put the store back as it was before import `import_id`, which must be (one of the
+        files of) the most recent write: the snapshot kept before that write comes back,
+        with the imports log saying which imports were undone and when. Returns the undone
+        imports' rows. Raises UndoRefused otherwise."""
+        if self.read_only or self.path is None:
+            raise UndoRefused("undo needs a store file opened for writing")
+        path = self.path
+        with WRITE_LOCK, writer_lock(path, self.wait, self.waiting):
+            current = _Snapshot.open(path)
+            try:
+                return self._undo(current, import_id, logged_by)
+            finally:
+                current.close()
+                self.refresh()
+
+    def _undo(self, current: _Snapshot, import_id: int, logged_by: str | None) -> list[dict]:
+        path = self.path
+        assert path is not None
+        cur = current.cursor()
+        known = cur.execute("select file from imports where import_id = ?", [import_id]).fetchone()
+        last = [int(i) for i in (_meta(current, "last_write") or "").split(",") if i]
+        if known is None:
+            raise UndoRefused(f"there is no import #{import_id} in the store {path}")
+        previous = previous_path(path)
+        if import_id not in last or not previous.exists():
+            what = f"#{last[-1]}" if last and previous.exists() else "nothing"
+            raise UndoRefused(
+                f"import #{import_id} ({known[0]}) cannot be undone: only the most recent "
+                f"import can be undone, once (now: {what})"
+            )
+        version = int(_meta(current, "version") or 0)
+        before = _Snapshot.open(previous)
+        try:
+            ok = int(_meta(before, "version") or -1) == version - 1
+        finally:
+            before.close()
+        if not ok:
+            raise UndoRefused(
+                f"import #{import_id} cannot be undone: the copy of the store before it is "
+                "gone (the store was written since)"
+            )
+        names = [d[0] for d in cur.execute("select * from imports limit 0").description]
+        undone = [
+            dict(zip(names, r, strict=True))
+            for r in cur.execute(
+                "select * from imports where list_contains(?::integer[], import_id) "
+                "order by import_id",
+                [last],
+            ).fetchall()
+        ]
+        undo_id = max(r["import_id"] for r in undone) + 1
+        work = _work_path(path)
+        _remove_dead_work(path)
+        try:
+            shutil.copyfile(previous, work)
+            con = duckdb.connect(str(work), config=_config())
+            try:
+                con.execute("begin transaction")
+                con.execute(SCHEMA)  # the previous copy may predate an upgrade
+                con.execute(MACROS)
+                for row in undone:  # the undone imports stay in the log, marked
+                    row = {**row, "undone_by": undo_id}
+                    con.execute(
+                        f"insert into imports ({', '.join(row)}) "
+                        f"values ({', '.join('?' for _ in row)})",
+                        list(row.values()),
+                    )
+                files = ", ".join(f"#{r['import_id']} {r['file']}" for r in undone)
+                con.execute(
+                    "insert into imports (import_id, file, content_hash, imported_at, source, "
+                    "rows, calls, notes, calls_added, calls_replaced, calls_unchanged, "
+                    "logged_by) values (?, ?, '', current_timestamp::timestamp, 'undo', "
+                    "0, 0, 0, 0, 0, 0, ?)",
+                    [undo_id, f"undo of {files}", logged_by],
+                )
+                _set_meta(con, "version", str(version + 1))
+                _set_meta(con, "last_write", "")
+                con.execute("commit")
+                _finish_snapshot(con, work)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                raise
+            _publish(path, work)
+        except BaseException:
+            _discard(work)
+            raise
+        return undone
+
     def clear(self) -> None:
         """Remove every call, note and import record (one transaction), and remember that the
         store was cleared on purpose (see was_cleared)."""
-        con = self.con
-        con.execute("begin transaction")
-        try:
-            _clear(con)
-            con.execute("delete from meta where key = 'cleared'")
-            con.execute("insert into meta values ('cleared', current_timestamp::varchar)")
-            self.rebuild_derived(con)
-            _bump_version(con)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+        with self.writing() as con:
+            con.execute("begin transaction")
+            try:
+                _clear(con)
+                con.execute("delete from meta where key = 'cleared'")
+                con.execute("insert into meta values ('cleared', current_timestamp::varchar)")
+                self.rebuild_derived(con)
+                _bump_version(con)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
 
 
 def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
@@ -839,8 +1091,24 @@ def _clear(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from imports")
 
 
-def _bump_version(con: duckdb.DuckDBPyConnection) -> None:
+def _bump_version(con: duckdb.DuckDBPyConnection, imports: Sequence[int] = ()) -> None:
+    """A new version; `imports`: the imports this write recorded (what undo may undo)."""
     con.execute("update meta set value = (value::integer + 1)::varchar where key = 'version'")
+    _set_meta(con, "last_write", ",".join(str(i) for i in imports))
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("delete from meta where key = ?", [key])
+    con.execute("insert into meta values (?, ?)", [key, value])
+
+
+def _meta(con, key: str) -> str | None:
+    row = con.cursor().execute("select value from meta where key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+class UndoRefused(StoreError):
+    """Undo cannot put the store back as asked: the message says why and what can be undone."""
 
 
 def _open_failure(path: Path | None, exc: Exception, read_only: bool) -> str:
@@ -882,7 +1150,7 @@ def load_files(
 
 # One write at a time in this process: the dashboard's sessions share one Store (and its
 # connection, where ingest stages its temp tables), so two uploads must not interleave.
-WRITE_LOCK = threading.Lock()
+WRITE_LOCK = threading.RLock()
 
 
 def locked_ingest(

@@ -61,8 +61,8 @@ select
     calls::bigint as team_calls,
     took_over::bigint as team_took_over,
     p0::double as p0,
-    greatest(0.0, p0 - 1.959963984540054 * se)::double as lo95,
-    least(1.0, p0 + 1.959963984540054 * se)::double as hi95,
+    greatest(0.0, p0 - z95() * se)::double as lo95,
+    least(1.0, p0 + z95() * se)::double as hi95,
     greatest(0.0, p0 - 3.090232306167813 * se)::double as lo998,
     least(1.0, p0 + 3.090232306167813 * se)::double as hi998
 from spread

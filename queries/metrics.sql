@@ -232,8 +232,8 @@ select
     praise,
     criticism,
     case when criticism > 0 then praise::double / criticism end as praise_to_criticism,
-    share_to_ratio(wilson_lo(praise, praise + criticism)) as praise_to_criticism_lo,
-    share_to_ratio(wilson_hi(praise, praise + criticism)) as praise_to_criticism_hi,
+    share_to_ratio(wilson(praise, praise + criticism).lo) as praise_to_criticism_lo,
+    share_to_ratio(wilson(praise, praise + criticism).hi) as praise_to_criticism_hi,
     praise_share,
     observed,
     assisted,
@@ -243,29 +243,29 @@ select
     rate(assisted, calls) as assisted_share,
     rate(took_over, calls) as took_over_share,
     intervention_rate,
-    wilson_lo(took_over, calls) as intervention_rate_lo,
-    wilson_hi(took_over, calls) as intervention_rate_hi,
+    wilson(took_over, calls).lo as intervention_rate_lo,
+    wilson(took_over, calls).hi as intervention_rate_hi,
     debrief_known,
     debriefed,
     debrief_rate,
-    wilson_lo(debriefed, debrief_known) as debrief_rate_lo,
-    wilson_hi(debriefed, debrief_known) as debrief_rate_hi,
+    wilson(debriefed, debrief_known).lo as debrief_rate_lo,
+    wilson(debriefed, debrief_known).hi as debrief_rate_hi,
     planned_observer,
     planned_observer_took_over,
     planned_observer_took_over_rate,
-    wilson_lo(planned_observer_took_over, planned_observer) as planned_observer_took_over_rate_lo,
-    wilson_hi(planned_observer_took_over, planned_observer) as planned_observer_took_over_rate_hi,
+    wilson(planned_observer_took_over, planned_observer).lo as planned_observer_took_over_rate_lo,
+    wilson(planned_observer_took_over, planned_observer).hi as planned_observer_took_over_rate_hi,
     $window::integer as window,
     rec_eligible,
     rec_recurred,
     rec_rate,
-    wilson_lo(rec_recurred, rec_eligible) as rec_rate_lo,
-    wilson_hi(rec_recurred, rec_eligible) as rec_rate_hi,
+    wilson(rec_recurred, rec_eligible).lo as rec_rate_lo,
+    wilson(rec_recurred, rec_eligible).hi as rec_rate_hi,
     unrec_eligible,
     unrec_recurred,
     unrec_rate,
-    wilson_lo(unrec_recurred, unrec_eligible) as unrec_rate_lo,
-    wilson_hi(unrec_recurred, unrec_eligible) as unrec_rate_hi,
+    wilson(unrec_recurred, unrec_eligible).lo as unrec_rate_lo,
+    wilson(unrec_recurred, unrec_eligible).hi as unrec_rate_hi,
     case when unrec_rate > 0 then rec_rate / unrec_rate end as lift,
     -- Katz log interval of a ratio of two proportions with 0.5 added to each cell (recurred
     -- and not, on each side): valid at 0 and at n, never zero-width; null without events on
@@ -273,14 +273,14 @@ select
     case when rec_eligible > 0 and unrec_eligible > 0 then
         exp(ln(((rec_recurred + 0.5) / (rec_eligible + 1.0))
             / ((unrec_recurred + 0.5) / (unrec_eligible + 1.0)))
-            - 1.959963984540054 * sqrt(
+            - z95() * sqrt(
                 1.0 / (rec_recurred + 0.5) - 1.0 / (rec_eligible + 1.0)
                 + 1.0 / (unrec_recurred + 0.5) - 1.0 / (unrec_eligible + 1.0)))
     end::double as lift_lo,
     case when rec_eligible > 0 and unrec_eligible > 0 then
         exp(ln(((rec_recurred + 0.5) / (rec_eligible + 1.0))
             / ((unrec_recurred + 0.5) / (unrec_eligible + 1.0)))
-            + 1.959963984540054 * sqrt(
+            + z95() * sqrt(
                 1.0 / (rec_recurred + 0.5) - 1.0 / (rec_eligible + 1.0)
                 + 1.0 / (unrec_recurred + 0.5) - 1.0 / (unrec_eligible + 1.0)))
     end::double as lift_hi,
@@ -292,25 +292,25 @@ select
     mr_took_over_eligible,
     mr_took_over_repeated,
     mr_took_over_rate,
-    wilson_lo(mr_took_over_repeated, mr_took_over_eligible) as mr_took_over_rate_lo,
-    wilson_hi(mr_took_over_repeated, mr_took_over_eligible) as mr_took_over_rate_hi,
+    wilson(mr_took_over_repeated, mr_took_over_eligible).lo as mr_took_over_rate_lo,
+    wilson(mr_took_over_repeated, mr_took_over_eligible).hi as mr_took_over_rate_hi,
     mr_assisted_eligible,
     mr_assisted_repeated,
     mr_assisted_rate,
-    wilson_lo(mr_assisted_repeated, mr_assisted_eligible) as mr_assisted_rate_lo,
-    wilson_hi(mr_assisted_repeated, mr_assisted_eligible) as mr_assisted_rate_hi,
+    wilson(mr_assisted_repeated, mr_assisted_eligible).lo as mr_assisted_rate_lo,
+    wilson(mr_assisted_repeated, mr_assisted_eligible).hi as mr_assisted_rate_hi,
     mr_observed_debriefed_eligible,
     mr_observed_debriefed_repeated,
     mr_observed_debriefed_rate,
-    wilson_lo(mr_observed_debriefed_repeated, mr_observed_debriefed_eligible)
+    wilson(mr_observed_debriefed_repeated, mr_observed_debriefed_eligible).lo
         as mr_observed_debriefed_rate_lo,
-    wilson_hi(mr_observed_debriefed_repeated, mr_observed_debriefed_eligible)
+    wilson(mr_observed_debriefed_repeated, mr_observed_debriefed_eligible).hi
         as mr_observed_debriefed_rate_hi,
     mr_observed_only_eligible,
     mr_observed_only_repeated,
     mr_observed_only_rate,
-    wilson_lo(mr_observed_only_repeated, mr_observed_only_eligible) as mr_observed_only_rate_lo,
-    wilson_hi(mr_observed_only_repeated, mr_observed_only_eligible) as mr_observed_only_rate_hi,
+    wilson(mr_observed_only_repeated, mr_observed_only_eligible).lo as mr_observed_only_rate_lo,
+    wilson(mr_observed_only_repeated, mr_observed_only_eligible).hi as mr_observed_only_rate_hi,
     calls < $min_n::integer as calls_small,
     praise + criticism < $min_n::integer as ratio_small,
     rec_eligible < $min_n::integer as rec_small,

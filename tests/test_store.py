@@ -1,13 +1,11 @@
-"""The store: idempotent re-import, replacement, all-or-nothing, the imports log, locking."""
+"""The store: idempotent re-import, replacement, all-or-nothing, the imports log (sharing and
+locking: test_store_sharing.py)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import string
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from hypothesis import strategies as st
 
 from dashboard import importer
 from dashboard.cli import main
-from dashboard.store import Store, StoreBusy
+from dashboard.store import Store
 
 HEADER = "observation_id,observed_on,manager,rep,manager_action,debrief,behavior,polarity\n"
 GOOD = HEADER + (
@@ -139,40 +137,6 @@ def test_clear_empties_the_store_and_bumps_the_version(tmp_path: Path) -> None:
         version = store.version()
         store.clear()
         assert store.is_empty() and store.version() == version + 1
-
-
-def test_a_store_locked_by_another_process_fails_with_what_to_do(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    Store(db).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time, duckdb; c = duckdb.connect(sys.argv[1]); print('ok', flush=True);"
-            " time.sleep(30)",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(StoreBusy) as busy:
-            Store(db)
-        message = str(busy.value)
-        assert str(db) in message and "Upload page" in message
-        result = CliRunner().invoke(
-            main, ["ingest", str(write(tmp_path / "e.csv", GOOD)), "--db", str(db)]
-        )
-        assert result.exit_code == 1
-        assert "is open in another process" in result.stderr
-        assert "Traceback" not in result.output
-    finally:
-        holder.kill()
-        holder.wait()
-    time.sleep(0.1)
-    with Store(db) as store:  # nothing was lost or half-written
-        assert store.is_empty()
 
 
 def test_default_store_path_follows_the_environment(monkeypatch, tmp_path: Path) -> None:

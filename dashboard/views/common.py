@@ -20,17 +20,52 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from dashboard import formatting, metrics
 from dashboard.formatting import plain
 from dashboard.sessions import SessionStores, sweep_every
-from dashboard.store import WRITE_LOCK, Store, default_db_path
+from dashboard.store import READ_ONLY_ENV, REFRESH_SECONDS, WRITE_LOCK, Store, default_db_path
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
 
 
 @st.cache_resource(show_spinner=False)
 def team_store(path: str) -> Store:
-    """The team's store, opened once per server process and shared by every session."""
+    """The team's store, opened once per server process and shared by every session. It
+    reads the newest snapshot (other processes may write one at any time); `serve
+    --read-only` opens it for reading only."""
+    if read_only():
+        return Store(Path(path), read_only=True)
     store = Store(Path(path))
     store.load_sample_if_empty()
     return store
+
+
+def read_only() -> bool:
+    """`ridealong serve --read-only`: this dashboard never writes the store."""
+    return bool(os.environ.get(READ_ONLY_ENV))
+
+
+SEEN_IMPORT = "_seen_import"  # session_state: the last import this session has shown
+
+
+def store_updates(src: Source) -> None:
+    """Say once when another process (or session) added data since this session last looked:
+    "Updated: N calls added"; and look for a new snapshot every few seconds, rerunning the
+    page when one appears."""
+    if src.explore:
+        return
+    last = src.store.last_import_id()
+    seen = st.session_state.get(SEEN_IMPORT)
+    st.session_state[SEEN_IMPORT] = last
+    if seen is not None and last > seen:
+        added = src.store.calls_added_since(seen)
+        st.toast(
+            f"Updated: {added:,} call{'s' if added != 1 else ''} added", icon=":material/sync:"
+        )
+    _watch(src.store, src.key)
+
+
+@st.fragment(run_every=REFRESH_SECONDS + 1)
+def _watch(store: Store, key: str) -> None:
+    if f"store:{store.path}:{store.version()}" != key:
+        st.rerun(scope="app")
 
 
 def db_path() -> str:
@@ -385,6 +420,7 @@ def _write_url(filters: metrics.Filters, first: dt.date, last: dt.date) -> None:
 
 
 def banners(src: Source) -> None:
+    store_updates(src)
     if src.explore:
         col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.info(
@@ -405,7 +441,7 @@ def banners(src: Source) -> None:
             "or clear the sample.",
             icon=":material/science:",
         )
-        if col2.button("Clear the sample", key="clear_sample", width="stretch"):
+        if not read_only() and col2.button("Clear the sample", key="clear_sample", width="stretch"):
             st.session_state[CONFIRM_CLEAR] = True
         if st.session_state.get(CONFIRM_CLEAR):
             _confirm_clear(src.store)

@@ -117,6 +117,13 @@ if src.explore:
         icon=":material/info:",
     )
     st.stop()
+if common.read_only():
+    st.info(
+        "This dashboard only reads the team's store (`serve --read-only`): log ride-alongs on "
+        "the dashboard that writes it.",
+        icon=":material/lock:",
+    )
+    st.stop()
 
 store = src.store
 today = dt.date.today()

@@ -656,9 +656,11 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
             key="upl_add",
             icon=":material/database_upload:",
             width="stretch",
-            disabled=bool(unsure),
+            disabled=bool(unsure) or common.read_only(),
         )
-        if unsure:
+        if common.read_only():
+            st.caption(_read_only_text())
+        elif unsure:
             st.caption(
                 f"Confirm or correct the {_n(len(unsure), 'guess').replace('guesss', 'guesses')} "
                 "marked ⚠ first: the team's store gets only what you have looked at."
@@ -777,16 +779,73 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
     st.rerun()
 
 
+def _read_only_text() -> str:
+    path = common.db_path()
+    return (
+        "**This dashboard only reads the team's store** (`serve --read-only`): imports happen "
+        f"where the store is written — `ridealong ingest FILE --db {path}` on that machine, or "
+        "the Upload page of the dashboard that writes it. New data shows here within seconds. "
+        "Exploring a file (nothing stored) works here too."
+    )
+
+
+UNDO_CONFIRM = "upl_undo_confirm"
+
+
+def _offer_undo() -> None:
+    """Undo the most recent import (store.Store.undo: only that one, once), after a second
+    click that says what it does."""
+    store = common.team_store(common.db_path())
+    undoable = [] if common.read_only() else store.undoable()
+    if not undoable:
+        return
+    rows = {r["import_id"]: r for r in store.imports(len(undoable) + 5)}
+    last = undoable[-1]
+    files = ", ".join(rows[i]["file"] for i in undoable if i in rows)
+    numbers = ", ".join(str(i) for i in undoable)
+    if not st.session_state.get(UNDO_CONFIRM):
+        if st.button(
+            f"Undo the last import: {plain(files)}", key="upl_undo", icon=":material/undo:"
+        ):
+            st.session_state[UNDO_CONFIRM] = last
+            st.rerun()
+        return
+    st.warning(
+        f"**Undo import {numbers} ({plain(files)})?** The team's store goes back to how it was "
+        "before it, for everyone; the imports log keeps a line saying so.",
+        icon=":material/undo:",
+    )
+    row = st.container(horizontal=True, gap="small")
+    if row.button("Yes, undo it", key="upl_undo_yes", type="primary"):
+        st.session_state.pop(UNDO_CONFIRM, None)
+        try:
+            undone = store.undo(last)
+        except Exception as exc:  # refused (another write came first), disk full...
+            _flash("error", f"Nothing was undone: {_md(scrub(str(exc)).splitlines()[0])}")
+        else:
+            calls = sum(r["calls"] or 0 for r in undone)
+            _flash("success", f"Undone: {plain(files)} ({_n(calls, 'call')}).")
+            common.reset_filters()
+        st.rerun()
+    if row.button("Cancel", key="upl_undo_no"):
+        st.session_state.pop(UNDO_CONFIRM, None)
+        st.rerun()
+
+
 def _show_imports() -> None:
     st.subheader("Recent imports into the team's store")
+    _show_flash()
+    _offer_undo()
     rows = common.team_store(common.db_path()).imports(10)
     if not rows:
         st.caption("No imports yet.")
         return
     frame = pl.DataFrame(rows)
-    if "mapping_hash" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, pl.String).alias("mapping_hash"))
+    for column, kind in (("mapping_hash", pl.String), ("undone_by", pl.Int32)):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, kind).alias(column))
     frame = frame.select(
+        "import_id",
         "imported_at",
         "file",
         "source",
@@ -796,12 +855,17 @@ def _show_imports() -> None:
         "calls_replaced",
         "calls_unchanged",
         pl.col("mapping_hash").fill_null("—"),
+        "undone_by",
     )
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         column_config={
+            "import_id": st.column_config.NumberColumn("#", format="%d"),
+            "undone_by": st.column_config.NumberColumn(
+                "undone by", format="#%d", help="The undo that reverted this import"
+            ),
             "imported_at": st.column_config.DatetimeColumn(
                 "imported at", format="YYYY-MM-DD HH:mm"
             ),
@@ -896,6 +960,8 @@ st.caption(
     "add it to the team's store."
 )
 common.banners(common.source())
+if common.read_only():
+    st.info(_read_only_text(), icon=":material/lock:")
 _apply_mapping_file()
 
 limit = st.get_option("server.maxUploadSize")

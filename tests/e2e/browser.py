@@ -104,10 +104,11 @@ IDLE = """
 
 # A run of the page's script has ended (the server's ForwardMsg.script_finished). A run that
 # stops early because the script asked for a rerun (st.rerun) does not count: the next does.
+# Nor does a fragment's run: the only fragment is the store watcher (views/common.py), which
+# ticks every few seconds on its own and would end a wait before the page's run.
 RUN_ENDED = {
     ForwardMsg.FINISHED_SUCCESSFULLY,
     ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
-    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
 }
 
 
@@ -171,16 +172,21 @@ def clean_env(home: Path | None = None) -> dict[str, str]:
     return env
 
 
-def start_server(folder: Path, db: Path, wait: bool = True) -> Server:
-    """`ridealong serve --db DB` on a free port of 127.0.0.1, started in FOLDER (not in the
-    repository: only the packaged settings apply). WAIT: return once it is ready."""
+def start_server(
+    folder: Path, db: Path, wait: bool = True, options: tuple[str, ...] = ()
+) -> Server:
+    """`ridealong serve --db DB [OPTIONS]` on a free port of 127.0.0.1, started in FOLDER (not
+    in the repository: only the packaged settings apply). WAIT: return once it is ready."""
     home = folder / "home"
     home.mkdir(exist_ok=True)
     port = free_port()
     log = folder / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [ridealong(), "serve", "--db", str(db), "--port", str(port), "--host", "127.0.0.1"],
+            [
+                *(ridealong(), "serve", "--db", str(db), "--port", str(port)),
+                *("--host", "127.0.0.1", *options),
+            ],
             cwd=folder,
             env=clean_env(home),
             stdout=out,

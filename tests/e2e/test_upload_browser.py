@@ -119,7 +119,8 @@ def test_unknown_columns_and_values_are_mapped_by_a_saved_mapping_file(tab):
 def test_a_file_with_bad_rows_lists_every_problem_and_leaves_the_store_unchanged(tab):
     tab.open("/upload")
     imports_before = tab.grid("imported at")
-    assert [row[1] for row in imports_before[1:]] == ["ridealong_sample.csv"]
+    # (columns: #, imported at, file, ...)
+    assert [row[2] for row in imports_before[1:]] == ["ridealong_sample.csv"]
 
     choose_file(tab, DATA / "upload_bad_rows.csv")
     expect(alert(tab, "problems in")).to_contain_text(

@@ -1,0 +1,83 @@
+"""The shared store as the dashboard shows it: new snapshots, undo on the Upload page, and a
+read-only replica (`serve --read-only`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard.store import READ_ONLY_ENV, REFRESH_SECONDS, Store
+from tests import expected_tiny as ex
+
+HEADER = "observation_id,observed_on,manager,rep,manager_action,debrief,behavior,polarity\n"
+TWO_MORE = HEADER + (
+    "N1,2026-03-04,Dana,Gus,observed,no,Asked good questions,praise\n"
+    "N2,2026-03-05,Dana,Gus,observed,no,,\n"
+)
+
+
+@pytest.fixture
+def tiny_store(tmp_path: Path) -> Path:
+    path = tmp_path / "team.duckdb"
+    with Store(path) as store:
+        store.ingest([ex.TINY_CSV])
+    return path
+
+
+def toasts(at) -> list[str]:
+    return [t.value for t in at.toast]
+
+
+def test_a_running_dashboard_says_once_that_another_process_added_calls(
+    app, tiny_store: Path, tmp_path: Path
+) -> None:
+    at = app(tiny_store)
+    assert not at.exception and toasts(at) == []
+    more = tmp_path / "more.csv"
+    more.write_text(TWO_MORE, encoding="utf-8")
+    with Store(tiny_store) as other:  # another process's import (its own Store)
+        other.ingest([more])
+    time.sleep(REFRESH_SECONDS + 0.2)
+    at.run()
+    assert toasts(at) == ["Updated: 2 calls added"]
+    metric = {m.label: m.value for m in at.metric}
+    assert "16" in " ".join(str(v) for v in metric.values())  # tiny's 14 calls + 2
+    at.run()
+    assert toasts(at) == []  # once
+
+
+def test_the_upload_page_undoes_the_last_import_after_a_second_click(app, tiny_store: Path) -> None:
+    at = app(tiny_store, page="views/upload.py")
+    undo = at.button(key="upl_undo")
+    assert undo.label == "Undo the last import: tiny.csv"
+    undo.click().run()
+    assert "Undo import 1 (tiny.csv)?" in at.warning[-1].value
+    at.button(key="upl_undo_yes").click().run()
+    assert not at.exception
+    assert "Undone: tiny.csv (14 calls)." in [s.value for s in at.success]
+    assert "upl_undo" not in [b.key for b in at.button]  # once
+    with Store(tiny_store, read_only=True) as store:
+        assert store.is_empty()
+        log = [(r["import_id"], r["source"], r["undone_by"]) for r in store.imports()]
+    assert log == [(2, "undo", None), (1, "file", 2)]
+
+
+def test_a_read_only_dashboard_writes_nothing_and_says_where_imports_happen(
+    app, tiny_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(READ_ONLY_ENV, "1")
+    before = tiny_store.stat().st_mtime_ns
+    at = app(tiny_store, page="views/upload.py")
+    assert not at.exception
+    (info,) = [i.value for i in at.info if "only reads" in i.value]
+    assert f"ridealong ingest FILE --db {tiny_store}" in info
+    assert "upl_undo" not in [b.key for b in at.button]
+    at.file_uploader(key="upl_files").set_value(
+        [("tiny.csv", ex.TINY_CSV.read_bytes(), "text/csv")]
+    ).run()
+    assert at.button(key="upl_add").disabled
+    at.switch_page("views/log.py").run()
+    assert any("log ride-alongs on the dashboard that writes it" in i.value for i in at.info)
+    assert tiny_store.stat().st_mtime_ns == before
