@@ -11,7 +11,6 @@ imports Streamlit (only the page does).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import html
 import math
 import re
@@ -492,7 +491,7 @@ class Review:
 
 
 def _runner(con: duckdb.DuckDBPyConnection) -> Runner:
-    return functools.partial(metrics.run, con)
+    return metrics.unscoped(con)
 
 
 def _metrics(run: Runner, filters: metrics.Filters, by: str) -> pl.DataFrame:

@@ -515,6 +515,10 @@ class Store:
                 "insert into meta values ('schema', ?), ('version', '0')", [SCHEMA_VERSION]
             )
             self.rebuild_derived()
+        # the one filter every query reads calls through (queries/selected_calls.sql)
+        from dashboard.resources import queries_dir
+
+        self.con.execute((queries_dir() / "selected_calls.sql").read_text(encoding="utf-8"))
 
     def close(self) -> None:
         self.con.close()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dashboard import metrics
+from dashboard import access, metrics
 from dashboard.resources import queries_dir
 from dashboard.store import load_files
 from tests import expected_tiny as ex
@@ -42,6 +42,8 @@ PARAM_SAMPLES = {
     "logged_by": None,
     "since": dt.date(2026, 1, 1),
     "team": "North",
+    "scope": access.EVERYTHING.param(),
+    "min_group": 2,
 }
 
 QUERIES = metrics.query_names()
@@ -77,4 +79,6 @@ def test_each_query_runs_on_the_tiny_log(name: str) -> None:
 
 
 def test_queries_are_files_in_the_queries_folder() -> None:
-    assert {p.stem for p in queries_dir().glob("*.sql")} == set(QUERIES)
+    definitions = set(metrics.definition_names())
+    assert {p.stem for p in queries_dir().glob("*.sql")} == set(QUERIES) | definitions
+    assert {"selected_calls", "access_tables"} <= definitions

@@ -18,11 +18,13 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from dashboard import metrics, text
+from dashboard import access, metrics, text
 from dashboard.store import WRITE_LOCK, Store, default_db_path
 from dashboard.text import plain
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
+SCOPE_KEY = "_scope"  # session_state: the signed-in person's access.Scope (views/signin.py)
+AUTH_ENV = "RIDEALONG_AUTH"  # "1": `serve --auth` turned sign-in on
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,9 +71,39 @@ def _dates(obj: dict) -> dict:
     return obj
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _scope(key: str, grant: access.Grant | None, policy: access.Policy, _store: Store):
+    return access.scope_for(_store.cursor(), grant, policy)
+
+
+def scope_of(store: Store, grant: access.Grant | None) -> access.Scope:
+    """What a session with this grant (None: nobody signed in) may see in the team's store,
+    under the store's privacy policy."""
+    key = f"store:{store.path}:{store.version()}"
+    return _scope(key, grant, access.policy(store.cursor()), store)
+
+
+def session_scope() -> access.Scope:
+    """What this session's queries may read: everything of an upload it explores (its own
+    file); in the team's store, its grant's scope (set by views/signin.py). With sign-in on,
+    a session without a grant never gets here (and never gets everything)."""
+    explore = st.session_state.get(EXPLORE_KEY)
+    if explore is not None:
+        return access.EVERYTHING
+    scope = st.session_state.get(SCOPE_KEY)
+    if scope is not None:
+        return scope
+    if os.environ.get(AUTH_ENV) == "1":
+        raise RuntimeError("sign-in is on but this session has no grant")
+    return scope_of(team_store(db_path()), None)
+
+
 def query(name: str, **params: Any) -> pl.DataFrame:
-    """Run queries/<name>.sql, cached by (source and its version, query, parameters)."""
+    """Run queries/<name>.sql, cached by (source and its version, query, parameters), within
+    what this session may see: the scope is always the session's, whatever the caller passed
+    (a report's Filters carry the CLI's everything)."""
     src = source()
+    params["scope"] = session_scope().param()
     params_json = json.dumps(params, default=str, sort_keys=True)
     return _cached(src.key, name, params_json, src.store)
 

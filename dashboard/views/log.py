@@ -133,7 +133,7 @@ pending = st.session_state.pop("_log_pending", None)
 if pending == "clear":
     clear_form()
 elif pending is not None:
-    found = logbook.load(store.cursor(), pending)
+    found = logbook.load(store.cursor(), pending, common.session_scope())
     if found is not None:
         fill_form(found[0])
 
@@ -194,6 +194,7 @@ def draw_sheet(call_key: str) -> None:
         window=window,
         made_on=today,
         next_step=st.session_state.get("log_next_step", ""),
+        scope=common.session_scope(),
     )
     if sheet is None:
         st.session_state.pop(SHEET, None)
@@ -243,7 +244,7 @@ def draw_sheet(call_key: str) -> None:
             st.session_state.pop(SHEET, None)
             st.rerun()
         if sheet.debrief_state in ("later", "unknown"):
-            found = logbook.load(store.cursor(), call_key)
+            found = logbook.load(store.cursor(), call_key, common.session_scope())
             allowed, why = logbook.may_change(
                 found[1] if found else None, user, logbook.now_utc(), admin
             )
