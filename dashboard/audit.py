@@ -31,9 +31,13 @@ def record(
     event: str,
     page: str | None = None,
     detail: dict[str, Any] | str | None = None,
+    *,
+    start: bool = True,
 ) -> None:
-    """Append one event (nothing for an in-memory store: Explore mode has no file)."""
-    if store_path is None:
+    """Append one event (nothing for an in-memory store: Explore mode has no file). With
+    start=False only to a log that exists: a local single-user store (no `access` command
+    run, no sign-in) gets no log file from its imports."""
+    if store_path is None or (not start and not log_path(store_path).exists()):
         return
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
@@ -45,8 +49,11 @@ def record(
         "detail": detail,
     }
     line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode()
-    fd = os.open(log_path(store_path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(log_path(store_path), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line  # after a line a crash cut short: start a line of our own
         os.write(fd, line)
     finally:
         os.close(fd)

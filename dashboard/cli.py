@@ -266,6 +266,14 @@ def ingest(
         store.close()
     click.echo(result.summary(), err=True)
     click.echo(f"Store: {store.path}", err=True)
+    audit.record(
+        store.path,
+        _actor(),
+        "import",
+        "ingest",
+        {"files": [f.file for f in result.files], "added": result.added},
+        start=False,
+    )
 
 
 def _remove_store_file(path: Path, folder_existed: bool) -> None:

@@ -18,7 +18,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from dashboard import access, metrics, text
+from dashboard import access, audit, metrics, text
 from dashboard.store import WRITE_LOCK, Store, default_db_path
 from dashboard.text import plain
 
@@ -96,6 +96,36 @@ def session_scope() -> access.Scope:
     if os.environ.get(AUTH_ENV) == "1":
         raise RuntimeError("sign-in is on but this session has no grant")
     return scope_of(team_store(db_path()), None)
+
+
+def signed_in_email() -> str | None:
+    """The signed-in person's email (lowercase); None without sign-in."""
+    if not st.user.get("is_logged_in"):
+        return None
+    return str(st.user.get("email") or "").strip().lower() or None
+
+
+def may_write() -> bool:
+    """May add to or clear the team's store: without sign-in (the local tool) anyone; with
+    it, admins only."""
+    if os.environ.get(AUTH_ENV) != "1":
+        return True
+    grant = st.session_state.get("_grant")
+    return bool(grant and grant.admin)
+
+
+def audit_event(event: str, page: str | None = None, detail: Any = None) -> None:
+    """Append to the audit log beside the team's store: with sign-in on, everything; without
+    it, only imports, and only to a log an `access` command started."""
+    signed_in = os.environ.get(AUTH_ENV) == "1"
+    if not signed_in and event != "import":
+        return
+    audit.record(db_path(), signed_in_email(), event, page, detail, start=signed_in)
+
+
+def audited(data: bytes | str, what: str) -> bytes | str:
+    audit_event("download", None, what)
+    return data
 
 
 def query(name: str, **params: Any) -> pl.DataFrame:
@@ -286,15 +316,16 @@ def sidebar_filters() -> metrics.Filters:
             on_change=_all_means_none,
             args=("f_manager", offered["managers"]),
         )
-        st.multiselect(
-            "Rep",
-            offered["reps"],
-            key="f_rep",
-            placeholder="All",
-            help="Reps with calls in the chosen teams, observed by the chosen managers.",
-            on_change=_all_means_none,
-            args=("f_rep", offered["reps"]),
-        )
+        if not session_scope().hide_reps:  # privacy mode: no rep is chosen alone
+            st.multiselect(
+                "Rep",
+                offered["reps"],
+                key="f_rep",
+                placeholder="All",
+                help="Reps with calls in the chosen teams, observed by the chosen managers.",
+                on_change=_all_means_none,
+                args=("f_rep", offered["reps"]),
+            )
         for note in offered["notes"]:
             st.info(text.plain(note), icon=":material/filter_alt_off:")
         st.slider(
@@ -399,7 +430,7 @@ def banners(src: Source) -> None:
             "or clear the sample.",
             icon=":material/science:",
         )
-        if col2.button("Clear the sample", key="clear_sample", width="stretch"):
+        if may_write() and col2.button("Clear the sample", key="clear_sample", width="stretch"):
             st.session_state[CONFIRM_CLEAR] = True
         if st.session_state.get(CONFIRM_CLEAR):
             _confirm_clear(src.store)
@@ -463,7 +494,7 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:
     st.download_button(
         label,
-        data=csv_bytes(frame),
+        data=lambda: audited(csv_bytes(frame), f"CSV {text.slug(filename)}"),
         file_name=text.slug(filename),
         mime="text/csv",
         key=key,
@@ -506,7 +537,7 @@ def chart(figure, name: str, key: str) -> None:
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         "PNG",
-        data=lambda: charts.to_png(figure),
+        data=lambda: audited(charts.to_png(figure), f"PNG {text.slug(name)}.png"),
         file_name=f"{text.slug(name)}.png",
         mime="image/png",
         key=f"{key}_png",
@@ -516,7 +547,7 @@ def chart(figure, name: str, key: str) -> None:
     )
     row.download_button(
         "SVG",
-        data=lambda: charts.to_svg(figure),
+        data=lambda: audited(charts.to_svg(figure), f"SVG {text.slug(name)}.svg"),
         file_name=f"{text.slug(name)}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",

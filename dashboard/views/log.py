@@ -223,7 +223,7 @@ def draw_sheet(call_key: str) -> None:
         row = st.container(horizontal=True, gap="small")
         row.download_button(
             "HTML",
-            data=debrief.render_html(sheet),
+            data=lambda: common.audited(debrief.render_html(sheet), f"sheet {sheet.file_stem}"),
             file_name=f"{sheet.file_stem}.html",
             mime="text/html",
             on_click="ignore",
@@ -233,7 +233,7 @@ def draw_sheet(call_key: str) -> None:
         )
         row.download_button(
             "PDF",
-            data=lambda: debrief.render_pdf(sheet),
+            data=lambda: common.audited(debrief.render_pdf(sheet), f"sheet {sheet.file_stem}.pdf"),
             file_name=f"{sheet.file_stem}.pdf",
             mime="application/pdf",
             on_click="ignore",

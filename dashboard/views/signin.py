@@ -12,7 +12,7 @@ import os
 
 import streamlit as st
 
-from dashboard import access, audit
+from dashboard import access
 from dashboard.views import common
 
 AUTH_ENV = "RIDEALONG_AUTH"  # "1": `serve --auth` turned sign-in on
@@ -34,8 +34,7 @@ def identity() -> tuple[str, str] | None:
 
 
 def _audit(event: str, page: str | None = None, detail: object = None) -> None:
-    who = identity()
-    audit.record(common.db_path(), who[0] if who else None, event, page, detail)
+    common.audit_event(event, page, detail)
 
 
 def gate() -> access.Grant | None:
@@ -70,8 +69,8 @@ def gate() -> access.Grant | None:
         st.title("No access yet")
         st.warning(
             f"You are signed in as {common.plain(email)}, but no one has given you access to "
-            "Ridealong's figures yet. Ask your Ridealong admin to run `ridealong access grant "
-            f"{common.plain(email)} --team YOUR_TEAM` (or `--manager YOUR NAME`).",
+            "Ridealong's figures yet. Ask your Ridealong admin to grant it with `ridealong "
+            "access grant EMAIL --team TEAM` (or `--manager NAME`).",
             icon=":material/lock:",
         )
         st.stop()
@@ -82,10 +81,7 @@ def gate() -> access.Grant | None:
 
 def is_admin() -> bool:
     """May add to the store and read the audit log: an admin's grant, or the local tool."""
-    if not auth_on():
-        return True
-    grant = st.session_state.get(GRANT_KEY)
-    return bool(grant and grant.admin)
+    return common.may_write()
 
 
 def individual_reps() -> bool:
@@ -93,27 +89,14 @@ def individual_reps() -> bool:
     return not common.session_scope().hide_reps
 
 
-def audit_view(page: str, filters: object = None) -> None:
-    """Record a page view (with its filters) once per change of page or filters."""
-    if not auth_on():
+def audit_page(page: str) -> None:
+    """Record a page view with its filters (the URL's query parameters) once per change of
+    page or filters."""
+    if not auth_on() or identity() is None:
         return
+    filters = {k: st.query_params.get_all(k) for k in sorted(st.query_params)}
     seen = (page, repr(filters))
     if st.session_state.get("_audit_last_view") == seen:
         return
     st.session_state["_audit_last_view"] = seen
-    _audit("view", page, _filters_detail(filters))
-
-
-def _filters_detail(filters: object) -> dict | None:
-    if filters is None:
-        return None
-    params = getattr(filters, "params", None)
-    if params is None:
-        return {"filters": str(filters)}
-    detail = {k: v for k, v in params().items() if k != "scope"}
-    return {k: (str(v) if hasattr(v, "isoformat") else v) for k, v in detail.items()}
-
-
-def audit_download(page: str, what: str) -> None:
-    if auth_on():
-        _audit("download", page, what)
+    _audit("view", page, filters or None)

@@ -264,6 +264,7 @@ def add_uploads(
             value_overrides=used.value_overrides(),
             progress=progress,
             mapping_hash=used.digest(),
+            logged_by=common.signed_in_email(),
         )
 
 
@@ -879,9 +880,14 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
             key="upl_add",
             icon=":material/database_upload:",
             width="stretch",
-            disabled=bool(unsure),
+            disabled=bool(unsure) or not common.may_write(),
         )
-        if unsure:
+        if not common.may_write():
+            st.caption(
+                "Only an admin adds to the team's store: explore the file here, and ask your "
+                "Ridealong admin to add it."
+            )
+        elif unsure:
             st.caption(
                 f"Confirm or correct the {_n(len(unsure), 'guess').replace('guesss', 'guesses')} "
                 "marked ⚠ first: the team's store gets only what you have looked at."
@@ -905,7 +911,7 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
     _show_flash()
     if explore:
         _explore(uploads, check)
-    if add:
+    if add and common.may_write():
         _add(uploads, check)
 
 
@@ -988,6 +994,9 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
         st.error(f"Nothing was written: the team's store could not be updated ({_md(failure)}).")
         return
     st.session_state[ADDED] = check.signature
+    common.audit_event(
+        "import", "Upload", {"files": [f.file for f in result.files], "added": result.added}
+    )
     common.reset_filters()
     _flash("success", _added_text(result, steps))
     st.rerun()
