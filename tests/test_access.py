@@ -58,6 +58,16 @@ def test_a_team_grant_reads_only_that_teams_calls(store_path: Path) -> None:
         assert calls(store.con, north, "rep") == {"Ana": 3, "Cleo": 1}
 
 
+def test_a_scope_holds_for_the_behaviour_grouping_too(store_path: Path) -> None:
+    with Store(store_path) as store:
+        north = scope_of(store.con, teams=("North",))
+        frame = metrics.metrics_frame(store.con, metrics.Filters(scope=north), "behavior")
+        praise = {r["grp"]: r["praise"] for r in frame.iter_rows(named=True)}
+        # North's notes: praise "Asked good questions" on A1 A4 A6, criticism "Skipped
+        # agenda" on A2; East's "Clear next steps" (A5) and South's criticism are not there
+        assert praise == {"Asked good questions": 3, "Skipped agenda": 0}
+
+
 def test_a_manager_grant_reads_their_calls_and_their_reps_calls(store_path: Path) -> None:
     with Store(store_path) as store:
         tom = scope_of(store.con, managers=("Tom",))
