@@ -628,11 +628,8 @@ def _check_auth_file(auth: Path, port: int) -> None:
     section = config.get("auth")
     if not isinstance(section, dict):
         _fail(f"--auth {auth}: no [auth] section (Streamlit's st.login settings)", 2)
-    # a provider may sit in a subsection ([auth.okta]); the keys may then live there
+    # one provider, its keys in [auth] itself: the sign-in button calls st.login() unnamed
     found = dict(section)
-    for value in section.values():
-        if isinstance(value, dict):
-            found = {**value, **{k: v for k, v in section.items() if not isinstance(v, dict)}}
     missing = [k for k in AUTH_KEYS if not found.get(k)]
     if missing:
         _fail(f"--auth {auth}: [auth] lacks {', '.join(missing)}", 2)
