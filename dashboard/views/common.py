@@ -116,9 +116,9 @@ def may_write() -> bool:
 
 def audit_event(event: str, page: str | None = None, detail: Any = None) -> None:
     """Append to the audit log beside the team's store: with sign-in on, everything; without
-    it, only imports, and only to a log an `access` command started."""
+    it, only imports and undos, and only to a log an `access` command started."""
     signed_in = os.environ.get(AUTH_ENV) == "1"
-    if not signed_in and event != "import":
+    if not signed_in and event not in ("import", "undo"):
         return
     audit.record(db_path(), signed_in_email(), event, page, detail, start=signed_in)
 

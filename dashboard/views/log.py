@@ -385,6 +385,7 @@ if st.button("Save the ride-along", key="log_save", type="primary", width="stret
     else:
         notes = sum(1 for note in entry.notes if not note.blank())
         verb = "Corrected" if saved.edited else "Saved"
+        common.audit_event("import", "Log a ride-along", f"{verb.lower()} {saved.observation_id}")
         st.session_state[FLASH] = (
             f"{verb}: {entry.rep.strip()}, {entry.observed_on:%a %d %b %Y}, {notes} "
             f"note{'' if notes == 1 else 's'} (call {saved.observation_id})."
@@ -450,6 +451,7 @@ for row in mine.iter_rows(named=True):
                 except logbook.NotAllowed as exc:
                     st.error(f"Not deleted: {text.plain(exc)}.")
                 else:
+                    common.audit_event("undo", "Log a ride-along", f"deleted {key}")
                     st.session_state.pop(CONFIRM_DELETE, None)
                     if st.session_state.get(SHEET) == key:
                         st.session_state.pop(SHEET, None)
