@@ -19,6 +19,7 @@ from dashboard import access, audit, importer, metrics
 from dashboard import mapping as mapping_mod
 from dashboard.store import (
     Store,
+    StoreBusy,
     StoreError,
     default_db_path,
     load_files,
@@ -719,6 +720,24 @@ def _actor() -> str:
         return f"cli:{os.environ.get('USER') or 'unknown'}"
 
 
+def _open_for_access(db: Path | None) -> Store:
+    """The store, opened to change access: it must exist (a grant never creates a store), and
+    no other process may hold it (DuckDB: one writer at a time)."""
+    path = _db_path(db)
+    if not path.exists():
+        _fail(f"no store at {path}: import a log first (`ridealong ingest FILE --db {path}`)", 2)
+    try:
+        return Store(path)
+    except StoreBusy:
+        _fail(
+            f"the store {path} is open in another process (a running `ridealong serve`?): stop "
+            "it, change access, and start it again; nothing was changed"
+        )
+    except StoreError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
 @main.group()
 def access_cmd() -> None:
     """Who may see what when the dashboard is served with --auth (grants and privacy mode)."""
@@ -757,7 +776,7 @@ def access_grant(
     admin: bool,
 ) -> None:
     """Give EMAIL access (replacing any earlier grant of theirs)."""
-    store = _open_store(db)
+    store = _open_for_access(db)
     try:
         if teams or managers:
             hint = _unknown_filter_values(
@@ -792,7 +811,7 @@ def access_grant(
 @click.argument("email")
 def access_revoke(db: Path | None, email: str) -> None:
     """Remove EMAIL's access."""
-    store = _open_store(db)
+    store = _open_for_access(db)
     try:
         try:
             removed = access.revoke(store.con, email)
@@ -839,7 +858,8 @@ def access_list(db: Path | None) -> None:
 )
 def access_policy(db: Path | None, min_group: int | None, no_reps: bool | None) -> None:
     """Set privacy mode (for works councils); with no option, print it."""
-    store = _open_store(db, read_only=min_group is None and no_reps is None)
+    show = min_group is None and no_reps is None
+    store = _open_store(db, read_only=True) if show else _open_for_access(db)
     try:
         current = access.policy(store.con)
         if min_group is None and no_reps is None:

@@ -168,6 +168,12 @@ def test_a_bad_access_command_exits_2_and_writes_nothing(
         assert access.grants(store.con) == []
 
 
+def test_access_on_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    done = ridealong("access", "grant", "a@example.com", "--all", "--db", str(tmp_path / "s.db"))
+    assert done.returncode == 2 and "no store at" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_serve_refuses_a_network_host_without_auth_or_no_auth(tmp_path: Path) -> None:
     done = ridealong("serve", "--host", "0.0.0.0", "--db", str(tmp_path / "s.duckdb"))
     assert done.returncode == 2 and "--auth FILE" in done.stderr and "--no-auth" in done.stderr
