@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from dashboard import importer, metrics
+from dashboard import access, audit, importer, metrics
 from dashboard import mapping as mapping_mod
 from dashboard.store import (
     DEFAULT_WAIT,
@@ -328,6 +328,14 @@ def ingest(
         store.close()
     click.echo(result.summary(), err=True)
     click.echo(f"Store: {store.path}", err=True)
+    audit.record(
+        store.path,
+        _actor(),
+        "import",
+        "ingest",
+        {"files": [f.file for f in result.files], "added": result.added},
+        start=False,
+    )
 
 
 def _remove_store_file(path: Path, folder_existed: bool) -> None:
@@ -407,6 +415,13 @@ def undo(import_id: int, db: Path | None, wait: float) -> None:
         store.close()
     for r in undone:
         click.echo(f"Undid import #{r['import_id']} {r['file']} ({r['calls']} calls)", err=True)
+    audit.record(
+        path,
+        _actor(),
+        "undo",
+        detail={"imports": [r["import_id"] for r in undone], "files": [r["file"] for r in undone]},
+        start=False,
+    )
     click.echo(f"Store: {path}", err=True)
 
 
@@ -537,7 +552,7 @@ FILTER_NAMES = {"teams": "team", "managers": "manager", "reps": "rep"}
 def _unknown_filter_values(store: Store, **chosen: tuple[str, ...]) -> str | None:
     """An error naming each --team/--manager/--rep value no call has, and the values that
     exist (as `report` does for --team); None when every value is known."""
-    known = metrics.run(store.con, "data_range").row(0, named=True)
+    known = metrics.run(store.con, "data_range", scope=access.EVERYTHING).row(0, named=True)
     messages = []
     for field, values in chosen.items():
         have = known[field] or []
@@ -708,17 +723,68 @@ def streamlit_flags() -> list[str]:
     return flags
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+
+
+def _check_auth_file(auth: Path, port: int) -> None:
+    """--auth FILE must hold Streamlit's [auth] section with every key sign-in needs."""
+    try:
+        config = tomllib.loads(auth.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"--auth {auth}: cannot read it ({exc}); nothing was started", 2)
+    except tomllib.TOMLDecodeError as exc:
+        _fail(f"--auth {auth}: not TOML ({exc}); nothing was started", 2)
+    section = config.get("auth")
+    if not isinstance(section, dict):
+        _fail(f"--auth {auth}: no [auth] section (Streamlit's st.login settings)", 2)
+    # one provider, its keys in [auth] itself: the sign-in button calls st.login() unnamed
+    found = dict(section)
+    missing = [k for k in AUTH_KEYS if not found.get(k)]
+    if missing:
+        _fail(f"--auth {auth}: [auth] lacks {', '.join(missing)}", 2)
+    redirect = str(found["redirect_uri"])
+    if not redirect.rstrip("/").endswith("/oauth2callback"):
+        _fail(
+            f"--auth {auth}: redirect_uri {redirect!r} must end in /oauth2callback "
+            f"(e.g. http://HOST:{port}/oauth2callback)",
+            2,
+        )
+
+
 @main.command()
 @_db_option
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but this computer (127.0.0.1) needs --auth or --no-auth.",
+)
+@click.option(
+    "--auth",
+    "auth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A TOML file with Streamlit's [auth] section (redirect_uri, cookie_secret, client_id, "
+    "client_secret, server_metadata_url): every page then needs sign-in with your identity "
+    "provider, and each person sees what `ridealong access grant` gave them.",
+)
+@click.option(
+    "--no-auth",
+    "no_auth",
+    is_flag=True,
+    help="Serve to the network without sign-in: everyone who can reach it sees everything.",
+)
 @click.option(
     "--read-only",
     is_flag=True,
     help="Never write the store (a replica, e.g. on shared storage): uploads and logging are "
     "off, and new snapshots written elsewhere show up by themselves.",
 )
-def serve(db: Path | None, port: int, host: str, read_only: bool) -> None:
+def serve(
+    db: Path | None, port: int, host: str, auth: Path | None, no_auth: bool, read_only: bool
+) -> None:
     """Start the dashboard (headless: it prints its address and opens no browser). An empty
     store is filled with the bundled sample, unless the sample was cleared from it.
 
@@ -726,6 +792,16 @@ def serve(db: Path | None, port: int, host: str, read_only: bool) -> None:
     process writes it (an upload, `ingest`, `undo`); each write is swapped in whole."""
     from streamlit.web import cli as stcli
 
+    if auth is not None and no_auth:
+        _fail("--auth and --no-auth contradict each other: give one", 2)
+    if host.strip().lower() not in LOOPBACK and auth is None and not no_auth:
+        _fail(
+            f"--host {host} serves the dashboard to the network, where anyone who reaches it "
+            "would see every coaching note: give --auth FILE (sign-in) or say --no-auth",
+            2,
+        )
+    if auth is not None:
+        _check_auth_file(auth, port)
     path = _db_path(db)
     if read_only:
         store = _open_store(path, read_only=True)
@@ -759,6 +835,7 @@ def serve(db: Path | None, port: int, host: str, read_only: bool) -> None:
     room = receiving_room(int(limit.get("maxUploadSize", 200)))
     if room:  # uploads larger than the free space would fail with a bare error 500
         click.echo(room, err=True)
+    os.environ["RIDEALONG_AUTH"] = "1" if auth is not None else "0"
     app = Path(__file__).with_name("app.py")
     sys.argv = [
         "streamlit",
@@ -768,10 +845,208 @@ def serve(db: Path | None, port: int, host: str, read_only: bool) -> None:
         f"--server.port={port}",
         f"--server.address={host}",
         "--server.headless=true",
+        *([f"--secrets.files={auth.resolve()}"] if auth is not None else []),
     ]
     mode = ", read-only" if read_only else ""
-    click.echo(f"Ridealong on http://{host}:{port} (store: {path}{mode})", err=True)
+    how = "sign-in required" if auth is not None else "no sign-in"
+    click.echo(f"Ridealong on http://{host}:{port} (store: {path}{mode}; {how})", err=True)
     sys.exit(stcli.main())
+
+
+# ---- access and audit ------------------------------------------------------------------------
+
+
+def _actor() -> str:
+    """Who ran a CLI command, for the audit log: cli:<login name>."""
+    try:
+        return f"cli:{os.getlogin()}"
+    except OSError:
+        return f"cli:{os.environ.get('USER') or 'unknown'}"
+
+
+def _open_for_access(db: Path | None) -> Store:
+    """The store, opened to change access: it must exist (a grant never creates a store), and
+    no other process may hold it (DuckDB: one writer at a time)."""
+    path = _db_path(db)
+    if not path.exists():
+        _fail(f"no store at {path}: import a log first (`ridealong ingest FILE --db {path}`)", 2)
+    try:
+        return Store(path)
+    except StoreBusy as exc:
+        _fail(f"{exc}; nothing was changed", 2)
+    except StoreError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+@main.group()
+def access_cmd() -> None:
+    """Who may see what when the dashboard is served with --auth (grants and privacy mode)."""
+
+
+main.add_command(access_cmd, "access")
+
+
+@access_cmd.command("grant")
+@_db_option
+@click.argument("email")
+@click.option("--all", "everything", is_flag=True, help="Every call in the store.")
+@click.option(
+    "--team",
+    "teams",
+    multiple=True,
+    help="Every call of this team (repeatable: a leader of several teams).",
+)
+@click.option(
+    "--manager",
+    "managers",
+    multiple=True,
+    help="The calls this manager observed, and every call of the reps they observed (repeatable).",
+)
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="May add to the store, manage access and read the audit log; sees everything.",
+)
+def access_grant(
+    db: Path | None,
+    email: str,
+    everything: bool,
+    teams: tuple[str, ...],
+    managers: tuple[str, ...],
+    admin: bool,
+) -> None:
+    """Give EMAIL access (replacing any earlier grant of theirs)."""
+    store = _open_for_access(db)
+    try:
+        if teams or managers:
+            hint = _unknown_filter_values(
+                store,
+                **({"teams": teams} if teams else {}),
+                **({"managers": managers} if managers else {}),
+            )
+            if hint:
+                _fail(f"{hint} Nothing was granted.", 2)
+        try:
+            with store.writing() as con:
+                found = access.grant(
+                    con,
+                    email,
+                    everything=everything,
+                    teams=teams,
+                    managers=managers,
+                    admin=admin,
+                    by=_actor(),
+                )
+        except access.AccessError as exc:
+            _fail(f"{exc}; nothing was granted", 2)
+    finally:
+        store.close()
+    audit.record(
+        _db_path(db), _actor(), "access", detail=f"grant {found.email}: {found.describe()}"
+    )
+    click.echo(f"{found.email}: {found.describe()}")
+
+
+@access_cmd.command("revoke")
+@_db_option
+@click.argument("email")
+def access_revoke(db: Path | None, email: str) -> None:
+    """Remove EMAIL's access."""
+    store = _open_for_access(db)
+    try:
+        try:
+            with store.writing() as con:
+                removed = access.revoke(con, email)
+        except access.AccessError as exc:
+            _fail(str(exc), 2)
+    finally:
+        store.close()
+    if not removed:
+        _fail(f"{email} has no grant; nothing changed", 2)
+    audit.record(_db_path(db), _actor(), "access", detail=f"revoke {email.strip().lower()}")
+    click.echo(f"{email.strip().lower()}: access revoked")
+
+
+@access_cmd.command("list")
+@_db_option
+def access_list(db: Path | None) -> None:
+    """Every grant and the privacy policy."""
+    store = _open_store(db, read_only=True)
+    try:
+        found, pol = access.grants(store.con), access.policy(store.con)
+    finally:
+        store.close()
+    if not found:
+        click.echo("No grants: with --auth, nobody who signs in sees any figure yet.")
+    for g in found:
+        when = f" (since {g.granted_at:%Y-%m-%d})" if g.granted_at else ""
+        click.echo(f"{g.email}: {g.describe()}{when}")
+    click.echo(f"Privacy mode: {pol.describe()}")
+
+
+@access_cmd.command("policy")
+@_db_option
+@click.option(
+    "--min-group",
+    type=click.IntRange(1),
+    default=None,
+    help="Teams and managers with fewer reps than this are shown together as 'other' (1: off).",
+)
+@click.option(
+    "--no-individual-reps/--individual-reps",
+    "no_reps",
+    default=None,
+    help="Turn per-rep pages and rows off (or back on) for everyone but admins.",
+)
+def access_policy(db: Path | None, min_group: int | None, no_reps: bool | None) -> None:
+    """Set privacy mode (for works councils); with no option, print it."""
+    show = min_group is None and no_reps is None
+    store = _open_store(db, read_only=True) if show else _open_for_access(db)
+    try:
+        current = access.policy(store.con)
+        if min_group is None and no_reps is None:
+            click.echo(f"Privacy mode: {current.describe()}")
+            return
+        with store.writing() as con:
+            new = access.set_policy(
+                con,
+                current.min_group if min_group is None else min_group,
+                current.individual_reps if no_reps is None else not no_reps,
+                by=_actor(),
+            )
+    finally:
+        store.close()
+    audit.record(_db_path(db), _actor(), "access", detail=f"policy: {new.describe()}")
+    click.echo(f"Privacy mode: {new.describe()}")
+
+
+@main.command("audit")
+@_db_option
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="From this day on (YYYY-MM-DD, UTC).",
+)
+@click.option("--email", default=None, help="Only this person's events.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of lines of text.")
+def audit_cmd(db: Path | None, since: dt.datetime | None, email: str | None, as_csv: bool) -> None:
+    """Print the audit log: sign-ins, pages and filters viewed, downloads, imports, undos and
+    access changes, oldest first (the file <store>.audit.jsonl beside the store)."""
+    path = _db_path(db)
+    entries = audit.read(path, since.date() if since else None, email)
+    if as_csv:
+        click.echo(audit.to_csv(entries), nl=False)
+        return
+    if not entries:
+        click.echo(f"No audit events in {audit.log_path(path)}.", err=True)
+    for e in entries:
+        where = f" {e['page']}" if e["page"] else ""
+        detail = audit.detail_text(e["detail"])
+        click.echo(
+            f"{e['at']} {e['email'] or '-'} {e['event']}{where}" + (f" {detail}" if detail else "")
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

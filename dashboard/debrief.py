@@ -18,6 +18,7 @@ import duckdb
 import jinja2
 
 from dashboard import metrics
+from dashboard.access import EVERYTHING, Scope
 from dashboard.quarterly import html as review_html
 from dashboard.quarterly import pdf as review_pdf
 from dashboard.quarterly.theme import INK, SOFT
@@ -131,13 +132,14 @@ def build_sheet(
     window: int = metrics.DEFAULT_WINDOW,
     made_on: dt.date | None = None,
     next_step: str = "",
+    scope: Scope = EVERYTHING,
 ) -> Sheet | None:
-    """The sheet for one call (None when there is no such call)."""
-    call = metrics.run(con, "logged_call", call_key=call_key)
+    """The sheet for one call (None when there is no such call, or it is outside `scope`)."""
+    call = metrics.run(con, "logged_call", call_key=call_key, scope=scope)
     if call.is_empty():
         return None
     c = call.row(0, named=True)
-    events = metrics.run(con, "debrief_sheet", call_key=call_key, window=window)
+    events = metrics.run(con, "debrief_sheet", call_key=call_key, window=window, scope=scope)
     well, fix = [], []
     for row in events.iter_rows(named=True):
         if row["polarity"] == "praise":

@@ -30,6 +30,7 @@ import duckdb
 import polars as pl
 
 from dashboard import importer, metrics
+from dashboard.access import EVERYTHING, Scope
 from dashboard.store import WRITE_LOCK, IngestResult, Store, locked_ingest
 
 SOURCE = "form"
@@ -305,10 +306,12 @@ def rows(entry: Entry, observation_id: str) -> list[dict[str, str]]:
 # ---- reading ------------------------------------------------------------------------------
 
 
-def load(con: duckdb.DuckDBPyConnection, call_key: str) -> tuple[Entry, Logged | None] | None:
+def load(
+    con: duckdb.DuckDBPyConnection, call_key: str, scope: Scope = EVERYTHING
+) -> tuple[Entry, Logged | None] | None:
     """The call as the form shows it, and who logged it here (None: it came from a file);
-    None when there is no such call."""
-    frame = metrics.run(con, "logged_call", call_key=call_key)
+    None when there is no such call (or it is outside `scope`)."""
+    frame = metrics.run(con, "logged_call", call_key=call_key, scope=scope)
     if frame.is_empty():
         return None
     first = frame.row(0, named=True)
@@ -334,11 +337,16 @@ def load(con: duckdb.DuckDBPyConnection, call_key: str) -> tuple[Entry, Logged |
 
 
 def open_debriefs(
-    con: duckdb.DuckDBPyConnection, manager: str | None, today: dt.date
+    con: duckdb.DuckDBPyConnection,
+    manager: str | None,
+    today: dt.date,
+    scope: Scope = EVERYTHING,
 ) -> pl.DataFrame:
     """queries/open_debriefs.sql: the manager's calls of the last OPEN_DAYS days with a debrief
     marked later or unknown, oldest first (manager None: everyone's)."""
-    return metrics.run(con, "open_debriefs", manager=manager, today=today, days=OPEN_DAYS)
+    return metrics.run(
+        con, "open_debriefs", manager=manager, today=today, days=OPEN_DAYS, scope=scope
+    )
 
 
 # ---- who may change a call ----------------------------------------------------------------

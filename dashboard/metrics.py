@@ -6,19 +6,21 @@ functions, which call the same .sql files.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
 
 from dashboard import effects
+from dashboard.access import EVERYTHING, Scope
 from dashboard.resources import queries_dir
 from dashboard.store import MAX_WINDOW  # the recurrence windows derived at ingest
 
@@ -76,7 +78,8 @@ OBSERVATIONAL_NOTE = (
 
 @dataclass(frozen=True)
 class Filters:
-    """What every page and command can narrow the data to; empty means everything."""
+    """What every page and command can narrow the data to; empty means everything. `scope`
+    is what the session may see at all (access.Scope; the CLI: everything)."""
 
     start: dt.date | None = None
     end: dt.date | None = None
@@ -85,6 +88,7 @@ class Filters:
     reps: tuple[str, ...] = ()
     window: int = DEFAULT_WINDOW
     min_n: int = DEFAULT_MIN_N
+    scope: Scope = EVERYTHING
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.window) <= MAX_WINDOW:
@@ -99,12 +103,11 @@ class Filters:
             "reps": list(self.reps),
             "window": int(self.window),
             "min_n": int(self.min_n),
+            "scope": self.scope.param(),
         }
 
     def replace(self, **changes: Any) -> Filters:
-        data = asdict(self)
-        data.update(changes)
-        return Filters(**data)
+        return dataclasses.replace(self, **changes)
 
 
 @functools.cache
@@ -117,7 +120,23 @@ STORE_SQL = ("schema", "macros")  # the store's own definitions (store.py runs t
 
 
 def query_names() -> list[str]:
-    return sorted(p.stem for p in queries_dir().glob("*.sql") if p.stem not in STORE_SQL)
+    """The queries (not the files that define tables and macros: see definition_names)."""
+    return sorted(set(_sql_files()) - set(definition_names()))
+
+
+def definition_names() -> list[str]:
+    """queries/*.sql files that create tables or macros rather than return rows."""
+    files = _sql_files()
+    return sorted(n for n, text in files.items() if _first_statement(text).startswith("create"))
+
+
+def _sql_files() -> dict[str, str]:
+    return {p.stem: query_text(p.stem) for p in queries_dir().glob("*.sql")}
+
+
+def _first_statement(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("--")]
+    return "\n".join(lines).lstrip().lower()
 
 
 def _used_params(sql: str) -> set[str]:
@@ -125,8 +144,12 @@ def _used_params(sql: str) -> set[str]:
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
-    """Run queries/<name>.sql on a fresh cursor with the parameters it uses."""
+    """Run queries/<name>.sql on a fresh cursor with the parameters it uses. Every query that
+    reads calls takes `scope` (an access.Scope or its param()): there is no default, so a
+    caller cannot forget it and show more than the session may see."""
     sql = query_text(name)
+    if isinstance(params.get("scope"), Scope):
+        params["scope"] = params["scope"].param()
     wanted = _used_params(sql)
     missing = wanted - params.keys()
     if missing:
@@ -367,6 +390,22 @@ def concurrently(
     executes, and the Overview's three queries take about a fifth less time than in a row.
     """
     return list(_POOL.map(lambda request: fn(*request), requests))
+
+
+def unscoped(con: duckdb.DuckDBPyConnection) -> Callable[..., pl.DataFrame]:
+    """run on `con` over everything (the CLI: whoever runs it can read the store file)."""
+
+    def runner(name: str, **params: Any) -> pl.DataFrame:
+        return run(con, name, **{"scope": EVERYTHING, **params})
+
+    return runner
+
+
+def data_range(
+    con: duckdb.DuckDBPyConnection, scope: Scope = EVERYTHING
+) -> tuple[dt.date | None, dt.date | None]:
+    row = run(con, "data_range", scope=scope).row(0, named=True)
+    return row["first_day"], row["last_day"]
 
 
 def with_adjusted(row: dict[str, Any], adjusted: Adjusted) -> dict[str, Any]:

@@ -47,7 +47,8 @@ def _sql(name: str) -> str:
 # The store's own SQL, in queries/: its tables (idempotent: `create ... if not exists`, and the
 # columns added since layout 1), its macros, and the derived tables rebuilt after every write.
 SCHEMA = _sql("schema.sql")
-MACROS = _sql("macros.sql")
+# the macros, and the one filter every query reads calls through (queries/selected_calls.sql)
+MACROS = _sql("macros.sql") + "\n" + _sql("selected_calls.sql")
 DERIVE = [_sql(f"derive/{p.name}") for p in sorted((queries_dir() / "derive").glob("*.sql"))]
 
 MAX_WINDOW = 10  # recurrence windows derived: 1 .. MAX_WINDOW calls (queries/derive/call_facts)

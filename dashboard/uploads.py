@@ -285,8 +285,10 @@ def add_uploads(
     used: mapping.Mapping,
     progress: Callable[[str, float], None] | None = None,
     waiting: Callable[[bool], None] | None = None,
+    logged_by: str | None = None,
 ) -> IngestResult:
-    """All-or-nothing upsert into the shared store, one session at a time (see locked_ingest).
+    """All-or-nothing upsert into the shared store, one session at a time (see locked_ingest),
+    recorded in the imports log with `logged_by` (the signed-in email, when there is one).
 
     Raises importer.ImportFailed (nothing written)."""
     with temp_files(uploads) as paths:
@@ -301,6 +303,7 @@ def add_uploads(
             value_overrides=used.value_overrides(),
             progress=progress,
             mapping_hash=used.digest(),
+            logged_by=logged_by,
         )
 
 

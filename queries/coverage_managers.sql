@@ -10,6 +10,7 @@
 --   $lookback  how many quarters before it make "usual" (INTEGER, e.g. 4)
 --   $share     below = calls this quarter < $share * usual (DOUBLE, e.g. 0.75)
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 --
 -- usual = calls in the $lookback quarters before the quarter divided by the number of those
 -- quarters, counted from the manager's first quarter with a call among them (a manager who
@@ -19,10 +20,10 @@ with filtered_calls as (
     select
         manager,
         observed_on
-    from call_facts
-    where (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and observed_on >= ($start::date - to_months(3 * $lookback::integer))::date
-        and observed_on <= $end::date
+    from selected_calls(
+        ($start::date - to_months(3 * $lookback::integer))::date, $end::date,
+        $teams::varchar[], []::varchar[], []::varchar[], $scope
+    )
 ),
 
 per_manager as (

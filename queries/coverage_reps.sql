@@ -9,6 +9,7 @@
 --   $end       last day of the quarter (DATE)
 --   $lookback  how many quarters before it to look at (INTEGER, e.g. 4)
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 with filtered_calls as (
     select
         rep,
@@ -16,10 +17,10 @@ with filtered_calls as (
         team,
         observed_on,
         rep_seq
-    from call_facts
-    where (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and observed_on >= ($start::date - to_months(3 * $lookback::integer))::date
-        and observed_on <= $end::date
+    from selected_calls(
+        ($start::date - to_months(3 * $lookback::integer))::date, $end::date,
+        $teams::varchar[], []::varchar[], []::varchar[], $scope
+    )
 ),
 
 before as (

@@ -13,9 +13,11 @@
 -- Parameters:
 --   $call_key  the call (its observation_id, or "observed_on|manager|rep" without one)
 --   $window    K, the recurrence window in calls
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
+--              (no rows for a call outside it)
 with this_call as (
     select call_id, rep_id, rep_seq
-    from call_facts
+    from selected_calls(null, null, []::varchar[], []::varchar[], []::varchar[], $scope)
     where call_key = $call_key::varchar
 ),
 

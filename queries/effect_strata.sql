@@ -21,32 +21,24 @@
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
 --   $managers  VARCHAR[]: managers to keep (empty = all)
 --   $reps      VARCHAR[]: reps to keep (empty = all)
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 --   $window    K (1 to 10), as in metrics.sql
 with filtered_calls as (
     select *
-    from call_facts
-    where ($start::date is null or observed_on >= $start::date)
-        and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
-        and (len($reps::varchar[]) = 0 or list_contains($reps::varchar[], rep))
-        and later_calls >= $window::integer
+    from selected_calls(
+        $start::date, $end::date, $teams::varchar[], $managers::varchar[], $reps::varchar[], $scope
+    )
+    where later_calls >= $window::integer
         and praise_events + criticism_events > 0
 ),
 
 filtered_events as (
     select *
-    from event_facts
+    from selected_events(
+        $start::date, $end::date, $teams::varchar[], $managers::varchar[], $reps::varchar[], $scope
+    )
     where $by::varchar = 'behavior'
         and later_calls >= $window::integer
-        and ($start::date is null or observed_on >= $start::date)
-        and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or team_id in (
-            select team_id from team_ids where list_contains($teams::varchar[], team)))
-        and (len($managers::varchar[]) = 0 or manager_id in (
-            select manager_id from manager_ids where list_contains($managers::varchar[], manager)))
-        and (len($reps::varchar[]) = 0 or rep_id in (
-            select rep_id from rep_ids where list_contains($reps::varchar[], rep)))
 ),
 
 units as (

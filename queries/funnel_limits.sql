@@ -12,14 +12,12 @@
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
 --   $managers  VARCHAR[]: managers to keep (empty = all)
 --   $reps      VARCHAR[]: reps to keep (empty = all)
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 with filtered_calls as (
     select *
-    from call_facts
-    where ($start::date is null or observed_on >= $start::date)
-        and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
-        and (len($reps::varchar[]) = 0 or list_contains($reps::varchar[], rep))
+    from selected_calls(
+        $start::date, $end::date, $teams::varchar[], $managers::varchar[], $reps::varchar[], $scope
+    )
 ),
 
 team_rate as (

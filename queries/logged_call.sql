@@ -7,10 +7,13 @@
 --
 -- Parameters:
 --   $call_key  the call (its observation_id, or "observed_on|manager|rep" without one)
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
+--              (no rows for a call outside it)
 with the_call as (
     select *
     from calls
     where call_key = $call_key::varchar
+        and call_key in (select s.call_key from selected_calls(null, null, []::varchar[], []::varchar[], []::varchar[], $scope) as s)
 )
 
 select

@@ -8,6 +8,7 @@
 --   $manager    the leader (VARCHAR; null = every manager)
 --   $logged_by  who logged them (VARCHAR; null = anyone)
 --   $since      DATE: logged on this day or later
+--   $scope      the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 with logged as (
     select l.call_key, l.logged_by, l.logged_at, l.debrief_later
     from logbook as l
@@ -29,7 +30,7 @@ select
     c.manager,
     c.rep,
     c.team,
-    c.deal,
+    d.deal,
     case
         when c.debrief then 'yes'
         when not c.debrief then 'no'
@@ -40,7 +41,8 @@ select
     g.logged_by,
     g.logged_at
 from logged as g
-inner join calls as c on c.call_key = g.call_key
+inner join selected_calls(null, null, []::varchar[], []::varchar[], []::varchar[], $scope) as c on c.call_key = g.call_key
+inner join calls as d on d.call_key = g.call_key
 left join note_counts as n on n.call_key = g.call_key
 where $manager::varchar is null or c.manager = $manager::varchar
 order by g.logged_at desc, c.call_key

@@ -19,6 +19,7 @@
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
 --   $managers  VARCHAR[]: managers to keep (empty = all)
 --   $reps      VARCHAR[]: reps to keep (empty = all)
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 --   $window    K (1 to 10): a praise event recurred / a mistake repeated when noted again on
 --              one of the rep's next K calls; only events with at least K later calls count.
 --   $min_n     results resting on fewer eligible events (or calls) than this are flagged small
@@ -30,27 +31,18 @@
 -- events but never shorten what comes after them, and a filter change only aggregates.
 with filtered_calls as (
     select *
-    from call_facts
-    where ($start::date is null or observed_on >= $start::date)
-        and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
-        and (len($reps::varchar[]) = 0 or list_contains($reps::varchar[], rep))
+    from selected_calls(
+        $start::date, $end::date, $teams::varchar[], $managers::varchar[], $reps::varchar[], $scope
+    )
 ),
 
 filtered_events as (
-    -- event_facts carries integer codes for teams, managers and reps (*_ids: code -> name)
+    -- the events of the selected calls (selected_calls.sql), for the behaviour grouping
     select *
-    from event_facts
+    from selected_events(
+        $start::date, $end::date, $teams::varchar[], $managers::varchar[], $reps::varchar[], $scope
+    )
     where $by::varchar = 'behavior'
-        and ($start::date is null or observed_on >= $start::date)
-        and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or team_id in (
-            select team_id from team_ids where list_contains($teams::varchar[], team)))
-        and (len($managers::varchar[]) = 0 or manager_id in (
-            select manager_id from manager_ids where list_contains($managers::varchar[], manager)))
-        and (len($reps::varchar[]) = 0 or rep_id in (
-            select rep_id from rep_ids where list_contains($reps::varchar[], rep)))
 ),
 
 units as (

@@ -10,6 +10,7 @@
 --   $manager  the leader (VARCHAR; null = every manager)
 --   $today    DATE: the last day included
 --   $days     how many days, today included (14: today and the 13 days before)
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 with recent as (
     select
         c.call_key,
@@ -18,12 +19,13 @@ with recent as (
         c.manager,
         c.rep,
         c.team,
-        c.deal,
-        c.manager_action
-    from calls as c
+        d.deal,
+        c.manager_action::varchar as manager_action
+    from selected_calls(
+        ($today::date - $days::integer + 1)::date, $today::date, []::varchar[], []::varchar[], []::varchar[], $scope
+    ) as c
+    inner join calls as d on d.call_key = c.call_key
     where c.debrief is null
-        and c.observed_on <= $today::date
-        and c.observed_on > $today::date - $days::integer
         and ($manager::varchar is null or c.manager = $manager::varchar)
 ),
 

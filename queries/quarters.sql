@@ -6,6 +6,7 @@
 --
 -- Parameters:
 --   $teams  VARCHAR[]: teams to keep (empty = all; '' is "no team")
+--   $scope  the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 --   $today  DATE: the day the review is made (the CLI and the page pass today's date)
 --
 -- A quarter is complete when the data reaches its last day (the store's last observed call, any
@@ -20,8 +21,7 @@ filtered_calls as (
     select
         quarter,
         observed_on
-    from call_facts
-    where len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team)
+    from selected_calls(null, null, $teams::varchar[], []::varchar[], []::varchar[], $scope)
 ),
 
 per_quarter as (

@@ -16,18 +16,17 @@
 --   $end       last day included (DATE or null = open)
 --   $teams     VARCHAR[]: teams to keep (empty = all; '' is "no team")
 --   $managers  VARCHAR[]: managers to keep (empty = all)
+--   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
 --
 -- Behaviours are listed in the spelling used on the call (trimmed); a behaviour noted twice
 -- on a call appears twice in praise_notes / criticism_notes (as it counts twice in the note
 -- counts) but once in the recurrence lists (one event per call, behaviour and polarity).
 with filtered_calls as (
     select *
-    from call_facts
-    where rep = $rep::varchar
-        and ($start::date is null or observed_on >= $start::date)
-        and ($end::date is null or observed_on <= $end::date)
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($managers::varchar[]) = 0 or list_contains($managers::varchar[], manager))
+    from selected_calls(
+        $start::date, $end::date, $teams::varchar[], $managers::varchar[], [$rep::varchar],
+        $scope
+    )
 ),
 
 call_notes as (

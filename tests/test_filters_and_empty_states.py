@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from dashboard import metrics
+from dashboard.access import EVERYTHING
 from dashboard.store import Store, load_files
 from dashboard.views import common
 from tests import expected_tiny as ex
@@ -41,7 +42,7 @@ def url(at, key: str) -> list[str]:
 
 def test_narrowing_on_the_tiny_log() -> None:
     store, _ = load_files([ex.TINY_CSV])
-    combos = metrics.run(store.con, "filter_choices")
+    combos = metrics.run(store.con, "filter_choices", scope=EVERYTHING)
     # tiny.csv: North has Maria and Tom with Ana and Cleo; South Maria and Tom with Ben; one
     # call without a team (C3, Maria with Cleo)
     assert common.narrowed(combos, [], []) == (["Maria", "Tom"], ["Ana", "Ben", "Cleo"])

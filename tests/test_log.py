@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import debrief, logbook, metrics
+from dashboard.access import EVERYTHING
 from dashboard.store import Store
 from tests import expected_tiny as ex
 
@@ -320,7 +321,9 @@ def test_open_debriefs_are_a_leaders_unknown_or_later_calls_of_the_last_14_days(
 
 
 def sheet_rows(store: Store, call_key: str, window: int = 3) -> list[tuple]:
-    frame = metrics.run(store.con, "debrief_sheet", call_key=call_key, window=window)
+    frame = metrics.run(
+        store.con, "debrief_sheet", call_key=call_key, window=window, scope=EVERYTHING
+    )
     return [
         (
             r["polarity"],

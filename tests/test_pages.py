@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from dashboard import charts, formatting, metrics
+from dashboard.access import EVERYTHING
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
 
@@ -24,7 +25,14 @@ BEHAVIOURS = "views/behaviours.py"
 REPS = "views/reps.py"
 Z95 = 1.959963984540054
 Z998 = 3.090232306167813
-NO_FILTER = {"start": None, "end": None, "teams": [], "managers": [], "reps": []}
+NO_FILTER = {
+    "start": None,
+    "end": None,
+    "teams": [],
+    "managers": [],
+    "reps": [],
+    "scope": EVERYTHING,
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +108,8 @@ def test_funnel_limits_are_the_clipped_binomial_formula_on_every_row(tiny: Store
 
 
 def history(store: Store, rep: str, window: int = 3, **changes) -> list[dict]:
-    params = {"start": None, "end": None, "teams": [], "managers": [], **changes}
+    params = {"start": None, "end": None, "teams": [], "managers": [], "scope": EVERYTHING}
+    params |= changes
     return metrics.run(store.con, "rep_history", rep=rep, window=window, **params).to_dicts()
 
 
@@ -254,7 +263,15 @@ def test_charts_of_the_pages_carry_no_decimal_and_export(tiny: Store) -> None:
     by_behavior = metrics.metrics_frame(tiny.con, metrics.Filters(window=1), by="behavior")
     overall = metrics.metrics_frame(tiny.con, metrics.Filters(window=1))
     rows = metrics.run(
-        tiny.con, "rep_history", rep="Ana", window=1, start=None, end=None, teams=[], managers=[]
+        tiny.con,
+        "rep_history",
+        rep="Ana",
+        window=1,
+        start=None,
+        end=None,
+        teams=[],
+        managers=[],
+        scope=EVERYTHING,
     )
     by_manager = metrics.metrics_frame(tiny.con, metrics.Filters(window=1), by="manager")
     figures = [

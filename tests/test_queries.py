@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import metrics
+from dashboard import access, metrics
 from dashboard.store import load_files
 from tests import expected_tiny as ex
 
@@ -33,6 +33,8 @@ PARAM_SAMPLES = {
     "logged_by": None,
     "since": dt.date(2026, 1, 1),
     "team": "North",
+    "scope": access.EVERYTHING.param(),
+    "min_group": 2,
 }
 
 QUERIES = metrics.query_names()
@@ -86,3 +88,9 @@ def test_every_query_is_run_by_the_code() -> None:
     )
     unused = [n for n in QUERIES if not re.search(rf"[\"']{n}(?:\.sql)?[\"']", source)]
     assert not unused, f"queries/ files no code runs: {unused}"
+
+
+def test_the_filter_and_access_tables_are_definitions_not_queries() -> None:
+    definitions = {"selected_calls", "access_tables", "schema", "macros"}
+    assert definitions <= set(metrics.definition_names())
+    assert not definitions & set(QUERIES)

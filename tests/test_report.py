@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from dashboard import effects, metrics, quarterly
+from dashboard.access import EVERYTHING
 from dashboard.cli import main
 from dashboard.quarterly import pdf as quarterly_pdf
 from dashboard.store import Store, load_files
@@ -298,6 +299,7 @@ def test_coverage_for_2026_q3_by_hand(tmp_path: Path) -> None:
         "end": dt.date(2026, 9, 30),
         "lookback": 4,  # 2025-07-01 .. 2026-06-30
         "teams": [],
+        "scope": EVERYTHING,
     }
     reps = metrics.run(store.con, "coverage_reps", **params)
     # Ana (K04) and Cleo (K07) were observed in Q3; Dan's only call (K01) is before the lookback

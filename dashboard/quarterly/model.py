@@ -5,7 +5,6 @@ coverage_managers.sql) into a `Review`; its tables as frames for CSV downloads."
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -94,7 +93,7 @@ class Review:
 
 
 def _runner(con: duckdb.DuckDBPyConnection) -> Runner:
-    return functools.partial(metrics.run, con)
+    return metrics.unscoped(con)
 
 
 def _metrics(run: Runner, filters: metrics.Filters, by: str) -> pl.DataFrame:

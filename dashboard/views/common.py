@@ -17,12 +17,14 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from dashboard import formatting, metrics
+from dashboard import access, audit, formatting, metrics
 from dashboard.formatting import plain
 from dashboard.sessions import SessionStores, sweep_every
 from dashboard.store import READ_ONLY_ENV, REFRESH_SECONDS, WRITE_LOCK, Store, default_db_path
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
+SCOPE_KEY = "_scope"  # session_state: the signed-in person's access.Scope (views/signin.py)
+AUTH_ENV = "RIDEALONG_AUTH"  # "1": `serve --auth` turned sign-in on
 
 
 @st.cache_resource(show_spinner=False)
@@ -143,9 +145,69 @@ def _cached(key: str, name: str, params: dict[str, Any], _store: Store) -> pl.Da
     return metrics.run(_store.con, name, **params)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _scope(key: str, grant: access.Grant | None, policy: access.Policy, _store: Store):
+    return access.scope_for(_store.cursor(), grant, policy)
+
+
+def scope_of(store: Store, grant: access.Grant | None) -> access.Scope:
+    """What a session with this grant (None: nobody signed in) may see in the team's store,
+    under the store's privacy policy."""
+    key = f"store:{store.path}:{store.version()}"
+    return _scope(key, grant, access.policy(store.cursor()), store)
+
+
+def session_scope() -> access.Scope:
+    """What this session's queries may read: everything of an upload it explores (its own
+    file); in the team's store, its grant's scope (set by views/signin.py). With sign-in on,
+    a session without a grant never gets here (and never gets everything)."""
+    explore = st.session_state.get(EXPLORE_KEY)
+    if explore is not None:
+        return access.EVERYTHING
+    scope = st.session_state.get(SCOPE_KEY)
+    if scope is not None:
+        return scope
+    if os.environ.get(AUTH_ENV) == "1":
+        raise RuntimeError("sign-in is on but this session has no grant")
+    return scope_of(team_store(db_path()), None)
+
+
+def signed_in_email() -> str | None:
+    """The signed-in person's email (lowercase); None without sign-in."""
+    if not st.user.get("is_logged_in"):
+        return None
+    return str(st.user.get("email") or "").strip().lower() or None
+
+
+def may_write() -> bool:
+    """May add to or clear the team's store: without sign-in (the local tool) anyone; with
+    it, admins only."""
+    if os.environ.get(AUTH_ENV) != "1":
+        return True
+    grant = st.session_state.get("_grant")
+    return bool(grant and grant.admin)
+
+
+def audit_event(event: str, page: str | None = None, detail: Any = None) -> None:
+    """Append to the audit log beside the team's store: with sign-in on, everything; without
+    it, only imports and undos, and only to a log an `access` command started."""
+    signed_in = os.environ.get(AUTH_ENV) == "1"
+    if not signed_in and event not in ("import", "undo"):
+        return
+    audit.record(db_path(), signed_in_email(), event, page, detail, start=signed_in)
+
+
+def audited(data: bytes | str, what: str) -> bytes | str:
+    audit_event("download", None, what)
+    return data
+
+
 def query(name: str, **params: Any) -> pl.DataFrame:
-    """Run queries/<name>.sql, cached by (source and its version, query, parameters)."""
+    """Run queries/<name>.sql, cached by (source and its version, query, parameters), within
+    what this session may see: the scope is always the session's, whatever the caller passed
+    (a report's Filters carry the CLI's everything)."""
     src = source()
+    params["scope"] = session_scope().param()
     return _cached(src.key, name, params, src.store)
 
 
@@ -327,15 +389,16 @@ def sidebar_filters() -> metrics.Filters:
             on_change=_all_means_none,
             args=("f_manager", offered["managers"]),
         )
-        st.multiselect(
-            "Rep",
-            offered["reps"],
-            key="f_rep",
-            placeholder="All",
-            help="Reps with calls in the chosen teams, observed by the chosen managers.",
-            on_change=_all_means_none,
-            args=("f_rep", offered["reps"]),
-        )
+        if not session_scope().hide_reps:  # privacy mode: no rep is chosen alone
+            st.multiselect(
+                "Rep",
+                offered["reps"],
+                key="f_rep",
+                placeholder="All",
+                help="Reps with calls in the chosen teams, observed by the chosen managers.",
+                on_change=_all_means_none,
+                args=("f_rep", offered["reps"]),
+            )
         for note in offered["notes"]:
             st.info(formatting.plain(note), icon=":material/filter_alt_off:")
         st.slider(
@@ -441,7 +504,11 @@ def banners(src: Source) -> None:
             "or clear the sample.",
             icon=":material/science:",
         )
-        if not read_only() and col2.button("Clear the sample", key="clear_sample", width="stretch"):
+        if (
+            not read_only()
+            and may_write()
+            and col2.button("Clear the sample", key="clear_sample", width="stretch")
+        ):
             st.session_state[CONFIRM_CLEAR] = True
         if st.session_state.get(CONFIRM_CLEAR):
             _confirm_clear(src.store)
@@ -505,7 +572,7 @@ def csv_bytes(frame: pl.DataFrame) -> bytes:
 def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:
     st.download_button(
         label,
-        data=csv_bytes(frame),
+        data=lambda: audited(csv_bytes(frame), f"CSV {formatting.slug(filename)}"),
         file_name=formatting.slug(filename),
         mime="text/csv",
         key=key,
@@ -548,7 +615,7 @@ def chart(figure, name: str, key: str) -> None:
     row = st.container(horizontal=True, gap="small")
     row.download_button(
         "PNG",
-        data=lambda: charts.to_png(figure),
+        data=lambda: audited(charts.to_png(figure), f"PNG {formatting.slug(name)}.png"),
         file_name=f"{formatting.slug(name)}.png",
         mime="image/png",
         key=f"{key}_png",
@@ -558,7 +625,7 @@ def chart(figure, name: str, key: str) -> None:
     )
     row.download_button(
         "SVG",
-        data=lambda: charts.to_svg(figure),
+        data=lambda: audited(charts.to_svg(figure), f"SVG {formatting.slug(name)}.svg"),
         file_name=f"{formatting.slug(name)}.svg",
         mime="image/svg+xml",
         key=f"{key}_svg",

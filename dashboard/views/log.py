@@ -140,7 +140,7 @@ pending = st.session_state.pop("_log_pending", None)
 if pending == "clear":
     clear_form()
 elif pending is not None:
-    found = logbook.load(store.cursor(), pending)
+    found = logbook.load(store.cursor(), pending, common.session_scope())
     if found is not None:
         fill_form(found[0])
 
@@ -203,6 +203,7 @@ def draw_sheet(call_key: str) -> None:
         window=window,
         made_on=today,
         next_step=st.session_state.get("log_next_step", ""),
+        scope=common.session_scope(),
     )
     if sheet is None:
         st.session_state.pop(SHEET, None)
@@ -233,7 +234,7 @@ def draw_sheet(call_key: str) -> None:
         row = st.container(horizontal=True, gap="small")
         row.download_button(
             "HTML",
-            data=debrief.render_html(sheet),
+            data=lambda: common.audited(debrief.render_html(sheet), f"sheet {sheet.file_stem}"),
             file_name=f"{sheet.file_stem}.html",
             mime="text/html",
             on_click="ignore",
@@ -243,7 +244,7 @@ def draw_sheet(call_key: str) -> None:
         )
         row.download_button(
             "PDF",
-            data=lambda: debrief.render_pdf(sheet),
+            data=lambda: common.audited(debrief.render_pdf(sheet), f"sheet {sheet.file_stem}.pdf"),
             file_name=f"{sheet.file_stem}.pdf",
             mime="application/pdf",
             on_click="ignore",
@@ -254,7 +255,7 @@ def draw_sheet(call_key: str) -> None:
             st.session_state.pop(SHEET, None)
             st.rerun()
         if sheet.debrief_state in ("later", "unknown"):
-            found = logbook.load(store.cursor(), call_key)
+            found = logbook.load(store.cursor(), call_key, common.session_scope())
             allowed, why = logbook.may_change(
                 found[1] if found else None, user, logbook.now_utc(), admin
             )
@@ -395,6 +396,7 @@ if st.button("Save the ride-along", key="log_save", type="primary", width="stret
     else:
         notes = sum(1 for note in entry.notes if not note.blank())
         verb = "Corrected" if saved.edited else "Saved"
+        common.audit_event("import", "Log a ride-along", f"{verb.lower()} {saved.observation_id}")
         st.session_state[FLASH] = (
             f"{verb}: {entry.rep.strip()}, {entry.observed_on:%a %d %b %Y}, {notes} "
             f"note{'' if notes == 1 else 's'} (call {saved.observation_id})."
@@ -460,6 +462,7 @@ for row in mine.iter_rows(named=True):
                 except logbook.NotAllowed as exc:
                     st.error(f"Not deleted: {formatting.plain(exc)}.")
                 else:
+                    common.audit_event("undo", "Log a ride-along", f"deleted {key}")
                     st.session_state.pop(CONFIRM_DELETE, None)
                     if st.session_state.get(SHEET) == key:
                         st.session_state.pop(SHEET, None)

@@ -126,7 +126,7 @@ stem = review.file_stem
 d1, d2, _ = st.columns([1, 1, 4])
 d1.download_button(
     "Review as HTML",
-    data=lambda: quarterly.render_html(review),
+    data=lambda: common.audited(quarterly.render_html(review), f"review {stem}.html"),
     file_name=f"{stem}.html",
     mime="text/html",
     key="dl_review_html",
@@ -136,7 +136,7 @@ d1.download_button(
 )
 d2.download_button(
     "Review as PDF",
-    data=lambda: quarterly.render_pdf(review),
+    data=lambda: common.audited(quarterly.render_pdf(review), f"review {stem}.pdf"),
     file_name=f"{stem}.pdf",
     mime="application/pdf",
     key="dl_review_pdf",

@@ -656,10 +656,15 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
             key="upl_add",
             icon=":material/database_upload:",
             width="stretch",
-            disabled=bool(unsure) or common.read_only(),
+            disabled=bool(unsure) or common.read_only() or not common.may_write(),
         )
         if common.read_only():
             st.caption(_read_only_text())
+        elif not common.may_write():
+            st.caption(
+                "Only an admin adds to the team's store: explore the file here, and ask your "
+                "Ridealong admin to add it."
+            )
         elif unsure:
             st.caption(
                 f"Confirm or correct the {_n(len(unsure), 'guess').replace('guesss', 'guesses')} "
@@ -684,7 +689,7 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
     _show_flash()
     if explore:
         _explore(uploads, check)
-    if add:
+    if add and common.may_write():
         _add(uploads, check)
 
 
@@ -753,6 +758,7 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
                 used,
                 progress=steps.ingest_progress("written to the team's store", 0.0, 1.0),
                 waiting=waiting,
+                logged_by=common.signed_in_email(),
             )
         except importer.ImportFailed as exc:
             status.update(label="Nothing was written", state="error")
@@ -774,6 +780,9 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
         st.error(f"Nothing was written: the team's store could not be updated ({_md(failure)}).")
         return
     st.session_state[ADDED] = check.signature
+    common.audit_event(
+        "import", "Upload", {"files": [f.file for f in result.files], "added": result.added}
+    )
     common.reset_filters()
     _flash("success", _added_text(result, steps))
     st.rerun()
@@ -796,7 +805,7 @@ def _offer_undo() -> None:
     """Undo the most recent import (store.Store.undo: only that one, once), after a second
     click that says what it does."""
     store = common.team_store(common.db_path())
-    undoable = [] if common.read_only() else store.undoable()
+    undoable = [] if common.read_only() or not common.may_write() else store.undoable()
     if not undoable:
         return
     rows = {r["import_id"]: r for r in store.imports(len(undoable) + 5)}
@@ -824,6 +833,9 @@ def _offer_undo() -> None:
             _flash("error", f"Nothing was undone: {_md(scrub(str(exc)).splitlines()[0])}")
         else:
             calls = sum(r["calls"] or 0 for r in undone)
+            common.audit_event(
+                "undo", "Upload", {"imports": [r["import_id"] for r in undone], "calls": calls}
+            )
             _flash("success", f"Undone: {plain(files)} ({_n(calls, 'call')}).")
             common.reset_filters()
         st.rerun()

@@ -480,7 +480,7 @@ def handwritten_sql(by: str) -> str:
 
 
 def run_handwritten(con, filters, by: str):
-    params = {k: v for k, v in filters.params().items() if k != "min_n"}
+    params = {k: v for k, v in filters.params().items() if k not in ("min_n", "scope")}
     return con.cursor().sql(handwritten_sql(by), params=params).pl()
 
 

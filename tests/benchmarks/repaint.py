@@ -116,7 +116,7 @@ def size_and_teams(db: Path) -> tuple[int, int, list[str]]:
     """Calls, notes and the team names in the store."""
     with Store(db, read_only=True) as store:
         everything = metrics.metrics_frame(store.con).row(0, named=True)
-        teams = metrics.run(store.con, "data_range").row(0, named=True)["teams"] or []
+        teams = metrics.unscoped(store.con)("data_range").row(0, named=True)["teams"] or []
     return everything["calls"], everything["notes"], [t for t in teams if t]
 
 

@@ -1,0 +1,355 @@
+"""Sign-in, grants and privacy mode (dashboard/access.py, queries/selected_calls.sql, the
+sign-in gate in dashboard/app.py, `ridealong access` / `audit`).
+
+tests/data/access.csv, by hand (one row per call):
+    A1 Maria Ana  North   A2 Maria Cleo North   A3 Tom Ben South   A4 Tom Ana North
+    A5 Uma   Dan  East    A6 Maria Ana  North   A7 Uma Ben  South
+- team North: A1 A2 A4 A6 = 4 calls; South: A3 A7 = 2; East: A5 = 1.
+- manager Tom observed A3 A4, so his reps are Ben and Ana: their calls A1 A3 A4 A6 A7 = 5
+  (not Cleo's A2 nor Dan's A5).
+- reps per team: North {Ana, Cleo} = 2, South {Ben} = 1, East {Dan} = 1; per manager: Maria
+  {Ana, Cleo}, Tom {Ben, Ana}, Uma {Dan, Ben} = 2 each. So --min-group 2 folds South and
+  East into 'other' (A3 A5 A7 = 3 calls) and no manager.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard import access, audit, metrics
+from dashboard.store import Store
+
+DATA = Path(__file__).resolve().parent / "data"
+ACCESS_CSV = DATA / "access.csv"
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    path = tmp_path / "store.duckdb"
+    with Store(path) as store:
+        store.ingest([ACCESS_CSV])
+    return path
+
+
+def calls(con, scope: access.Scope, by: str = "all", **filters) -> dict[str, int]:
+    frame = metrics.metrics_frame(con, metrics.Filters(scope=scope, **filters), by)
+    return {r["grp"]: r["calls"] for r in frame.iter_rows(named=True)}
+
+
+def scope_of(con, **grant) -> access.Scope:
+    return access.scope_for(con, access.Grant("x@example.com", **grant))
+
+
+# ---- the query layer ---------------------------------------------------------------------------
+
+
+def test_a_team_grant_reads_only_that_teams_calls(store_path: Path) -> None:
+    with Store(store_path) as store:
+        north = scope_of(store.con, teams=("North",))
+        assert calls(store.con, north) == {"": 4}
+        assert calls(store.con, north, "team") == {"North": 4}
+        # asking for another team (a URL, a widget) finds nothing rather than its figures
+        assert calls(store.con, north, teams=("South",)) == {"": 0}
+        assert calls(store.con, north, "rep") == {"Ana": 3, "Cleo": 1}
+
+
+def test_a_scope_holds_for_the_behaviour_grouping_too(store_path: Path) -> None:
+    with Store(store_path) as store:
+        north = scope_of(store.con, teams=("North",))
+        frame = metrics.metrics_frame(store.con, metrics.Filters(scope=north), "behavior")
+        praise = {r["grp"]: r["praise"] for r in frame.iter_rows(named=True)}
+        # North's notes: praise "Asked good questions" on A1 A4 A6, criticism "Skipped
+        # agenda" on A2; East's "Clear next steps" (A5) and South's criticism are not there
+        assert praise == {"Asked good questions": 3, "Skipped agenda": 0}
+
+
+def test_a_manager_grant_reads_their_calls_and_their_reps_calls(store_path: Path) -> None:
+    with Store(store_path) as store:
+        tom = scope_of(store.con, managers=("Tom",))
+        assert calls(store.con, tom) == {"": 5}
+        assert calls(store.con, tom, "rep") == {"Ana": 3, "Ben": 2}
+        assert calls(store.con, tom, "manager") == {"Maria": 2, "Tom": 2, "Uma": 1}
+        assert calls(store.con, tom, reps=("Dan",)) == {"": 0}
+
+
+def test_an_all_grant_and_an_admin_read_everything(store_path: Path) -> None:
+    with Store(store_path) as store:
+        assert calls(store.con, scope_of(store.con, everything=True)) == {"": 7}
+        assert calls(store.con, scope_of(store.con, admin=True)) == {"": 7}
+
+
+def test_every_query_that_reads_calls_takes_the_scope() -> None:
+    for name in metrics.query_names():
+        text = metrics.query_text(name)
+        reads_calls = any(t in text for t in ("call_facts", "event_facts", " calls ", "notes"))
+        if reads_calls and name != "small_groups":
+            assert "selected_calls(" in text and "$scope" in text, name
+
+
+def test_the_scope_has_no_default_in_the_query_layer(store_path: Path) -> None:
+    with Store(store_path) as store, pytest.raises(TypeError, match="scope"):
+        metrics.run(store.con, "data_range")
+
+
+def test_the_filter_choices_hold_only_what_the_grant_allows(store_path: Path) -> None:
+    with Store(store_path) as store:
+        row = metrics.run(store.con, "data_range", scope=scope_of(store.con, teams=("North",)))
+        assert row.row(0, named=True)["teams"] == ["North"]
+        assert row.row(0, named=True)["reps"] == ["Ana", "Cleo"]
+
+
+def test_privacy_mode_folds_small_groups_and_hides_reps_but_not_for_admins(
+    store_path: Path,
+) -> None:
+    with Store(store_path) as store:
+        access.set_policy(store.con, min_group=2, individual_reps=False)
+        everyone = scope_of(store.con, everything=True)
+        assert calls(store.con, everyone, "team") == {"North": 4, "other": 3}
+        assert set(calls(store.con, everyone, "manager")) == {"Maria", "Tom", "Uma"}
+        assert calls(store.con, everyone, "rep") == {"(hidden)": 7}
+        # a rep asked for by name (the URL) selects nothing; a folded team only with the rest
+        assert calls(store.con, everyone, reps=("Ana",)) == {"": 0}
+        assert calls(store.con, everyone, teams=("East",)) == {"": 0}
+        assert calls(store.con, everyone, teams=("other",)) == {"": 3}
+        admin = scope_of(store.con, admin=True)
+        assert calls(store.con, admin, "team") == {"East": 1, "North": 4, "South": 2}
+
+
+# ---- the command line --------------------------------------------------------------------------
+
+
+def ridealong(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_access_grant_list_revoke_and_policy_are_audited(store_path: Path) -> None:
+    db = ("--db", str(store_path))
+    assert ridealong("access", "grant", "Lea@Example.com", "--team", "North", *db).returncode == 0
+    done = ridealong("access", "grant", "tom@example.com", "--manager", "Tom", "--admin", *db)
+    assert done.returncode == 0, done.stderr
+    listed = ridealong("access", "list", *db).stdout
+    assert "lea@example.com: team North" in listed
+    assert "tom@example.com: manager Tom (their calls and reps); admin" in listed
+    assert "Privacy mode: off" in listed
+    policy = ridealong("access", "policy", "--min-group", "3", "--no-individual-reps", *db)
+    assert "fewer than 3 reps" in policy.stdout
+    assert ridealong("access", "revoke", "tom@example.com", *db).returncode == 0
+    assert "tom@example.com" not in ridealong("access", "list", *db).stdout
+    events = [e["detail"] for e in audit.read(store_path)]
+    assert events[0] == "grant lea@example.com: team North"
+    assert events[-1] == "revoke tom@example.com"
+    out = ridealong("audit", "--csv", "--email", "nobody@example.com", *db).stdout
+    assert out == "at,email,event,page,detail\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("grant", "lea@example.com", "--team", "West"), "unknown team 'West'"),
+        (("grant", "lea@example.com"), "say what to grant"),
+        (("grant", "lea", "--all"), "not an email address"),
+        (("grant", "lea@example.com", "--all", "--team", "North"), "give it alone"),
+        (("revoke", "nobody@example.com"), "has no grant"),
+    ],
+)
+def test_a_bad_access_command_exits_2_and_writes_nothing(
+    store_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    done = ridealong("access", *args, "--db", str(store_path))
+    assert done.returncode == 2 and message in done.stderr
+    with Store(store_path, read_only=True) as store:
+        assert access.grants(store.con) == []
+
+
+def test_access_on_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    done = ridealong("access", "grant", "a@example.com", "--all", "--db", str(tmp_path / "s.db"))
+    assert done.returncode == 2 and "no store at" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_refuses_a_network_host_without_auth_or_no_auth(tmp_path: Path) -> None:
+    done = ridealong("serve", "--host", "0.0.0.0", "--db", str(tmp_path / "s.duckdb"))
+    assert done.returncode == 2 and "--auth FILE" in done.stderr and "--no-auth" in done.stderr
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_serve_checks_the_auth_file(tmp_path: Path) -> None:
+    auth = tmp_path / "auth.toml"
+    auth.write_text('[auth]\nredirect_uri = "http://localhost:8501/callback"\n')
+    done = ridealong("serve", "--auth", str(auth), "--db", str(tmp_path / "s.duckdb"))
+    assert done.returncode == 2 and "lacks cookie_secret" in done.stderr
+
+
+def test_the_audit_log_is_one_json_object_per_line_and_skips_a_torn_line(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    audit.record(store, "a@example.com", "sign_in")
+    with open(audit.log_path(store), "a") as handle:
+        handle.write('{"at": "2026-')  # a write cut short by a crash
+    audit.record(store, "b@example.com", "download", "Overview", "CSV x.csv")
+    lines = audit.log_path(store).read_text().splitlines()
+    assert json.loads(lines[0])["event"] == "sign_in"
+    assert [e["email"] for e in audit.read(store)] == ["a@example.com", "b@example.com"]
+
+
+# ---- the sign-in gate (AppTest with at.user) ---------------------------------------------------
+
+USERS = {
+    "lea@example.com": {"teams": ("North",)},
+    "tom@example.com": {"managers": ("Tom",)},
+    "boss@example.com": {"everything": True},
+    "admin@example.com": {"admin": True},
+}
+
+
+@pytest.fixture
+def signed_in_app(store_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """AppTest of the whole app with sign-in on: `open(email or None, page=None, query=None)`."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    with Store(store_path) as store:
+        for email, grant in USERS.items():
+            access.grant(store.con, email, **grant)
+    monkeypatch.setenv("RIDEALONG_DB", str(store_path))
+    monkeypatch.setenv("RIDEALONG_AUTH", "1")
+
+    def open_as(email: str | None, page: str | None = None, query: dict | None = None):
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = AppTest.from_file(str(Path(__file__).parents[1] / "dashboard" / "app.py"))
+        at.user = (
+            {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()}
+            if email
+            else {"is_logged_in": False}
+        )
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.run(timeout=90)
+        if page:
+            at.switch_page(page)
+            at.run(timeout=90)
+        assert not at.exception, at.exception
+        return at
+
+    yield open_as
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def shown(at) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.warning, *at.title, *at.info)]
+    return "\n".join(str(p) for p in parts)
+
+
+def calls_tile(at) -> str:
+    # "4*": the star marks a small sample
+    return next(m.value.rstrip("*") for m in at.metric if m.label == "Calls observed")
+
+
+def test_nobody_signed_in_sees_only_the_sign_in_button(signed_in_app) -> None:
+    at = signed_in_app(None)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.metric and "Ana" not in shown(at)
+
+
+def test_a_person_without_a_grant_sees_a_page_that_says_so_and_nothing_else(
+    signed_in_app,
+) -> None:
+    at = signed_in_app("stranger@example.com")
+    assert at.title[0].value == "No access yet"
+    assert "signed in as stranger" in at.warning[0].value
+    assert not at.metric and not at.dataframe and not at.multiselect
+    assert [b.label for b in at.button] == ["Sign out"]
+    assert [e["event"] for e in audit.read(at_store(at))] == ["denied"]
+
+
+def at_store(at) -> Path:
+    import os
+
+    return Path(os.environ["RIDEALONG_DB"])
+
+
+def test_a_team_grant_shows_its_team_and_a_url_for_another_team_shows_none_of_it(
+    signed_in_app,
+) -> None:
+    at = signed_in_app("lea@example.com")
+    assert calls_tile(at) == "4"  # North: A1 A2 A4 A6
+    assert "Signed in as **Lea**" in shown(at)
+    team = next(m for m in at.multiselect if m.label == "Team")
+    assert team.options == ["North"]
+    at = signed_in_app("lea@example.com", query={"team": "South"})
+    assert calls_tile(at) == "4"  # South dropped: not among the choices; North's figures
+    assert "South" not in [o for m in at.multiselect for o in m.options]
+    events = audit.read(at_store(at), email="lea@example.com")
+    assert [e["event"] for e in events][:2] == ["sign_in", "view"]
+    assert events[1]["page"] == "Overview"
+
+
+def test_a_manager_grant_shows_their_calls_and_their_reps_calls(signed_in_app) -> None:
+    at = signed_in_app("tom@example.com")
+    assert calls_tile(at) == "5"  # A1 A3 A4 A6 A7
+    rep = next(m for m in at.multiselect if m.label == "Rep")
+    assert rep.options == ["Ana", "Ben"]
+
+
+def test_an_all_grant_sees_everything_but_adds_nothing_and_reads_no_audit_log(
+    signed_in_app,
+) -> None:
+    at = signed_in_app("boss@example.com")
+    assert calls_tile(at) == "7"
+    with pytest.raises(Exception, match="Could not find a navigation page"):
+        at.switch_page("views/audit.py")
+    at.switch_page("views/upload.py").run(timeout=90)
+    files = [("access.csv", ACCESS_CSV.read_bytes(), "text/csv")]
+    at.file_uploader(key="upl_files").set_value(files).run(timeout=90)
+    assert at.button(key="upl_add").disabled
+    assert not at.button(key="upl_explore").disabled  # exploring stays private to the session
+    assert "Only an admin adds to the team's store" in shown(at)
+
+
+def test_an_admin_adds_an_upload_recorded_with_their_email(signed_in_app, store_path: Path) -> None:
+    at = signed_in_app("admin@example.com", page="views/upload.py")
+    files = [("more.csv", ACCESS_CSV.read_bytes().replace(b"A", b"B"), "text/csv")]
+    at.file_uploader(key="upl_files").set_value(files).run(timeout=90)
+    at.button(key="upl_add").click().run(timeout=90)
+    from dashboard.views import common
+
+    store = common.team_store(str(store_path))  # the app's own connection, in this process
+    (by,) = (
+        store.cursor()
+        .execute("select logged_by from imports order by import_id desc limit 1")
+        .fetchone()
+    )
+    assert by == "admin@example.com"
+    imports = [e for e in audit.read(store_path) if e["event"] == "import"]
+    assert imports[-1]["email"] == "admin@example.com"
+
+
+def test_an_admin_reads_the_audit_log_page(signed_in_app) -> None:
+    signed_in_app("lea@example.com")  # an event to read
+    at = signed_in_app("admin@example.com", page="views/audit.py")
+    assert at.title[0].value == "Audit log"
+    emails = at.dataframe[1].value["email"].to_list()
+    assert "lea@example.com" in emails and "admin@example.com" in emails
+    grants = at.dataframe[0].value["Email"].to_list()
+    assert grants == sorted(USERS)
+
+
+def test_privacy_mode_hides_the_reps_page_and_filter_from_everyone_but_admins(
+    signed_in_app, store_path: Path
+) -> None:
+    with Store(store_path) as store:
+        access.set_policy(store.con, min_group=2, individual_reps=False)
+    at = signed_in_app("boss@example.com")
+    assert "Rep" not in [m.label for m in at.multiselect]
+    team = next(m for m in at.multiselect if m.label == "Team")
+    assert team.options == ["North", "other"]
+    at = signed_in_app("admin@example.com")
+    assert "Rep" in [m.label for m in at.multiselect]
