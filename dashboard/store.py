@@ -47,9 +47,11 @@ def _sql(name: str) -> str:
 # The store's own SQL, in queries/: its tables (idempotent: `create ... if not exists`, and the
 # columns added since layout 1), its macros, and the derived tables rebuilt after every write.
 SCHEMA = _sql("schema.sql")
-# the macros, and the one filter every query reads calls through (queries/selected_calls.sql)
-MACROS = _sql("macros.sql") + "\n" + _sql("selected_calls.sql")
+MACROS = _sql("macros.sql")
 DERIVE = [_sql(f"derive/{p.name}") for p in sorted((queries_dir() / "derive").glob("*.sql"))]
+# The one filter every query reads calls through: table macros over the derived tables, so
+# (re)created after them
+FILTER = _sql("selected_calls.sql")
 
 MAX_WINDOW = 10  # recurrence windows derived: 1 .. MAX_WINDOW calls (queries/derive/call_facts)
 
@@ -565,6 +567,7 @@ class Store:
         con = con or self.con
         for statement in DERIVE:
             con.execute(statement)
+        con.execute(FILTER)
 
     def is_sample(self) -> bool:
         """True when everything in the store came from the bundled sample."""
