@@ -220,10 +220,9 @@ def signed_in_app(store_path: Path, monkeypatch: pytest.MonkeyPatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    with Store(store_path) as store:
-        with store.writing() as con:
-            for email, grant in USERS.items():
-                access.grant(con, email, **grant)
+    with Store(store_path) as store, store.writing() as con:
+        for email, grant in USERS.items():
+            access.grant(con, email, **grant)
     monkeypatch.setenv("RIDEALONG_DB", str(store_path))
     monkeypatch.setenv("RIDEALONG_AUTH", "1")
 
@@ -352,9 +351,8 @@ def test_an_admin_reads_the_audit_log_page(signed_in_app) -> None:
 def test_privacy_mode_hides_the_reps_page_and_filter_from_everyone_but_admins(
     signed_in_app, store_path: Path
 ) -> None:
-    with Store(store_path) as store:
-        with store.writing() as con:
-            access.set_policy(con, min_group=2, individual_reps=False)
+    with Store(store_path) as store, store.writing() as con:
+        access.set_policy(con, min_group=2, individual_reps=False)
     at = signed_in_app("boss@example.com")
     assert "Rep" not in [m.label for m in at.multiselect]
     team = next(m for m in at.multiselect if m.label == "Team")
