@@ -575,7 +575,8 @@ def test_a_store_made_before_the_mapping_hash_gains_the_column_when_opened(tmp_p
     db = tmp_path / "old.duckdb"
     with Store(db) as store:
         store.ingest([DATA / "tiny.csv"])
-        store.con.execute("alter table imports drop column mapping_hash")
+        with store.writing() as con:
+            con.execute("alter table imports drop column mapping_hash")
     with Store(db, read_only=True) as store:
         assert "mapping_hash" not in store.imports()[0]  # read-only: read as it is
     with Store(db) as store:

@@ -48,7 +48,7 @@ def test_the_derivation_runs_its_files_in_order_and_knows_the_windows() -> None:
 
 
 def test_the_95_percent_constant_is_written_once_in_sql_and_equals_pythons() -> None:
-    texts = {p.name: p.read_text() for p in queries_dir().rglob("*.sql")}
+    texts = {str(p.relative_to(queries_dir())): p.read_text() for p in queries_dir().rglob("*.sql")}
     assert [n for n, t in texts.items() if "1.959963984540054" in t] == ["macros.sql"]
     with Store(None) as s:
         assert s.cursor().execute("select z95()").fetchone()[0] == effects.Z_95
