@@ -260,16 +260,7 @@ def check_uploads(
     store = Store(None)
     try:
         with temp_files(uploads) as paths:
-            result = store.ingest(
-                paths,
-                dayfirst=used.dayfirst,
-                source="upload",
-                display_names=[u.name for u in uploads],
-                header_overrides=used.header_overrides(),
-                value_overrides=used.value_overrides(),
-                progress=progress,
-                mapping_hash=used.digest(),
-            )
+            result = store.ingest(paths, **_ingest_options(uploads, used, progress))
     except importer.ImportFailed as exc:
         store.close()
         return Check(signature, None, None, exc.problems)
@@ -296,15 +287,26 @@ def add_uploads(
             store,
             paths,
             waiting=waiting,
-            dayfirst=used.dayfirst,
-            source="upload",
-            display_names=[u.name for u in uploads],
-            header_overrides=used.header_overrides(),
-            value_overrides=used.value_overrides(),
-            progress=progress,
-            mapping_hash=used.digest(),
             logged_by=logged_by,
+            **_ingest_options(uploads, used, progress),
         )
+
+
+def _ingest_options(
+    uploads: Sequence[Upload],
+    used: mapping.Mapping,
+    progress: Callable[[str, float], None] | None,
+) -> dict[str, Any]:
+    """How Store.ingest reads uploads with this mapping: the same for the check and the add."""
+    return {
+        "dayfirst": used.dayfirst,
+        "source": "upload",
+        "display_names": [u.name for u in uploads],
+        "header_overrides": used.header_overrides(),
+        "value_overrides": used.value_overrides(),
+        "progress": progress,
+        "mapping_hash": used.digest(),
+    }
 
 
 def signature(uploads: Sequence[Upload], reads: dict[str, Read], used: mapping.Mapping) -> str:
