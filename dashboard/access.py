@@ -42,6 +42,21 @@ class Scope:
     fold_teams: tuple[str, ...] = ()
     fold_managers: tuple[str, ...] = ()
     hide_reps: bool = False
+    min_group: int = 1  # the policy's: groups with fewer reps are folded (not a query parameter)
+
+    def folded_note(self) -> str | None:
+        """What the pages say when privacy mode folded groups into 'other' (names none)."""
+        parts = [
+            f"{n} {kind}{'s' if n != 1 else ''}"
+            for n, kind in ((len(self.fold_teams), "team"), (len(self.fold_managers), "manager"))
+            if n
+        ]
+        if not parts:
+            return None
+        return (
+            f"Privacy mode: {' and '.join(parts)} with fewer than {self.min_group} reps "
+            "are shown together as “other”."
+        )
 
     def param(self) -> dict[str, Any]:
         """The STRUCT bound as $scope."""
@@ -173,6 +188,7 @@ def scope_for(
         fold_teams=fold_teams,
         fold_managers=fold_managers,
         hide_reps=not pol.individual_reps,
+        min_group=pol.min_group,
     )
 
 

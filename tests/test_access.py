@@ -357,5 +357,10 @@ def test_privacy_mode_hides_the_reps_page_and_filter_from_everyone_but_admins(
     assert "Rep" not in [m.label for m in at.multiselect]
     team = next(m for m in at.multiselect if m.label == "Team")
     assert team.options == ["North", "other"]
+    # the fold is said, without naming what was folded: South (Ben) and East (Dan) have one
+    # rep each; every manager observed two (Maria: Ana, Cleo; Tom: Ben, Ana; Uma: Dan, Ben)
+    notes = [c.value for c in at.caption if c.value.startswith("Privacy mode")]
+    assert notes == ["Privacy mode: 2 teams with fewer than 2 reps are shown together as “other”."]
     at = signed_in_app("admin@example.com")
     assert "Rep" in [m.label for m in at.multiselect]
+    assert not [c.value for c in at.caption if c.value.startswith("Privacy mode")]

@@ -484,6 +484,9 @@ def _write_url(filters: metrics.Filters, first: dt.date, last: dt.date) -> None:
 
 def banners(src: Source) -> None:
     store_updates(src)
+    folded = None if src.explore else session_scope().folded_note()
+    if folded:
+        st.caption(folded)
     if src.explore:
         col1, col2 = st.columns([4, 1], vertical_alignment="center")
         col1.info(
