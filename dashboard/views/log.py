@@ -234,7 +234,9 @@ def draw_sheet(call_key: str) -> None:
         row = st.container(horizontal=True, gap="small")
         row.download_button(
             "HTML",
-            data=lambda: common.audited(debrief.render_html(sheet), f"sheet {sheet.file_stem}"),
+            data=lambda: common.audited(
+                debrief.render_html(sheet), f"sheet {sheet.file_stem}.html"
+            ),
             file_name=f"{sheet.file_stem}.html",
             mime="text/html",
             on_click="ignore",
