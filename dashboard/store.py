@@ -727,6 +727,79 @@ class Store:
         timings["save and swap in"] = time.perf_counter() - written
         return result
 
+    def ingest_checked(
+        self,
+        checked: Store,
+        result: IngestResult,
+        *,
+        source: str = "upload",
+        mapping_hash: str | None = None,
+        logged_by: str | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> IngestResult:
+        """Write what an ingest into the in-memory store `checked` validated (`result`: what
+        it returned) as that ingest would write it here, without reading the files again:
+        each file's calls and notes go through _write, all or nothing, with its imports row.
+
+        Raises ValueError when a call of one file was replaced by a later file of the same
+        ingest: `checked` then no longer holds that file's own rows (ingest the files)."""
+        if self.read_only:
+            raise RuntimeError("store opened read-only")
+        reader = checked.cursor()
+        files = reader.execute(
+            "select i.import_id, i.content_hash, i.calls, count(c.call_key) "
+            "from imports i left join calls c using (import_id) "
+            "group by all order by i.import_id"
+        ).fetchall()
+        if len(files) != len(result.files) or any(kept != n for _i, _h, n, kept in files):
+            raise ValueError("the checked store does not hold every file's calls")
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        with self.writing() as con:
+            timings["lock and copy the store"] = time.perf_counter() - started
+            staged = []
+            for number, ((import_id, *_), done) in enumerate(zip(files, result.files, strict=True)):
+                name = f"checked{number}"
+                calls = reader.sql(
+                    "select * exclude (import_id) from calls where import_id = ?",
+                    params=[import_id],
+                ).to_arrow_table()
+                notes = reader.sql(
+                    "select n.* from notes n semi join calls c "
+                    "on c.call_key = n.call_key and c.import_id = ?",
+                    params=[import_id],
+                ).to_arrow_table()
+                con.register(f"{name}_calls", calls)  # views in `temp`: Staged's default db
+                con.register(f"{name}_notes", notes)
+                staged.append(
+                    importer.Staged(
+                        done.file, name, done.rows, done.calls, done.notes, {}, done.ignored,
+                        True, done.warnings,
+                    )
+                )  # fmt: skip
+            try:
+                written = time.perf_counter()
+                out = self._write(
+                    con,
+                    staged,
+                    [h for _i, h, _n, _k in files],
+                    source,
+                    timings,
+                    mapping_hash,
+                    logged_by,
+                )
+                timings["write"] = time.perf_counter() - written
+            finally:
+                for s in staged:
+                    con.unregister(f"{s.name}_calls")
+                    con.unregister(f"{s.name}_notes")
+            saved = time.perf_counter()
+        timings["save and swap in"] = time.perf_counter() - saved
+        out.timings = timings
+        if progress:
+            progress("written", 1.0)
+        return out
+
     def _stage_and_write(
         self,
         con: duckdb.DuckDBPyConnection,

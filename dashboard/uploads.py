@@ -26,7 +26,14 @@ import duckdb
 import polars as pl
 
 from dashboard import formatting, importer, mapping, metrics
-from dashboard.store import IngestResult, Store, drop_scratch, locked_ingest, new_scratch
+from dashboard.store import (
+    WRITE_LOCK,
+    IngestResult,
+    Store,
+    drop_scratch,
+    locked_ingest,
+    new_scratch,
+)
 
 
 @dataclass(frozen=True)
@@ -277,11 +284,29 @@ def add_uploads(
     progress: Callable[[str, float], None] | None = None,
     waiting: Callable[[bool], None] | None = None,
     logged_by: str | None = None,
+    check: Check | None = None,
 ) -> IngestResult:
     """All-or-nothing upsert into the shared store, one session at a time (see locked_ingest),
     recorded in the imports log with `logged_by` (the signed-in email, when there is one).
 
+    With a `check` of these uploads that still holds its store, the rows it checked are
+    written (Store.ingest_checked): the files are not read or checked again. Otherwise (its
+    store was closed, or one file replaced calls of another) they are ingested afresh.
     Raises importer.ImportFailed (nothing written)."""
+    reusable = check is not None and check.result is not None and check.store is not None
+    if reusable and not check.expired():
+        with _write_turn(waiting):
+            try:
+                return store.ingest_checked(
+                    check.store,
+                    check.result,
+                    source="upload",
+                    mapping_hash=used.digest(),
+                    logged_by=logged_by,
+                    progress=progress,
+                )
+            except ValueError:
+                pass  # the checked store lacks some file's own rows: read them again
     with temp_files(uploads) as paths:
         return locked_ingest(
             store,
@@ -290,6 +315,22 @@ def add_uploads(
             logged_by=logged_by,
             **_ingest_options(uploads, used, progress),
         )
+
+
+@contextmanager
+def _write_turn(waiting: Callable[[bool], None] | None) -> Iterator[None]:
+    """This process's one write at a time (store.WRITE_LOCK), as locked_ingest takes it:
+    `waiting(True)` when another session's write holds it, `waiting(False)` once it is ours."""
+    if not WRITE_LOCK.acquire(blocking=False):
+        if waiting:
+            waiting(True)
+        WRITE_LOCK.acquire()
+        if waiting:
+            waiting(False)
+    try:
+        yield
+    finally:
+        WRITE_LOCK.release()
 
 
 def _ingest_options(

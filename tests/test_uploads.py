@@ -120,3 +120,92 @@ def test_the_upload_page_words_a_full_server_apart_from_a_bad_file(
     assert "The file is not at fault" in errors
     assert "Correct the file" not in errors  # the file's own problems are worded that way
     assert not [d for d in at.dataframe if "problem" in d.value.columns]
+
+
+def _contents(store: Store) -> dict[str, list[tuple]]:
+    """What an add leaves in a store, but the times: calls, notes and the imports log."""
+    con = store.cursor()
+    return {
+        "calls": con.execute("select * from calls order by call_key").fetchall(),
+        "notes": con.execute("select * from notes order by call_key, note_no").fetchall(),
+        "imports": con.execute(
+            "select * exclude (imported_at) from imports order by import_id"
+        ).fetchall(),
+    }
+
+
+def _plain_ingest(tmp_path: Path, files: list[Path], used: mapping.Mapping) -> Store:
+    """The shared store as a plain ingest of `files` leaves it (after first.csv)."""
+    store = Store(tmp_path / "plain.duckdb")
+    store.ingest([tmp_path / "first.csv"], source="upload")
+    store.ingest(files, source="upload", mapping_hash=used.digest(), logged_by="ana@example.com")
+    return store
+
+
+@pytest.fixture
+def first_rows(tmp_path: Path) -> Path:
+    """tiny.csv's header and first 8 rows (calls C1-C3, whole), already in the team's store: adding
+    tiny.csv then replaces 3 calls (unchanged) and adds 11."""
+    path = tmp_path / "first.csv"
+    path.write_text("".join(ex.TINY_CSV.read_text().splitlines(keepends=True)[:9]))
+    return path
+
+
+def test_adding_a_checked_upload_writes_the_checked_rows_without_reading_the_file_again(
+    tmp_path: Path, first_rows: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used = mapping.Mapping()
+    content = {"data": ex.TINY_CSV.read_bytes()}
+    upload = uploads.Upload("id", "tiny.csv", 1, SimpleNamespace(getvalue=lambda: content["data"]))
+    check = uploads.check_uploads([upload], used, "sig")
+    assert check.store is not None and not check.problems
+    team = Store(tmp_path / "team.duckdb")
+    team.ingest([first_rows], source="upload")
+
+    # after the check the file changes and cannot be read or staged any more
+    content["data"] = b"observation_id\n"
+    monkeypatch.setattr(importer, "stage", lambda *a, **k: pytest.fail("read again"))
+    result = uploads.add_uploads(team, [upload], used, logged_by="ana@example.com", check=check)
+    monkeypatch.undo()
+
+    # 14 calls in tiny.csv: C1-C3 were in the store (unchanged), 11 are new
+    [written] = result.files
+    assert (written.rows, written.calls, written.notes) == (25, 14, 23)
+    assert (written.added, written.replaced, written.unchanged) == (11, 3, 3)
+    plain = _plain_ingest(tmp_path, [ex.TINY_CSV], used)
+    assert _contents(team) == _contents(plain)
+    assert team.last_import_id() == 2 and team.version() == plain.version()
+    check.store.close()
+
+
+def test_an_upload_whose_check_is_closed_is_read_again_when_added(
+    tmp_path: Path, first_rows: Path
+) -> None:
+    used = mapping.Mapping()
+    upload = upload_of(ex.TINY_CSV, "tiny.csv")
+    check = uploads.check_uploads([upload], used, "sig")
+    assert check.store is not None
+    check.store.close()  # the session was left (common.keep_for_session)
+    team = Store(tmp_path / "team.duckdb")
+    team.ingest([first_rows], source="upload")
+    result = uploads.add_uploads(team, [upload], used, logged_by="ana@example.com", check=check)
+    assert (result.added, result.replaced) == (11, 3)
+    assert _contents(team) == _contents(_plain_ingest(tmp_path, [ex.TINY_CSV], used))
+
+
+def test_two_files_sharing_calls_are_added_as_a_plain_ingest_adds_them(
+    tmp_path: Path, first_rows: Path
+) -> None:
+    # first.csv's 3 calls are in tiny.csv too: the check keeps only tiny.csv's version of
+    # them, so the add reads both files again (their counts must be the plain ingest's)
+    used = mapping.Mapping()
+    pair = [upload_of(first_rows, "first.csv"), upload_of(ex.TINY_CSV, "tiny.csv")]
+    check = uploads.check_uploads(pair, used, "sig")
+    assert check.store is not None and not check.problems
+    team = Store(tmp_path / "team.duckdb")
+    team.ingest([first_rows], source="upload")
+    result = uploads.add_uploads(team, pair, used, logged_by="ana@example.com", check=check)
+    plain = _plain_ingest(tmp_path, [first_rows, ex.TINY_CSV], used)
+    assert [(f.added, f.replaced) for f in result.files] == [(0, 3), (11, 3)]
+    assert _contents(team) == _contents(plain)
+    check.store.close()

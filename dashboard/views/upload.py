@@ -740,7 +740,7 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
     used = _mapping()
     failure = None
     with st.status("Adding to the team's store…", expanded=True) as status:
-        checking = f"Checking {_md(_what(uploads))} again, then writing it in one transaction"
+        checking = f"Writing the checked rows of {_md(_what(uploads))} in one transaction"
         bar = st.progress(0.0, text=checking)
         steps = Steps(bar)
 
@@ -759,6 +759,7 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
                 progress=steps.ingest_progress("written to the team's store", 0.0, 1.0),
                 waiting=waiting,
                 logged_by=common.signed_in_email(),
+                check=check,
             )
         except importer.ImportFailed as exc:
             status.update(label="Nothing was written", state="error")
