@@ -1,6 +1,7 @@
 -- logged_calls: calls logged on the Log a ride-along page since a day, newest first, with who
 -- logged them and when (the first time: an edit keeps it), for the page's list of calls to
--- correct, delete or debrief.
+-- correct, delete or debrief. `notes` is the call's note count as call_facts keeps it (one
+-- definition, queries/derive/07_call_facts.sql).
 --
 -- Grain: one row per logged call still in the store.
 --
@@ -14,13 +15,6 @@ with logged as (
     from logbook as l
     where l.logged_at >= $since::date
         and ($logged_by::varchar is null or l.logged_by = $logged_by::varchar)
-),
-
-note_counts as (
-    select n.call_key, count(*) as notes
-    from notes as n
-    inner join logged as g on g.call_key = n.call_key
-    group by n.call_key
 )
 
 select
@@ -37,12 +31,11 @@ select
         when g.debrief_later then 'later'
         else 'unknown'
     end as debrief_state,
-    coalesce(n.notes, 0)::bigint as notes,
+    c.notes,
     g.logged_by,
     g.logged_at
 from logged as g
 inner join selected_calls(null, null, []::varchar[], []::varchar[], []::varchar[], $scope) as c on c.call_key = g.call_key
 inner join calls as d on d.call_key = g.call_key
-left join note_counts as n on n.call_key = g.call_key
 where $manager::varchar is null or c.manager = $manager::varchar
 order by g.logged_at desc, c.call_key
