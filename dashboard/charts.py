@@ -284,11 +284,12 @@ def _place_labels(
     )
 
 
-def funnel(managers: pl.DataFrame, limits: pl.DataFrame) -> alt.LayerChart:
+def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -> alt.LayerChart:
     """Funnel plot: each manager's intervention rate against calls observed, with 95% and 99.8%
     binomial control limits around the team rate. `managers` is metrics by manager, `limits`
-    is queries/funnel_limits.sql."""
-    points = _doubles(
+    is queries/funnel_limits.sql and `places` queries/funnel_managers.sql (where each manager
+    falls against those limits), both with the same φ."""
+    points = (
         managers.select(
             pl.col("grp").alias("manager"),
             pl.col("calls").cast(pl.Int64),
@@ -298,27 +299,16 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame) -> alt.LayerChart:
             "intervention_rate_hi",
             "calls_small",
         )
-    ).filter(pl.col("calls") > 0)
-    lim = _doubles(limits)
-    at_n = lim.select(pl.col("n").alias("calls"), "lo95", "hi95", "lo998", "hi998")
-    points = points.join(at_n, on="calls", how="left").with_columns(
-        pl.when(
-            (pl.col("intervention_rate") > pl.col("hi998"))
-            | (pl.col("intervention_rate") < pl.col("lo998"))
+        .filter(pl.col("calls") > 0)
+        .join(places.select("manager", "position"), on="manager", how="left")
+        .with_columns(
+            pl.when(pl.col("calls_small"))
+            .then(pl.lit(SMALL_LABEL))
+            .otherwise(pl.lit(""))
+            .alias("sample"),
         )
-        .then(pl.lit("outside the 99.8% limits"))
-        .when(
-            (pl.col("intervention_rate") > pl.col("hi95"))
-            | (pl.col("intervention_rate") < pl.col("lo95"))
-        )
-        .then(pl.lit("outside the 95% limits"))
-        .otherwise(pl.lit("within chance of the team rate"))
-        .alias("position"),
-        pl.when(pl.col("calls_small"))
-        .then(pl.lit(SMALL_LABEL))
-        .otherwise(pl.lit(""))
-        .alias("sample"),
     )
+    lim = limits
     # Start the curves at a quarter of the smallest manager's calls: near n = 1 the limits span
     # 0-100% and would flatten the part of the funnel where the managers are.
     first_n = max(1, int(points["calls"].min() or 1) // 4)
@@ -703,16 +693,3 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc
 
     return vlc.vegalite_to_png(_drawable(chart.to_dict()), scale=scale, allowed_base_urls=[])
-
-
-def outside_limits(managers: pl.DataFrame, limits: pl.DataFrame) -> int:
-    """How many managers' intervention rates fall outside the 95% limits at their call count."""
-    if limits.is_empty() or managers.is_empty():
-        return 0
-    joined = managers.select("calls", "intervention_rate").join(
-        limits.select("n", "lo95", "hi95"), left_on="calls", right_on="n", how="inner"
-    )
-    return joined.filter(
-        (pl.col("intervention_rate") < pl.col("lo95"))
-        | (pl.col("intervention_rate") > pl.col("hi95"))
-    ).height

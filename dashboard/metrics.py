@@ -432,20 +432,6 @@ def with_adjusted(row: dict[str, Any], adjusted: Adjusted) -> dict[str, Any]:
     return out
 
 
-def overdispersed_limits(limits: pl.DataFrame, phi: float | None) -> pl.DataFrame:
-    """queries/funnel_limits.sql's limits widened by Spiegelhalter's factor: p0 ± z·sqrt(φ p0
-    (1 − p0) / n), clipped to [0, 1]. φ ≤ 1 (or unknown) leaves them as they are."""
-    if limits.is_empty() or phi is None or phi <= 1:
-        return limits
-    se = (pl.col("p0") * (1 - pl.col("p0")) * phi / pl.col("n")).sqrt()
-    return limits.with_columns(
-        lo95=pl.max_horizontal(pl.lit(0.0), pl.col("p0") - effects.Z_95 * se),
-        hi95=pl.min_horizontal(pl.lit(1.0), pl.col("p0") + effects.Z_95 * se),
-        lo998=pl.max_horizontal(pl.lit(0.0), pl.col("p0") - 3.090232306167813 * se),
-        hi998=pl.min_horizontal(pl.lit(1.0), pl.col("p0") + 3.090232306167813 * se),
-    )
-
-
 def shrunk_rates(frame: pl.DataFrame) -> pl.DataFrame:
     """Per-manager (or any group's) empirical-Bayes rates beside the raw ones: intervention,
     debrief and recognised recurrence, each pulled toward the selection's pooled rate

@@ -1,7 +1,10 @@
 -- funnel_limits: the binomial control limits of the Managers page's funnel plot (intervention
 -- rate against calls observed). p0 is the team's intervention rate over the selected calls
 -- (calls taken over / calls); for a manager with n calls, chance alone keeps the rate within
--- p0 ± z·sqrt(p0(1 − p0) / n), clipped to [0, 1]: z = 1.96 for the 95% limits, 3.09 for 99.8%.
+-- p0 ± z·sqrt(φ p0(1 − p0) / n), clipped to [0, 1]: z = 1.96 for the 95% limits, 3.09 for
+-- 99.8%; φ is Spiegelhalter's overdispersion factor (effects.overdispersion), which widens the
+-- limits when the managers differ more than chance (φ > 1; null or ≤ 1: the plain binomial).
+-- queries/funnel_managers.sql places each manager against the same limits.
 --
 -- Grain: one row per n = 1, 2, ... up to the most calls any one manager has among the selected
 -- calls. No rows when no call matches.
@@ -13,6 +16,7 @@
 --   $managers  VARCHAR[]: managers to keep (empty = all)
 --   $reps      VARCHAR[]: reps to keep (empty = all)
 --   $scope     the session's scope (STRUCT, access.Scope.param(); see selected_calls.sql)
+--   $phi       DOUBLE or null: the overdispersion factor φ the limits are widened by
 with filtered_calls as (
     select *
     from selected_calls(
@@ -49,7 +53,7 @@ spread as (
         t.calls,
         t.took_over,
         t.p0,
-        sqrt(t.p0 * (1 - t.p0) / g.n) as se
+        sqrt(greatest(coalesce($phi::double, 1.0), 1.0) * t.p0 * (1 - t.p0) / g.n) as se
     from grid as g
     cross join team_rate as t
 )

@@ -83,7 +83,8 @@ def test_the_funnel_of_one_manager_draws_no_layer_without_rows() -> None:
     limits = pl.DataFrame(
         {"n": n, "p0": [26 / 534] * 534, "lo95": [0.0] * 534, "hi95": [0.1] * 534}
     ).with_columns(pl.col("lo95").alias("lo998"), pl.col("hi95").alias("hi998"))
-    chart = charts.funnel(managers, limits)
+    places = pl.DataFrame({"manager": ["Fatima"], "position": ["within chance of the team rate"]})
+    chart = charts.funnel(managers, limits, places)
     for layer in chart.layer:
         data = layer.data if isinstance(layer.data, pl.DataFrame) else None
         filters = [t for t in layer.to_dict().get("transform", []) if "filter" in t]

@@ -1,5 +1,5 @@
 """The Managers, Behaviours and Reps pages, and the queries only they use (funnel_limits,
-rep_history).
+funnel_managers, rep_history).
 
 Query tests run on tests/data/tiny.csv with figures worked out by hand (see the tables in
 tests/expected_tiny.py); page tests run the app on the bundled sample and compare what each page
@@ -45,7 +45,18 @@ def tiny() -> Store:
 
 
 def limits(store: Store, **changes) -> pl.DataFrame:
-    return metrics.run(store.con, "funnel_limits", **{**NO_FILTER, **changes})
+    return metrics.run(store.con, "funnel_limits", **{**NO_FILTER, "phi": None, **changes})
+
+
+def places(store: Store, **changes) -> pl.DataFrame:
+    return metrics.run(store.con, "funnel_managers", **{**NO_FILTER, "phi": None, **changes})
+
+
+@pytest.fixture(scope="module")
+def funnel() -> Store:
+    # tests/data/funnel.csv: Tom took over 5 of his 6 calls, Maria 1 of her 8 -> p0 = 6/14 = 3/7
+    store, _ = load_files([Path(__file__).parent / "data" / "funnel.csv"])
+    return store
 
 
 def test_funnel_limits_grid_runs_to_the_busiest_managers_calls(tiny: Store) -> None:
@@ -221,30 +232,74 @@ def test_rep_history_recurrence_lists_add_up_to_metrics_by_rep(tiny: Store) -> N
 # ---- chart helpers --------------------------------------------------------------------------
 
 
-def test_funnel_marks_a_manager_outside_the_limits(tiny: Store) -> None:
-    by_manager = metrics.metrics_frame(tiny.con, metrics.Filters(), by="manager")
-    chart = charts.funnel(by_manager, limits(tiny))
+def test_funnel_managers_places_a_manager_outside_the_95_percent_limits(funnel: Store) -> None:
+    # p0(1 - p0) = 12/49. Tom, n = 6: se = sqrt(12/49/6) = 0.202031; 95% limits 3/7 ±
+    #   1.959964 * 0.202031 = 0.428571 ± 0.395973 -> [0.032598, 0.824544]: 5/6 = 0.833333 is
+    #   above; 99.8%: 0.428571 + 3.090232 * 0.202031 = 1.052894 -> 1, so inside those.
+    # Maria, n = 8: se = sqrt(12/49/8) = 0.174964; 95% low 0.428571 - 0.342922 = 0.085649:
+    #   1/8 = 0.125 is inside.
+    frame = places(funnel)
+    assert frame.to_dicts() == [
+        {
+            "manager": "Maria",
+            "calls": 8,
+            "took_over": 1,
+            "intervention_rate": 0.125,
+            "position": "within chance of the team rate",
+            "outside95": False,
+        },
+        {
+            "manager": "Tom",
+            "calls": 6,
+            "took_over": 5,
+            "intervention_rate": pytest.approx(5 / 6),
+            "position": "outside the 95% limits",
+            "outside95": True,
+        },
+    ]
+    # widened by φ = 1.5: Tom's se = 0.202031 * sqrt(1.5) = 0.247436, 95% high 0.428571 +
+    #   0.484966 = 0.913537: inside; φ below 1 leaves the plain limits
+    assert not places(funnel, phi=1.5)["outside95"].any()
+    assert places(funnel, phi=0.5).equals(frame)
+    assert limits(funnel, phi=1.5).filter(pl.col("n") == 6)["hi95"][0] == pytest.approx(
+        0.913537, abs=1e-6
+    )
+    assert limits(funnel, phi=0.5).equals(limits(funnel))
+
+
+@pytest.mark.parametrize("phi", [None, 1.0, 1.5, 4.0])
+@pytest.mark.parametrize("changes", [{}, {"teams": ["North"]}, {"start": dt.date(2026, 3, 1)}])
+def test_funnel_managers_are_placed_against_the_funnel_limits_at_their_calls(
+    tiny: Store, funnel: Store, phi: float | None, changes: dict
+) -> None:
+    for store in (tiny, funnel):
+        at_n = {r["n"]: r for r in limits(store, phi=phi, **changes).iter_rows(named=True)}
+        for row in places(store, phi=phi, **changes).iter_rows(named=True):
+            lim, rate = at_n[row["calls"]], row["intervention_rate"]
+            out998 = not lim["lo998"] <= rate <= lim["hi998"]
+            out95 = not lim["lo95"] <= rate <= lim["hi95"]
+            assert row["outside95"] == out95
+            assert row["position"] == (
+                "outside the 99.8% limits"
+                if out998
+                else "outside the 95% limits"
+                if out95
+                else "within chance of the team rate"
+            )
+
+
+def test_the_funnel_draws_each_manager_where_funnel_managers_places_them(funnel: Store) -> None:
+    by_manager = metrics.metrics_frame(funnel.con, metrics.Filters(), by="manager")
+    chart = charts.funnel(by_manager, limits(funnel), places(funnel))
     spec = chart.to_dict()
     assert spec["title"] == "Intervention rate against calls observed"
     points = chart.layer[-1].data  # the dots are drawn last
-    position = dict(zip(points["manager"], points["position"], strict=True))
-    # Maria 1/8 = 12.5%, Tom 1/6 = 16.7%: both inside [0, 38.5%] and [0, 42.3%] (n = 8, 6).
-    assert position == {
+    assert dict(zip(points["manager"], points["position"], strict=True)) == {
         "Maria": "within chance of the team rate",
-        "Tom": "within chance of the team rate",
+        "Tom": "outside the 95% limits",
     }
-    made_up = by_manager.with_columns(
-        pl.when(pl.col("grp") == "Tom").then(5).otherwise(pl.col("took_over")).alias("took_over"),
-        pl.when(pl.col("grp") == "Tom")
-        .then(5 / 6)
-        .otherwise(pl.col("intervention_rate"))
-        .alias("intervention_rate"),
-    )
-    # 5 of 6 = 83% is above the n = 6 99.8% limit: 1/7 + 3.090232 * sqrt(6/49/6) = 0.584319.
-    points = charts.funnel(made_up, limits(tiny)).layer[-1].data
-    assert dict(zip(points["manager"], points["position"], strict=True))["Tom"] == (
-        "outside the 99.8% limits"
-    )
+    widened = charts.funnel(by_manager, limits(funnel, phi=1.5), places(funnel, phi=1.5))
+    assert set(widened.layer[-1].data["position"]) == {"within chance of the team rate"}
 
 
 def test_funnel_labels_of_points_close_together_do_not_overlap() -> None:
@@ -275,7 +330,7 @@ def test_charts_of_the_pages_carry_no_decimal_and_export(tiny: Store) -> None:
     )
     by_manager = metrics.metrics_frame(tiny.con, metrics.Filters(window=1), by="manager")
     figures = [
-        charts.funnel(by_manager, limits(tiny)),
+        charts.funnel(by_manager, limits(tiny), places(tiny)),
         charts.recurrence_by_behavior(by_behavior),
         charts.mistake_repeat(overall),
         charts.rep_timeline(rows),

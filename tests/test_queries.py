@@ -35,6 +35,7 @@ PARAM_SAMPLES = {
     "team": "North",
     "scope": access.EVERYTHING.param(),
     "min_group": 2,
+    "phi": 1.5,
 }
 
 QUERIES = metrics.query_names()

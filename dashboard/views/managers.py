@@ -224,15 +224,15 @@ st.dataframe(
 
 st.divider()
 st.subheader("Who jumps in more than chance would explain?")
-limits = common.query(
-    "funnel_limits",
-    start=filters.start,
-    end=filters.end,
-    teams=list(filters.teams),
-    managers=list(filters.managers),
-    reps=list(filters.reps),
-)
-team = limits.row(0, named=True)
+selection = {
+    "start": filters.start,
+    "end": filters.end,
+    "teams": list(filters.teams),
+    "managers": list(filters.managers),
+    "reps": list(filters.reps),
+}
+plain_limits = common.query("funnel_limits", phi=None, **selection)
+team = plain_limits.row(0, named=True)
 phi = effects.overdispersion(
     by_manager["took_over"].to_list(), by_manager["calls"].to_list(), team["p0"] or 0.0
 )
@@ -245,11 +245,13 @@ unadjusted = st.toggle(
     "limits are widened by the overdispersion factor φ estimated from all managers "
     "(Spiegelhalter, 2005).",
 )
-shown_limits = limits if unadjusted else metrics.overdispersed_limits(limits, phi)
-outside = charts.outside_limits(by_manager, shown_limits)
+widen = None if unadjusted else phi
+limits = common.query("funnel_limits", phi=widen, **selection)  # = plain_limits without φ
+places = common.query("funnel_managers", phi=widen, **selection)
+outside = int(places["outside95"].sum())
 left, right = st.columns([3, 2])
 with left:
-    common.chart(charts.funnel(by_manager, shown_limits), "intervention_funnel", "funnel")
+    common.chart(charts.funnel(by_manager, limits, places), "intervention_funnel", "funnel")
 with right:
     st.metric(
         "Team intervention rate",
