@@ -15,6 +15,7 @@ row's position plus one, as if it had a header line.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 import functools
 import os
@@ -219,19 +220,7 @@ CODES = (
 # Refused at import (a NUL in a name crashed the chart renderer); escaped when quoted.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_SQL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # the same, for DuckDB (RE2)
-# Fields of free text, stored as written (the others must match a vocabulary or a format).
-TEXT_FIELDS = (
-    "observation_id",
-    "manager",
-    "rep",
-    "team",
-    "behavior",
-    "went_well",
-    "to_fix",
-    "category",
-    "deal",
-    "outcome",
-)
+# (The fields of free text, checked for them, are listed in queries/import/problems.sql.)
 SHOWN_CHARS = 60  # a value quoted in a problem is cut to this many characters
 
 
@@ -402,8 +391,8 @@ def _read_raw(
         _drop_rejects(con, raw)
         try:
             con.execute(
-                _create(db, "table", f"{raw}_t") + " as select * from " + _csv_scan(raw, encoding),
-                {"path": _literal(path)},
+                _create(db, "table", f"{raw}_t") + f" as {import_sql('read_csv')}",
+                _csv_params(path, raw, encoding),
             )
         except duckdb.Error as exc:
             if encoding != encodings[-1] and _another_encoding(exc, encoding):
@@ -433,13 +422,15 @@ def _read_raw(
     return headers, info
 
 
-def _csv_scan(raw: str, encoding: str) -> str:
-    """read_csv of bound parameter $path, every cell as text, header as row 0; rejected rows
-    go to temp table `<raw>_rejects`."""
-    return (
-        f"read_csv($path, header=false, all_varchar=true, encoding='{encoding}', "
-        f"store_rejects=true, rejects_table='{raw}_rejects', rejects_scan='{raw}_scan')"
-    )
+def _csv_params(path: Path, raw: str, encoding: str) -> dict[str, str]:
+    """The parameters of queries/import/read_csv.sql: its rejected rows go to temp table
+    `<raw>_rejects`."""
+    return {
+        "path": _literal(path),
+        "encoding": encoding,
+        "rejects_table": f"{raw}_rejects",
+        "rejects_scan": f"{raw}_scan",
+    }
 
 
 def _drop_rejects(con: duckdb.DuckDBPyConnection, raw: str) -> None:
@@ -470,7 +461,7 @@ def _csv_header(con: duckdb.DuckDBPyConnection, path: Path, raw: str, encoding: 
     _drop_rejects(con, raw)
     try:
         first = con.execute(
-            f"select * from {_csv_scan(raw, encoding)} limit 1", {"path": _literal(path)}
+            f"select * from ({import_sql('read_csv')}) limit 1", _csv_params(path, raw, encoding)
         ).fetchone()
     except duckdb.Error as exc:
         if _another_encoding(exc, encoding):
@@ -532,9 +523,7 @@ def _csv_lines(
     Only runs when something is wrong (it is a Python pass over the file).
     """
     delimiter, quote, escape = con.execute(
-        "select delimiter, quote, escape from sniff_csv(?, header=false, all_varchar=true, "
-        f"encoding='{info['encoding']}', ignore_errors=true)",
-        [_literal(path)],
+        import_sql("dialect"), {"path": _literal(path), "encoding": info["encoding"]}
     ).fetchone()
     encoding = "utf-8-sig" if info["encoding"] == "utf-8" else "latin-1"
     fmt: dict = {"delimiter": delimiter or ","}
@@ -804,8 +793,8 @@ def _stage(
         headers = _read_or_fail(label, lambda: _csv_header(con, path, raw, encoding))
         info = {"kind": "csv", "encoding": encoding, "line_offset": None}
         renames = ", ".join(f"#{i + 1} as c{i}" for i in range(len(headers)))
-        source = f"(select {renames}, null::bigint as _row from {_csv_scan(raw, encoding)})"
-        params = {"path": _literal(path)}
+        source = f"(select {renames}, null::bigint as _row from ({import_sql('read_csv')}))"
+        params = _csv_params(path, raw, encoding)
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
     problems = [Problem(label, 1, None, None, text, "header") for text in header_problems]
@@ -983,6 +972,9 @@ def _typed_params(dayfirst: bool, vocab: dict[str, list[str]]) -> dict[str, obje
         "slash_format": "%d/%m/%Y" if dayfirst else "%m/%d/%Y",
         "money": MONEY,
         "max_amount": MAX_AMOUNT,
+        "first_day": dt.date(FIRST_YEAR, 1, 1),
+        "last_day": dt.date(LAST_YEAR, 12, 31),
+        "control": CONTROL_SQL,
     }
 
 
@@ -1006,18 +998,13 @@ def _normalise(
     """
     db, name = q.split(".")
     define_macros(con)
-    # the control-character checks, one per text field, are one regex over them all here
-    control = f"regexp_matches(concat({', '.join(TEXT_FIELDS)}), '{CONTROL_SQL}')"
-    any_problem = " or ".join(
-        [f"({c})" for _f, c, _m, _code in _checks(dayfirst) if CONTROL_SQL not in c] + [control]
-    )
     con.execute(
         _create(db, "table", f"{name}_typed")
         + f"""
         as select _row, call_key, observation_id is not null as has_id, observed_on, manager,
             rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
             went_well, went_well_key, to_fix, to_fix_key, severity, category, deal, deal_value,
-            outcome, coalesce({any_problem}, false) as bad
+            outcome, bad
         from ({_typed(source, mapping)})
         """,
         {**_typed_params(dayfirst, vocab), **params},
@@ -1078,112 +1065,31 @@ def accepted_yes_no() -> str:
     return ", ".join(f"{a}/{b}" for a, b in zip(yes, no, strict=True))
 
 
-def _checks(dayfirst: bool) -> list[tuple[str, str, str, str]]:
-    """Row checks over `<name>_norm_v`: (field, SQL condition that flags a row, message, code).
-    The accepted spellings in messages come from the vocabularies above."""
+def check_messages(dayfirst: bool) -> dict[str, str]:
+    """The message of each row check of queries/import/typed.sql (its `fails_<check>` flag;
+    'control' for a control character), as queries/import/problems.sql binds them. The
+    accepted spellings in messages come from the vocabularies above."""
     date_ok = DATE_ACCEPTED_DAYFIRST if dayfirst else DATE_ACCEPTED
     actions = _one_of(list(dict.fromkeys(ACTION_VALUES.values())))
-    return [
-        (
-            "observed_on",
-            "observed_on_raw is null",
-            "is required (the date of the call)",
-            "required",
+    return {
+        "date_required": "is required (the date of the call)",
+        "date_format": f"is not a date ({date_ok})",
+        "date_years": f"is outside the years {FIRST_YEAR}–{LAST_YEAR} (a typo in the year?)",
+        "control": "has a control character (shown as \\x..): names and notes must be plain text",
+        "manager_required": "is required (the observing sales leader)",
+        "rep_required": "is required (the salesperson observed)",
+        "action_required": f"is required: {actions}",
+        "action_known": f"is not a manager action ({accepted(ACTION_VALUES)})",
+        "polarity_known": f"is not a polarity ({accepted(POLARITY_VALUES)})",
+        "polarity_required": "is empty, but the row notes a behaviour: say praise or criticism",
+        "behavior_required": (
+            "is empty, but the row has a polarity: name the behaviour, or clear the polarity"
         ),
-        (
-            "observed_on",
-            "observed_on_raw is not null and observed_on is null",
-            f"is not a date ({date_ok})",
-            "bad_value",
-        ),
-        (
-            "observed_on",
-            f"observed_on not between date '{FIRST_YEAR}-01-01' and date '{LAST_YEAR}-12-31'",
-            f"is outside the years {FIRST_YEAR}–{LAST_YEAR} (a typo in the year?)",
-            "bad_value",
-        ),
-        *[
-            (
-                f,
-                f"regexp_matches({f}, '{CONTROL_SQL}')",
-                "has a control character (shown as \\x..): names and notes must be plain text",
-                "control_character",
-            )
-            for f in TEXT_FIELDS
-        ],
-        ("manager", "manager is null", "is required (the observing sales leader)", "required"),
-        ("rep", "rep is null", "is required (the salesperson observed)", "required"),
-        ("manager_action", "manager_action_raw is null", f"is required: {actions}", "required"),
-        (
-            "manager_action",
-            "manager_action_raw is not null and manager_action is null",
-            f"is not a manager action ({accepted(ACTION_VALUES)})",
-            "unknown_value",
-        ),
-        (
-            "polarity",
-            "polarity_raw is not null and polarity is null",
-            f"is not a polarity ({accepted(POLARITY_VALUES)})",
-            "unknown_value",
-        ),
-        (
-            "polarity",
-            "behavior is not null and polarity_raw is null",
-            "is empty, but the row notes a behaviour: say praise or criticism",
-            "required",
-        ),
-        (
-            "behavior",
-            "behavior is null and polarity_raw is not null",
-            "is empty, but the row has a polarity: name the behaviour, or clear the polarity",
-            "required",
-        ),
-        (
-            "debrief",
-            "debrief_raw is not null and debrief_text is null",
-            f"is not a yes/no value ({accepted_yes_no()}; empty = unknown)",
-            "unknown_value",
-        ),
-        (
-            "planned_role",
-            "planned_role_raw is not null and planned_role is null",
-            f"is not a planned role ({accepted(ROLE_VALUES)})",
-            "unknown_value",
-        ),
-        (
-            "severity",
-            "severity_raw is not null and severity is null",
-            f"is not a severity ({accepted(SEVERITY_VALUES)})",
-            "unknown_value",
-        ),
-        (
-            "deal_value",
-            "deal_value_raw is not null and deal_value is null",
-            "is not an amount (a number such as 12500 or $12,500.00)",
-            "bad_value",
-        ),
-    ]
-
-
-VALUE_OF = {
-    "observed_on": "observed_on_raw",
-    "manager_action": "manager_action_raw",
-    "polarity": "polarity_raw",
-    "debrief": "debrief_raw",
-    "planned_role": "planned_role_raw",
-    "severity": "severity_raw",
-    "deal_value": "deal_value_raw",
-}
-
-CALL_FIELDS = (
-    ("observed_on", "observed_on::varchar"),
-    ("manager", "manager"),
-    ("rep", "rep"),
-    ("manager_action", "manager_action"),
-    ("team", "team"),
-    ("planned_role", "planned_role"),
-    ("debrief", "debrief::varchar"),
-)
+        "debrief_known": f"is not a yes/no value ({accepted_yes_no()}; empty = unknown)",
+        "role_known": f"is not a planned role ({accepted(ROLE_VALUES)})",
+        "severity_known": f"is not a severity ({accepted(SEVERITY_VALUES)})",
+        "amount_format": "is not an amount (a number such as 12500 or $12,500.00)",
+    }
 
 
 def _find_problems(
@@ -1194,7 +1100,7 @@ def _find_problems(
     describe: Callable[[], None],
 ) -> list[tuple]:
     """Every problem as (row, column label, value, message, other row, call key, other value,
-    field, code).
+    field, code): queries/import/problems.sql.
 
     The message of a disagreement names the other row: `{other}`, `{key}` and `{first}` are
     filled in once line numbers are known.
@@ -1216,37 +1122,19 @@ def _find_problems(
     if flagged == (0, 0):
         return []
     describe()  # creates {q}_norm_v
-    source = f"{q}_norm_v"
-    parts = []
-    params: list[object] = []
-    for f, condition, message, code in _checks(dayfirst):
-        parts.append(
-            f"select _row, ? as col, {VALUE_OF.get(f, f)}::varchar as val, ? as msg, "
-            f"null::bigint as other, null as call_key, null as first_val, ? as fld, ? as code "
-            f"from {source} where {condition}"
-        )
-        params += [label(f), message, f, code]
-    # Rows of one call must agree on the call's fields; empty optional fields are filled in.
-    for f, expr in CALL_FIELDS:
-        raw_expr = VALUE_OF.get(f, f)
-        parts.append(
-            f"""select n._row, ? as col, n.{raw_expr}::varchar as val,
-                'disagrees with line {{other}} of the same call (' || ? || ' {{key}}, '
-                || 'which says {{first}})' as msg,
-                f.first_row as other, n.call_key, f.first_raw::varchar, ? as fld,
-                'disagrees' as code
-            from {source} n join (
-                -- the first row's value as the file writes it ('no', not false)
-                select call_key, arg_min({expr}, _row) as first_val,
-                    arg_min({raw_expr}, _row) as first_raw, min(_row) as first_row
-                from {source} where {expr} is not null and call_key is not null
-                group by call_key
-            ) f using (call_key)
-            where {expr} is not null and {expr} <> f.first_val"""
-        )
-        params += [label(f), "observation_id" if "observation_id" in columns else "call", f]
-    sql = " union all ".join(parts) + " order by 1, 2"
-    return con.execute(sql, params).fetchall()
+    messages = check_messages(dayfirst)
+    fields = list(FIELDS)
+    return con.execute(
+        f"with norm_v as (select * from {q}_norm_v) select * from ({import_sql('problems')})",
+        {
+            "fields": fields,
+            "labels": [label(f) for f in fields],
+            "checks": list(messages),
+            "messages": list(messages.values()),
+            "key_name": "observation_id" if "observation_id" in columns else "call",
+            "control": CONTROL_SQL,
+        },
+    ).fetchall()
 
 
 def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:

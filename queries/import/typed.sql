@@ -7,6 +7,10 @@
 -- behavior, went_well, to_fix, polarity_raw, severity_raw, category, deal, deal_value_raw,
 -- outcome; trimmed, '' as null, null for a field the file lacks) and _row.
 --
+-- Beside them: one `fails_<check>` flag per row check (true when the row fails it; the
+-- messages are importer.CHECK_MESSAGES, reported by queries/import/problems.sql), and `bad`,
+-- true when the row fails any check or has a control character in a text field.
+--
 -- Parameters:
 --   $slash_format   '%m/%d/%Y', or '%d/%m/%Y' for a day-first file
 --   $money          the regular expression an amount must match (importer.MONEY)
@@ -15,6 +19,8 @@
 --   $val_planned_role, $sp_severity, $val_severity, $sp_debrief, $val_debrief
 --                   every accepted spelling of a value (folded) and its value, mappings
 --                   included (importer._vocabulary)
+--   $first_day, $last_day  DATE: the days a call can be observed on (importer.FIRST_YEAR..)
+--   $control        the characters no name or note may hold (importer.CONTROL_SQL, RE2)
 --
 -- Written for speed at millions of rows: a plain ISO date takes a cast, and regular
 -- expressions run only on the rows that need them.
@@ -43,9 +49,45 @@ with typed as (
         behavior_key(p.went_well) as went_well_key,
         behavior_key(p.to_fix) as to_fix_key
     from projection as p
+),
+checked as (
+    select
+        t.* replace (case when abs(t.deal_value) < $max_amount then t.deal_value end as deal_value),
+        coalesce(t.observation_id,
+            strftime(t.observed_on, '%Y-%m-%d') || '|' || t.manager || '|' || t.rep) as call_key
+    from typed as t
+),
+
+flagged as (
+    select
+        c.*,
+        c.observed_on_raw is null as fails_date_required,
+        c.observed_on_raw is not null and c.observed_on is null as fails_date_format,
+        coalesce(c.observed_on not between $first_day::date and $last_day::date, false)
+            as fails_date_years,
+        c.manager is null as fails_manager_required,
+        c.rep is null as fails_rep_required,
+        c.manager_action_raw is null as fails_action_required,
+        c.manager_action_raw is not null and c.manager_action is null as fails_action_known,
+        c.polarity_raw is not null and c.polarity is null as fails_polarity_known,
+        c.behavior is not null and c.polarity_raw is null as fails_polarity_required,
+        c.behavior is null and c.polarity_raw is not null as fails_behavior_required,
+        c.debrief_raw is not null and c.debrief_text is null as fails_debrief_known,
+        c.planned_role_raw is not null and c.planned_role is null as fails_role_known,
+        c.severity_raw is not null and c.severity is null as fails_severity_known,
+        c.deal_value_raw is not null and c.deal_value is null as fails_amount_format,
+        -- one regular expression over every text field (which field: problems.sql)
+        coalesce(regexp_matches(concat(c.observation_id, c.manager, c.rep, c.team, c.behavior,
+            c.went_well, c.to_fix, c.category, c.deal, c.outcome), $control), false)
+            as has_control
+    from checked as c
 )
+
 select
-    t.* replace (case when abs(t.deal_value) < $max_amount then t.deal_value end as deal_value),
-    coalesce(t.observation_id,
-        strftime(t.observed_on, '%Y-%m-%d') || '|' || t.manager || '|' || t.rep) as call_key
-from typed as t
+    f.*,
+    f.fails_date_required or f.fails_date_format or f.fails_date_years
+    or f.fails_manager_required or f.fails_rep_required or f.fails_action_required
+    or f.fails_action_known or f.fails_polarity_known or f.fails_polarity_required
+    or f.fails_behavior_required or f.fails_debrief_known or f.fails_role_known
+    or f.fails_severity_known or f.fails_amount_format or f.has_control as bad
+from flagged as f
