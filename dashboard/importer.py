@@ -1044,7 +1044,7 @@ MAX_AMOUNT = 1e15  # larger amounts (400 digits would be stored as inf) are refu
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
-def _one_of(values: Sequence[str]) -> str:
+def one_of(values: Iterable[str]) -> str:
     """'a, b or c'."""
     values = list(values)
     return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
@@ -1055,7 +1055,7 @@ def accepted(vocabulary: dict[str, str]) -> str:
     ("praise or criticism; also positive, +, ...")."""
     values = list(dict.fromkeys(vocabulary.values()))
     others = [k for k in vocabulary if k not in values]
-    return _one_of(values) + (f"; also {', '.join(others)}" if others else "")
+    return one_of(values) + (f"; also {', '.join(others)}" if others else "")
 
 
 def accepted_yes_no() -> str:
@@ -1070,7 +1070,7 @@ def check_messages(dayfirst: bool) -> dict[str, str]:
     'control' for a control character), as queries/import/problems.sql binds them. The
     accepted spellings in messages come from the vocabularies above."""
     date_ok = DATE_ACCEPTED_DAYFIRST if dayfirst else DATE_ACCEPTED
-    actions = _one_of(list(dict.fromkeys(ACTION_VALUES.values())))
+    actions = one_of(list(dict.fromkeys(ACTION_VALUES.values())))
     return {
         "date_required": "is required (the date of the call)",
         "date_format": f"is not a date ({date_ok})",

@@ -188,7 +188,7 @@ def validate(entry: Entry, today: dt.date) -> list[FormProblem]:
     if entry.planned_role is not None and entry.planned_role not in ROLES:
         problems.append(
             FormProblem(
-                "planned_role", entry.planned_role, "is not observer or participant", "bad_value"
+                "planned_role", entry.planned_role, f"is not {importer.one_of(ROLES)}", "bad_value"
             )
         )
     if entry.manager_action is None:
@@ -205,13 +205,15 @@ def validate(entry: Entry, today: dt.date) -> list[FormProblem]:
             FormProblem(
                 "manager_action",
                 entry.manager_action,
-                "is not observed, assisted or took_over",
+                f"is not {importer.one_of(ACTIONS)}",
                 "bad_value",
             )
         )
     if entry.debrief is not None and entry.debrief not in DEBRIEFS:
         problems.append(
-            FormProblem("debrief", entry.debrief, "is not yes, no or later", "bad_value")
+            FormProblem(
+                "debrief", entry.debrief, f"is not {importer.one_of(DEBRIEFS)}", "bad_value"
+            )
         )
     for i, note in enumerate(entry.notes, start=1):
         if note.blank():
@@ -243,11 +245,18 @@ def validate(entry: Entry, today: dt.date) -> list[FormProblem]:
             )
         elif note.polarity not in POLARITIES:
             problems.append(
-                FormProblem(name, note.polarity, "is not praise or criticism", "bad_value")
+                FormProblem(
+                    name, note.polarity, f"is not {importer.one_of(POLARITIES)}", "bad_value"
+                )
             )
         if note.severity is not None and note.severity not in SEVERITIES:
             problems.append(
-                FormProblem(name, note.severity, "severity is not minor or major", "bad_value")
+                FormProblem(
+                    name,
+                    note.severity,
+                    f"severity is not {importer.one_of(SEVERITIES)}",
+                    "bad_value",
+                )
             )
     return problems
 
