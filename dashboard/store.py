@@ -1243,6 +1243,14 @@ def locked_ingest(
     so another session sees all of the new data or none of it. `waiting(True)` is called when
     another write holds the lock, `waiting(False)` once this one has it.
     """
+    with write_turn(waiting):
+        return store.ingest(paths, **kwargs)
+
+
+@contextlib.contextmanager
+def write_turn(waiting: Callable[[bool], None] | None = None) -> Iterator[None]:
+    """This process's one write at a time (WRITE_LOCK): `waiting(True)` when another write
+    holds it, `waiting(False)` once this one has it."""
     if not WRITE_LOCK.acquire(blocking=False):
         if waiting:
             waiting(True)
@@ -1250,6 +1258,6 @@ def locked_ingest(
         if waiting:
             waiting(False)
     try:
-        return store.ingest(paths, **kwargs)
+        yield
     finally:
         WRITE_LOCK.release()

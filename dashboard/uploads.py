@@ -27,12 +27,12 @@ import polars as pl
 
 from dashboard import formatting, importer, mapping, metrics
 from dashboard.store import (
-    WRITE_LOCK,
     IngestResult,
     Store,
     drop_scratch,
     locked_ingest,
     new_scratch,
+    write_turn,
 )
 
 
@@ -295,7 +295,7 @@ def add_uploads(
     Raises importer.ImportFailed (nothing written)."""
     reusable = check is not None and check.result is not None and check.store is not None
     if reusable and not check.expired():
-        with _write_turn(waiting):
+        with write_turn(waiting):
             try:
                 return store.ingest_checked(
                     check.store,
@@ -315,22 +315,6 @@ def add_uploads(
             logged_by=logged_by,
             **_ingest_options(uploads, used, progress),
         )
-
-
-@contextmanager
-def _write_turn(waiting: Callable[[bool], None] | None) -> Iterator[None]:
-    """This process's one write at a time (store.WRITE_LOCK), as locked_ingest takes it:
-    `waiting(True)` when another session's write holds it, `waiting(False)` once it is ours."""
-    if not WRITE_LOCK.acquire(blocking=False):
-        if waiting:
-            waiting(True)
-        WRITE_LOCK.acquire()
-        if waiting:
-            waiting(False)
-    try:
-        yield
-    finally:
-        WRITE_LOCK.release()
 
 
 def _ingest_options(
