@@ -51,13 +51,6 @@ def _ridealong_theme() -> alt.theme.ThemeConfig:
     return theme()  # type: ignore[return-value]
 
 
-def _doubles(frame: pl.DataFrame) -> pl.DataFrame:
-    """No DECIMAL reaches a chart (Vega would mis-scale it): measures become Float64."""
-    return frame.with_columns(
-        [pl.col(c).cast(pl.Float64) for c, t in frame.schema.items() if isinstance(t, pl.Decimal)]
-    )
-
-
 RATIO_PAD = 2.0  # the ratio axis reaches this factor beyond the outermost ratio drawn
 
 
@@ -69,16 +62,14 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
     RATIO_PAD beyond; an interval reaching further (a month of few notes can reach 150:1, or
     have no upper bound) is cut at the edge and the chart says so, the tooltip giving it in
     full. A ratio of 0 (criticism only) sits on the bottom edge."""
-    data = _doubles(
-        frame.select(
-            pl.col("grp").alias(period),
-            "praise",
-            "criticism",
-            "praise_to_criticism",
-            "praise_to_criticism_lo",
-            "praise_to_criticism_hi",
-            "ratio_small",
-        )
+    data = frame.select(
+        pl.col("grp").alias(period),
+        "praise",
+        "criticism",
+        "praise_to_criticism",
+        "praise_to_criticism_lo",
+        "praise_to_criticism_hi",
+        "ratio_small",
     ).filter(pl.col("praise") + pl.col("criticism") > 0)
     anchors = [v for v in data["praise_to_criticism"].drop_nulls() if v > 0]
     anchors += [1.0] + ([float(reference)] if reference else [])
@@ -242,7 +233,7 @@ def _rate_rows(frame: pl.DataFrame, label_col: str, prefixes: dict[str, str], hi
         )
         for prefix, name in prefixes.items()
     ]
-    long = _doubles(pl.concat(parts)).filter(pl.col("eligible") > 0)
+    long = pl.concat(parts).filter(pl.col("eligible") > 0)
     return long.with_columns(
         pl.when(pl.col("small")).then(pl.lit(SMALL_LABEL)).otherwise(pl.lit("")).alias("sample")
     )
@@ -610,7 +601,7 @@ def period_comparison(
     first-seen order), `period`, `order` (0 = previous, 1 = current), `rate`, `lo`, `hi`, `n`
     (the count behind the rate), `small` (flagged rows are drawn faint).
     """
-    data = _doubles(frame.select(pl.col(category).alias("category"), *frame.columns)).filter(
+    data = frame.select(pl.col(category).alias("category"), *frame.columns).filter(
         pl.col("rate").is_not_null()
     )
     categories = list(dict.fromkeys(frame[category].to_list()))
