@@ -757,42 +757,43 @@ class Store:
         started = time.perf_counter()
         with self.writing() as con:
             timings["lock and copy the store"] = time.perf_counter() - started
-            staged = []
-            for number, ((import_id, *_), done) in enumerate(zip(files, result.files, strict=True)):
-                name = f"checked{number}"
-                calls = reader.sql(
-                    "select * exclude (import_id) from calls where import_id = ?",
-                    params=[import_id],
-                ).to_arrow_table()
-                notes = reader.sql(
-                    "select n.* from notes n semi join calls c "
-                    "on c.call_key = n.call_key and c.import_id = ?",
-                    params=[import_id],
-                ).to_arrow_table()
-                con.register(f"{name}_calls", calls)  # views in `temp`: Staged's default db
-                con.register(f"{name}_notes", notes)
-                staged.append(
-                    importer.Staged(
-                        done.file, name, done.rows, done.calls, done.notes, {}, done.ignored,
-                        True, done.warnings,
-                    )
-                )  # fmt: skip
+            staged: list[importer.Staged] = []
             try:
+                for number, (row, done) in enumerate(zip(files, result.files, strict=True)):
+                    name = f"checked{number}"
+                    calls = reader.sql(
+                        "select * exclude (import_id) from calls where import_id = ?",
+                        params=[row[0]],
+                    ).to_arrow_table()
+                    notes = reader.sql(
+                        "select n.* from notes n semi join calls c "
+                        "on c.call_key = n.call_key and c.import_id = ?",
+                        params=[row[0]],
+                    ).to_arrow_table()
+                    # views in `temp`, where Staged's tables are by default
+                    con.register(f"{name}_calls", calls)
+                    con.register(f"{name}_notes", notes)
+                    staged.append(
+                        importer.Staged(
+                            file=done.file,
+                            name=name,
+                            rows=done.rows,
+                            calls=done.calls,
+                            notes=done.notes,
+                            columns={},
+                            ignored=done.ignored,
+                            has_observation_id=True,
+                            warnings=done.warnings,
+                        )
+                    )
                 written = time.perf_counter()
                 out = self._write(
-                    con,
-                    staged,
-                    [h for _i, h, _n, _k in files],
-                    source,
-                    timings,
-                    mapping_hash,
-                    logged_by,
+                    con, staged, [r[1] for r in files], source, timings, mapping_hash, logged_by
                 )
                 timings["write"] = time.perf_counter() - written
             finally:
-                for s in staged:
-                    con.unregister(f"{s.name}_calls")
-                    con.unregister(f"{s.name}_notes")
+                for name in (f"{s.name}_{kind}" for s in staged for kind in ("calls", "notes")):
+                    con.unregister(name)
             saved = time.perf_counter()
         timings["save and swap in"] = time.perf_counter() - saved
         out.timings = timings
