@@ -548,3 +548,66 @@ def test_a_cli_audit_entry_names_the_user_also_without_a_terminal(
     )
     assert done.exit_code == 0, done.output
     assert audit.read(store_path)[-1]["email"] == f"cli:{pwd.getpwuid(os.geteuid()).pw_name}"
+
+
+# ---- privacy mode on the Log page: the debrief sheet -------------------------------------------
+
+
+def log_call(path: Path, rep: str, by: str, manager: str = "Lea", debrief: str = "later") -> str:
+    """A ride-along logged today on the Log page by `by` (its call_key)."""
+    from dashboard import logbook
+
+    entry = logbook.Entry(
+        manager=manager,
+        rep=rep,
+        observed_on=dt.date.today(),
+        manager_action="observed",
+        planned_role="observer",
+        team="North",
+        debrief=debrief,
+        notes=[logbook.Note("Asked good questions", "praise")],
+    )
+    with Store(path) as store:
+        return logbook.save(store, entry, user=by, today=dt.date.today()).call_key
+
+
+def test_under_privacy_mode_a_sheet_names_the_rep_only_to_whoever_logged_the_ride_along(
+    private_store: Path,
+) -> None:
+    from dashboard import debrief
+
+    key = log_call(private_store, "Ana", by="lea@example.com")
+    with Store(private_store, read_only=True) as store:
+        lea = access.scope_for(store.con, access.Grant("lea@example.com", teams=("North",)))
+        boss = access.scope_for(store.con, access.Grant("boss@example.com", everything=True))
+        admin = access.scope_for(store.con, access.Grant("ops@example.com", admin=True))
+        sheet = debrief.build_sheet(store.con, key, scope=lea, viewer="lea@example.com")
+        assert sheet is not None and sheet.rep == "Ana"
+        assert debrief.shown_rep(store.con, key, "lea@example.com", lea) == "Ana"
+        # another person who may see the call, and a dashboard without sign-in: hidden
+        for scope, viewer in ((boss, "boss@example.com"), (lea, None)):
+            assert debrief.shown_rep(store.con, key, viewer, scope) == access.HIDDEN_REP
+            with pytest.raises(debrief.SheetHidden, match="privacy policy"):
+                debrief.build_sheet(store.con, key, scope=scope, viewer=viewer)
+        assert debrief.build_sheet(store.con, key, scope=admin, viewer="ops@example.com").rep == (
+            "Ana"
+        )
+        # a call from a file (logged by no one) under privacy mode: hidden for every non-admin
+        assert debrief.shown_rep(store.con, "A1", "lea@example.com", lea) == access.HIDDEN_REP
+
+
+def test_the_log_page_names_the_rep_of_your_own_ride_along_and_hides_the_others(
+    signed_in_app, private_store: Path
+) -> None:
+    mine = log_call(private_store, "Ana", by="lea@example.com")
+    theirs = log_call(private_store, "Cleo", by="tom@example.com")  # Tom logged it as Lea's
+    at = signed_in_app("lea@example.com", page="views/log.py")
+    assert at.expander[0].label == "Open debriefs: 2"
+    rows = [m.value for m in at.markdown if "debrief later" in m.value]
+    # open debriefs (both Lea's calls), then her recent ride-alongs (only the one she logged)
+    assert [r.split(" · ")[0] for r in rows] == ["**Ana**", "**(hidden)**", "**Ana**"]
+    keys = [b.key for b in at.button]
+    assert f"open_{mine}" in keys and f"open_{theirs}" not in keys
+    assert "Cleo" not in shown(at) and "Cleo" not in [o for s in at.selectbox for o in s.options]
+    at.button(key=f"open_{mine}").click().run(timeout=90)
+    assert any("Debrief: Ana" in h.value for h in at.subheader)
