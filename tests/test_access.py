@@ -611,3 +611,19 @@ def test_the_log_page_names_the_rep_of_your_own_ride_along_and_hides_the_others(
     assert "Cleo" not in shown(at) and "Cleo" not in [o for s in at.selectbox for o in s.options]
     at.button(key=f"open_{mine}").click().run(timeout=90)
     assert any("Debrief: Ana" in h.value for h in at.subheader)
+
+
+def test_the_review_folds_small_groups_into_other_and_says_so(store_path: Path) -> None:
+    # --min-group 3: every manager observed two reps (Maria: Ana, Cleo; Tom: Ben, Ana; Uma:
+    # Dan, Ben) and no team has three, so all 7 calls are one 'other' manager
+    with Store(store_path) as store, store.writing() as con:
+        access.set_policy(con, min_group=3, individual_reps=True)
+    review = review_as(store_path, access.Grant("boss@example.com", everything=True))
+    managers = review.tables()["managers"]
+    assert dict(zip(managers["manager"], managers["calls"], strict=True)) == {"other": 7}
+    assert review.folded == (
+        "Privacy mode: 3 teams and 3 managers with fewer than 3 reps are shown together as “other”."
+    )
+    page = html.unescape(quarterly.render_html(review))
+    assert review.folded in page and "Maria" not in page
+    assert named_reps(page) == list(REP_NAMES)  # reps stay: only --no-individual-reps hides them

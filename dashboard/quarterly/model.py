@@ -102,7 +102,8 @@ class Review:
 
 def _runner(con: duckdb.DuckDBPyConnection, scope: Scope) -> Runner:
     def run(name: str, **params: Any) -> pl.DataFrame:
-        return metrics.run(con, name, **{"scope": scope, **params})
+        # the review's scope wins over the one its Filters carry (metrics.Filters' default)
+        return metrics.run(con, name, **{**params, "scope": scope})
 
     return run
 
@@ -209,7 +210,7 @@ def build_review(
     known = run("data_range").row(0, named=True)["teams"] or []
     chosen = resolve(quarters, quarter, teams, known)
     prev = chosen.previous()
-    base = metrics.Filters(teams=teams, window=window, min_n=min_n)
+    base = metrics.Filters(teams=teams, window=window, min_n=min_n, scope=scope)
     this_f = base.replace(start=chosen.start, end=chosen.end)
     prev_f = base.replace(start=prev.start, end=prev.end)
 
