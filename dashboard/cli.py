@@ -586,7 +586,7 @@ def _unknown_filter_values(store: Store, **chosen: tuple[str, ...]) -> str | Non
     "--ignore-policy",
     is_flag=True,
     help="Every rep and group in full, whatever the store's privacy policy says (`access "
-    "policy`); recorded in the audit log.",
+    "policy`); while a policy is on, recorded in the audit log.",
 )
 def report(
     db: Path | None,
