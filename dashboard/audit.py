@@ -8,13 +8,16 @@ every server process and the CLI can append to it at once (each line is one writ
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import getpass
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+import polars as pl
+
+from dashboard import formatting
 
 FIELDS = ("at", "email", "event", "page", "detail")
 EVENTS = ("sign_in", "sign_out", "denied", "view", "download", "import", "undo", "access")
@@ -94,11 +97,25 @@ def detail_text(detail: Any) -> str:
 
 
 def to_csv(entries: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for e in entries:
-        writer.writerow(
-            [e["at"], e["email"] or "", e["event"], e["page"] or "", detail_text(e["detail"])]
-        )
-    return buffer.getvalue()
+    """The events as CSV, every cell guarded against spreadsheet formulas (a page name, a
+    filter or a file name comes from people: `=HYPERLINK(...)` must stay text)."""
+    rows = [
+        [e["at"], e["email"], e["event"], e["page"], detail_text(e["detail"]) or None]
+        for e in entries
+    ]
+    frame = pl.DataFrame(rows, schema={f: pl.String for f in FIELDS}, orient="row")
+    return formatting.csv_bytes(frame).decode("utf-8")
+
+
+def effective_user() -> str:
+    """The user this process runs as (cron and services have no login terminal, where
+    os.getlogin() fails): the effective uid's name, else what getpass finds, else the uid."""
+    try:
+        import pwd  # POSIX only
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):  # Windows; a uid without a passwd entry (containers)
+        try:
+            return getpass.getuser()
+        except OSError:
+            return f"uid{os.geteuid()}" if hasattr(os, "geteuid") else "unknown"

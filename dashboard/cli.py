@@ -582,14 +582,27 @@ def _unknown_filter_values(store: Store, **chosen: tuple[str, ...]) -> str | Non
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write: .html (self-contained, opens offline) or .pdf.",
 )
+@click.option(
+    "--ignore-policy",
+    is_flag=True,
+    help="Every rep and group in full, whatever the store's privacy policy says (`access "
+    "policy`); while a policy is on, recorded in the audit log.",
+)
 def report(
-    db: Path | None, quarter: str | None, teams: tuple[str, ...], window: int, out: Path
+    db: Path | None,
+    quarter: str | None,
+    teams: tuple[str, ...],
+    window: int,
+    out: Path,
+    ignore_policy: bool,
 ) -> None:
     """Write the quarterly team review: the quarter against the one before, per manager and
     rep, coaching coverage, what worked, what keeps going wrong, and guarded highlights.
 
     The figures are those of `ridealong metrics --by quarter` for the same data. A quarter is
-    complete once the data reaches its last day or the quarter has ended.
+    complete once the data reaches its last day or the quarter has ended. The review is a
+    document to hand around, so it follows the store's privacy policy (`ridealong access
+    policy`) as a dashboard does for everyone but admins, unless --ignore-policy is given.
     """
     from dashboard import quarterly
 
@@ -599,7 +612,11 @@ def report(
     store = _open_store(db, read_only=True)
     try:
         source = quarterly.SAMPLE_SOURCE if store.is_sample() else ""
-        review = quarterly.build_review(store.con, quarter, teams, window, source=source)
+        policy_on = access.policy(store.con).active
+        scope = access.EVERYTHING if ignore_policy else access.scope_for(store.con, None)
+        review = quarterly.build_review(
+            store.con, quarter, teams, window, source=source, scope=scope
+        )
         data = (
             quarterly.render_html(review).encode("utf-8")
             if suffix == ".html"
@@ -613,6 +630,10 @@ def report(
         _atomic_write(out, lambda tmp: tmp.write_bytes(data))
     except OSError as exc:
         _fail(f"cannot write {out}: {exc.strerror or exc}; nothing was written")
+    if ignore_policy and policy_on:  # full detail that privacy mode would have kept back
+        audit.record(
+            _db_path(db), _actor(), "download", detail=f"report {out.name} with --ignore-policy"
+        )
     click.echo(
         f"Wrote the {review.quarter} review ({review.scope}, {review.current['calls']:,} calls) "
         f"to {out}",
@@ -857,11 +878,9 @@ def serve(
 
 
 def _actor() -> str:
-    """Who ran a CLI command, for the audit log: cli:<login name>."""
-    try:
-        return f"cli:{os.getlogin()}"
-    except OSError:
-        return f"cli:{os.environ.get('USER') or 'unknown'}"
+    """Who ran a CLI command, for the audit log: cli:<user>, the effective user the command
+    runs as (a cron job or a service has no login terminal, so not os.getlogin())."""
+    return f"cli:{audit.effective_user()}"
 
 
 def _open_for_access(db: Path | None) -> Store:

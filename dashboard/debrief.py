@@ -18,7 +18,7 @@ import duckdb
 import jinja2
 
 from dashboard import metrics
-from dashboard.access import EVERYTHING, Scope
+from dashboard.access import EVERYTHING, HIDDEN_REP, Scope
 from dashboard.quarterly import html as review_html
 from dashboard.quarterly import pdf as review_pdf
 from dashboard.quarterly.theme import INK, SOFT
@@ -126,6 +126,39 @@ def _tag(row: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# ---- privacy mode ------------------------------------------------------------------------------
+
+SHEET_HIDDEN = (
+    "Per-rep detail is off by the store's privacy policy: a debrief sheet opens only for a "
+    "ride-along you logged yourself."
+)
+
+
+class SheetHidden(Exception):
+    """The sheet of a call the viewer may not see named (privacy mode; SHEET_HIDDEN says why)."""
+
+
+def may_name_rep(logged_by: str | None, viewer: str | None, scope: Scope) -> bool:
+    """Whether `viewer` may see the rep of a call named, and its debrief sheet (the rep's own
+    history). Always, unless privacy mode hides reps (`access policy --no-individual-reps`;
+    an admin's scope never does): then only for a ride-along the viewer logged themselves,
+    signed in — the manager who rode along debriefs the rep they sat beside. Anyone else's
+    calls, and every call on a dashboard without sign-in, keep the rep '(hidden)'."""
+    return not scope.hide_reps or (viewer is not None and logged_by == viewer)
+
+
+def shown_rep(
+    con: duckdb.DuckDBPyConnection, call_key: str, viewer: str | None, scope: Scope
+) -> str | None:
+    """The rep of a call as `viewer` may see it (see may_name_rep): the name or '(hidden)';
+    None when there is no such call in `scope`."""
+    call = metrics.run(con, "logged_call", call_key=call_key, scope=scope)
+    if call.is_empty():
+        return None
+    c = call.row(0, named=True)
+    return c["rep"] if may_name_rep(c["logged_by"], viewer, scope) else HIDDEN_REP
+
+
 def build_sheet(
     con: duckdb.DuckDBPyConnection,
     call_key: str,
@@ -133,12 +166,16 @@ def build_sheet(
     made_on: dt.date | None = None,
     next_step: str = "",
     scope: Scope = EVERYTHING,
+    viewer: str | None = None,
 ) -> Sheet | None:
-    """The sheet for one call (None when there is no such call, or it is outside `scope`)."""
+    """The sheet for one call (None when there is no such call, or it is outside `scope`).
+    Raises SheetHidden when privacy mode keeps its rep from `viewer` (see may_name_rep)."""
     call = metrics.run(con, "logged_call", call_key=call_key, scope=scope)
     if call.is_empty():
         return None
     c = call.row(0, named=True)
+    if not may_name_rep(c["logged_by"], viewer, scope):
+        raise SheetHidden(SHEET_HIDDEN)
     events = metrics.run(con, "debrief_sheet", call_key=call_key, window=window, scope=scope)
     well, fix = [], []
     for row in events.iter_rows(named=True):

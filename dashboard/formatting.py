@@ -1,13 +1,17 @@
-"""How a number of each kind is written for people (count, rate, ratio, lift, change, interval)
-and the one Markdown escape: one set of formats for the CLI, the pages and the review."""
+"""How a number of each kind is written for people (count, rate, ratio, lift, change, interval),
+the one Markdown escape and the one spreadsheet-formula guard for CSV: one set of formats for
+the CLI, the pages and the review."""
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+import polars as pl
 
 SMALL = "*"
 UP, DOWN = "▲", "▼"
@@ -326,3 +330,29 @@ def metrics_table(data: dict[str, Any], by: str | None) -> str:
     out = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join([*out, "", FOOTNOTE])
+
+
+# ---- CSV ---------------------------------------------------------------------------------------
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula (starting with = + - @, a tab or a
+    carriage return) get a leading apostrophe, as OWASP advises for CSV injection; numbers are
+    not text and stay as they are. Every CSV Ridealong writes goes through this."""
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
+            .then(pl.lit("'") + pl.col(c))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c, t in frame.schema.items()
+            if t == pl.String
+        ]
+    )
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """The frame as CSV, formula-guarded (csv_safe)."""
+    buffer = io.BytesIO()
+    csv_safe(frame).write_csv(buffer)
+    return buffer.getvalue()

@@ -14,14 +14,21 @@ tests/data/access.csv, by hand (one row per call):
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import html
+import io
 import json
+import os
+import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
 
-from dashboard import access, audit, metrics
+from dashboard import access, audit, metrics, quarterly
 from dashboard.store import Store
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -364,3 +371,259 @@ def test_privacy_mode_hides_the_reps_page_and_filter_from_everyone_but_admins(
     at = signed_in_app("admin@example.com")
     assert "Rep" in [m.label for m in at.multiselect]
     assert not [c.value for c in at.caption if c.value.startswith("Privacy mode")]
+
+
+# ---- privacy mode in the quarterly review (page, HTML, PDF: one outline) -----------------------
+
+REP_NAMES = ("Ana", "Ben", "Cleo", "Dan")
+AFTER_Q1 = dt.date(2026, 4, 1)
+
+
+def named_reps(text: str) -> list[str]:
+    return [n for n in REP_NAMES if re.search(rf"\b{n}\b", text)]
+
+
+def pdf_text(data: bytes) -> str:
+    """The text a PDF draws with a core font (render_pdf(font_dir=None)): every `(...) Tj`
+    string of its inflated content streams."""
+    shown = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, flags=re.S):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            continue
+        shown += re.findall(rb"\((.*?)\) ?Tj", content, flags=re.S)
+    return b"\n".join(shown).decode("latin-1")
+
+
+@pytest.fixture
+def private_store(store_path: Path) -> Path:
+    """access.csv under `--min-group 2 --no-individual-reps`."""
+    with Store(store_path) as store, store.writing() as con:
+        access.set_policy(con, min_group=2, individual_reps=False)
+    return store_path
+
+
+def review_as(path: Path, grant: access.Grant | None, quarter: str = "2026-Q1", **kw):
+    with Store(path, read_only=True) as store:
+        scope = access.scope_for(store.con, grant)
+        return quarterly.build_review(store.con, quarter, today=AFTER_Q1, scope=scope, **kw)
+
+
+def test_under_privacy_mode_the_review_has_no_rep_section_row_or_name_in_html_or_pdf(
+    private_store: Path,
+) -> None:
+    review = review_as(private_store, access.Grant("boss@example.com", everything=True))
+    keys = [s.key for s in quarterly.outline(review)]
+    assert keys == [
+        "privacy",
+        "highlights",
+        "headline",
+        "managers",
+        "coverage",
+        "behaviours",
+        "notes",
+    ]
+    assert "reps" not in review.tables() and "reps_not_observed" not in review.tables()
+    page = quarterly.render_html(review)
+    assert named_reps(page) == [] and "(hidden)" not in page
+    assert quarterly.REPS_OFF in html.unescape(page)
+    assert "Reps nobody observed" not in page and '<section id="reps"' not in page
+    # the fold is said as on every other page: South (Ben) and East (Dan) have one rep each
+    assert "2 teams with fewer than 2 reps are shown together as" in page
+    text = pdf_text(quarterly.render_pdf(review, font_dir=None))
+    assert "Per-rep detail is off by the store's privacy policy" in text
+    assert named_reps(text) == [] and "(hidden)" not in text
+    assert "Reps nobody observed" not in text
+    # the managers are still there: Maria, Tom, Uma observed 3, 2 and 2 calls
+    managers = review.tables()["managers"]
+    assert dict(zip(managers["manager"], managers["calls"], strict=True)) == {
+        "Maria": 3,
+        "Tom": 2,
+        "Uma": 2,
+    }
+
+
+def test_an_admin_reads_the_review_with_every_rep_under_privacy_mode(private_store: Path) -> None:
+    review = review_as(private_store, access.Grant("ops@example.com", admin=True))
+    assert "reps" in [s.key for s in quarterly.outline(review)]
+    assert "privacy" not in [s.key for s in quarterly.outline(review)]
+    assert named_reps(quarterly.render_html(review)) == list(REP_NAMES)
+    assert named_reps(pdf_text(quarterly.render_pdf(review, font_dir=None))) == list(REP_NAMES)
+
+
+def test_under_privacy_mode_no_rep_reads_as_not_observed(private_store: Path) -> None:
+    # one more call, in 2026-Q2: Maria with Ana. Ben, Cleo and Dan were observed in Q1 (the
+    # quarters before) and not in Q2: the reps nobody observed, for an admin only
+    more = private_store.parent / "q2.csv"
+    lines = ACCESS_CSV.read_text().splitlines()
+    more.write_text(
+        "\n".join(
+            [
+                lines[0],
+                "A8,2026-04-02,Maria,Ana,North,observer,observed,yes,"
+                "Asked good questions,praise,,discovery",
+            ]
+        )
+        + "\n"
+    )
+    with Store(private_store) as store:
+        store.ingest([more])
+    admin = review_as(private_store, access.Grant("ops@example.com", admin=True), "2026-Q2")
+    assert sorted(admin.reps_unobserved["rep"]) == ["Ben", "Cleo", "Dan"]
+    boss = review_as(private_store, access.Grant("b@example.com", everything=True), "2026-Q2")
+    assert boss.reps_unobserved.is_empty()
+    assert named_reps(quarterly.render_html(boss)) == []
+    assert not any("not observed" in h for h in boss.highlights)
+
+
+def test_report_follows_the_privacy_policy_unless_told_to_ignore_it(
+    private_store: Path, tmp_path: Path
+) -> None:
+    db = ("--db", str(private_store), "--quarter", "2026-Q1")
+    out = tmp_path / "review.html"
+    done = ridealong("report", *db, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert named_reps(out.read_text()) == [] and "Per-rep detail is off" in out.read_text()
+    full = tmp_path / "full.html"
+    done = ridealong("report", *db, "--out", str(full), "--ignore-policy")
+    assert done.returncode == 0, done.stderr
+    assert named_reps(full.read_text()) == list(REP_NAMES)
+    # `access policy` started the audit log: the full-detail report is in it, with who ran it
+    last = audit.read(private_store)[-1]
+    assert last["event"] == "download" and last["detail"] == "report full.html with --ignore-policy"
+    assert last["email"] == f"cli:{audit.effective_user()}"
+
+
+def test_the_quarterly_page_drops_the_rep_sections_for_all_but_admins(
+    signed_in_app, store_path: Path
+) -> None:
+    with Store(store_path) as store, store.writing() as con:
+        access.set_policy(con, min_group=2, individual_reps=False)
+    at = signed_in_app("boss@example.com", page="views/quarterly.py")
+    assert at.title[0].value == "Quarterly review"
+    assert quarterly.REPS_OFF in [i.value for i in at.info]
+    assert "Reps" not in [h.value for h in at.subheader]
+    assert named_reps(shown(at)) == [] and "(hidden)" not in shown(at)
+    columns = [c for d in at.dataframe for c in d.value.columns]
+    assert not [c for c in columns if c.startswith("Rep")]
+    at = signed_in_app("admin@example.com", page="views/quarterly.py")
+    assert "Reps" in [h.value for h in at.subheader]
+    assert quarterly.REPS_OFF not in [i.value for i in at.info]
+    rep_table = next(d.value for d in at.dataframe if "Rep" in d.value.columns)
+    assert sorted(rep_table["Rep"]) == sorted(REP_NAMES)
+
+
+# ---- the audit log's details -------------------------------------------------------------------
+
+
+def test_the_audit_csv_keeps_a_formula_from_running_in_a_spreadsheet(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    audit.record(store, "a@example.com", "view", '=HYPERLINK("x")', {"team": ["+1"]})
+    audit.record(store, "b@example.com", "download", None, "@SUM(A1)")
+    audit.record(store, "c@example.com", "download", None, "\tTab")
+    rows = list(csv.reader(io.StringIO(audit.to_csv(audit.read(store)))))
+    assert rows[0] == ["at", "email", "event", "page", "detail"]
+    assert rows[1][3] == '\'=HYPERLINK("x")' and rows[1][4] == '{"team": ["+1"]}'
+    assert rows[2][3:] == ["", "'@SUM(A1)"]
+    assert rows[3][4] == "'\tTab"
+
+
+def test_a_cli_audit_entry_names_the_user_also_without_a_terminal(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pwd
+
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    def no_terminal() -> str:
+        raise OSError(6, "No such device or address")  # what cron gets
+
+    monkeypatch.setattr("os.getlogin", no_terminal)
+    monkeypatch.delenv("USER", raising=False)
+    done = CliRunner().invoke(
+        main, ["access", "grant", "a@example.com", "--all", "--db", str(store_path)]
+    )
+    assert done.exit_code == 0, done.output
+    assert audit.read(store_path)[-1]["email"] == f"cli:{pwd.getpwuid(os.geteuid()).pw_name}"
+
+
+# ---- privacy mode on the Log page: the debrief sheet -------------------------------------------
+
+
+def log_call(path: Path, rep: str, by: str, manager: str = "Lea", debrief: str = "later") -> str:
+    """A ride-along logged today on the Log page by `by` (its call_key)."""
+    from dashboard import logbook
+
+    entry = logbook.Entry(
+        manager=manager,
+        rep=rep,
+        observed_on=dt.date.today(),
+        manager_action="observed",
+        planned_role="observer",
+        team="North",
+        debrief=debrief,
+        notes=[logbook.Note("Asked good questions", "praise")],
+    )
+    with Store(path) as store:
+        return logbook.save(store, entry, user=by, today=dt.date.today()).call_key
+
+
+def test_under_privacy_mode_a_sheet_names_the_rep_only_to_whoever_logged_the_ride_along(
+    private_store: Path,
+) -> None:
+    from dashboard import debrief
+
+    key = log_call(private_store, "Ana", by="lea@example.com")
+    with Store(private_store, read_only=True) as store:
+        lea = access.scope_for(store.con, access.Grant("lea@example.com", teams=("North",)))
+        boss = access.scope_for(store.con, access.Grant("boss@example.com", everything=True))
+        admin = access.scope_for(store.con, access.Grant("ops@example.com", admin=True))
+        sheet = debrief.build_sheet(store.con, key, scope=lea, viewer="lea@example.com")
+        assert sheet is not None and sheet.rep == "Ana"
+        assert debrief.shown_rep(store.con, key, "lea@example.com", lea) == "Ana"
+        # another person who may see the call, and a dashboard without sign-in: hidden
+        for scope, viewer in ((boss, "boss@example.com"), (lea, None)):
+            assert debrief.shown_rep(store.con, key, viewer, scope) == access.HIDDEN_REP
+            with pytest.raises(debrief.SheetHidden, match="privacy policy"):
+                debrief.build_sheet(store.con, key, scope=scope, viewer=viewer)
+        assert debrief.build_sheet(store.con, key, scope=admin, viewer="ops@example.com").rep == (
+            "Ana"
+        )
+        # a call from a file (logged by no one) under privacy mode: hidden for every non-admin
+        assert debrief.shown_rep(store.con, "A1", "lea@example.com", lea) == access.HIDDEN_REP
+
+
+def test_the_log_page_names_the_rep_of_your_own_ride_along_and_hides_the_others(
+    signed_in_app, private_store: Path
+) -> None:
+    mine = log_call(private_store, "Ana", by="lea@example.com")
+    theirs = log_call(private_store, "Cleo", by="tom@example.com")  # Tom logged it as Lea's
+    at = signed_in_app("lea@example.com", page="views/log.py")
+    assert at.expander[0].label == "Open debriefs: 2"
+    rows = [m.value for m in at.markdown if "debrief later" in m.value]
+    # open debriefs (both Lea's calls), then her recent ride-alongs (only the one she logged)
+    assert [r.split(" · ")[0] for r in rows] == ["**Ana**", "**(hidden)**", "**Ana**"]
+    keys = [b.key for b in at.button]
+    assert f"open_{mine}" in keys and f"open_{theirs}" not in keys
+    assert "Cleo" not in shown(at) and "Cleo" not in [o for s in at.selectbox for o in s.options]
+    at.button(key=f"open_{mine}").click().run(timeout=90)
+    assert any("Debrief: Ana" in h.value for h in at.subheader)
+
+
+def test_the_review_folds_small_groups_into_other_and_says_so(store_path: Path) -> None:
+    # --min-group 3: every manager observed two reps (Maria: Ana, Cleo; Tom: Ben, Ana; Uma:
+    # Dan, Ben) and no team has three, so all 7 calls are one 'other' manager
+    with Store(store_path) as store, store.writing() as con:
+        access.set_policy(con, min_group=3, individual_reps=True)
+    review = review_as(store_path, access.Grant("boss@example.com", everything=True))
+    managers = review.tables()["managers"]
+    assert dict(zip(managers["manager"], managers["calls"], strict=True)) == {"other": 7}
+    assert review.folded == (
+        "Privacy mode: 3 teams and 3 managers with fewer than 3 reps are shown together as “other”."
+    )
+    page = html.unescape(quarterly.render_html(review))
+    assert review.folded in page and "Maria" not in page
+    assert named_reps(page) == list(REP_NAMES)  # reps stay: only --no-individual-reps hides them

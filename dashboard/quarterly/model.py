@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from dashboard import metrics
+from dashboard.access import EVERYTHING, Scope
 from dashboard.quarterly.changes import (
     HEADLINE,
     PEOPLE,
@@ -61,6 +62,10 @@ class Review:
     managers_coverage: pl.DataFrame  # coverage_managers.sql
     highlights: list[str] = field(default_factory=list)
     source: str = ""
+    # privacy mode (the scope the review was read under, dashboard/access.py): no per-rep
+    # table, row or rep-named sentence when reps are hidden; the fold said when groups fold
+    reps_hidden: bool = False
+    folded: str | None = None
 
     @property
     def scope(self) -> str:
@@ -81,7 +86,7 @@ class Review:
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """The review's tables as frames (CSV downloads), named by what they hold."""
-        return {
+        frames = {
             "headline": headline_frame(self),
             "managers": comparison_frame(self.managers, "manager"),
             "reps": comparison_frame(self.reps, "rep"),
@@ -90,10 +95,17 @@ class Review:
             "reps_not_observed": self.reps_unobserved,
             "managers_coverage": self.managers_coverage,
         }
+        if self.reps_hidden:  # privacy mode: no per-rep table, not even an empty one
+            del frames["reps"], frames["reps_not_observed"]
+        return frames
 
 
-def _runner(con: duckdb.DuckDBPyConnection) -> Runner:
-    return metrics.unscoped(con)
+def _runner(con: duckdb.DuckDBPyConnection, scope: Scope) -> Runner:
+    def run(name: str, **params: Any) -> pl.DataFrame:
+        # the review's scope wins over the one its Filters carry (metrics.Filters' default)
+        return metrics.run(con, name, **{**params, "scope": scope})
+
+    return run
 
 
 def _metrics(run: Runner, filters: metrics.Filters, by: str) -> pl.DataFrame:
@@ -143,7 +155,7 @@ def available_quarters(
     runner: Runner | None = None,
 ) -> pl.DataFrame:
     """queries/quarters.sql: the quarters holding calls of these teams, oldest first."""
-    run = runner or _runner(con)
+    run = runner or _runner(con, EVERYTHING)
     return run("quarters", teams=list(teams), today=today or dt.date.today())
 
 
@@ -181,19 +193,24 @@ def build_review(
     today: dt.date | None = None,
     runner: Runner | None = None,
     source: str = "",
+    scope: Scope = EVERYTHING,
 ) -> Review:
     """The review of `quarter` ('YYYY-Qn'; None = the last complete quarter) for `teams`
-    (empty = all), against the quarter before. `runner(name, **params)` runs a query (default:
-    metrics.run on `con`; the page passes its cached runner). Raises ReviewError for a malformed
-    quarter, an unknown team or a quarter without calls."""
-    run = runner or _runner(con)
+    (empty = all), against the quarter before, as `scope` may see it (dashboard/access.py:
+    under privacy mode groups fold into 'other' and, with reps hidden, the review has no
+    per-rep table, row or sentence). `runner(name, **params)` runs a query (default:
+    metrics.run on `con` under `scope`; the page passes its cached runner, which binds the
+    session's scope, and the same scope here). Raises ReviewError for a malformed quarter, an
+    unknown team or a quarter without calls."""
+    run = runner or _runner(con, scope)
+    hidden = scope.hide_reps
     teams = tuple(teams)
     today = today or dt.date.today()
     quarters = available_quarters(con, teams, today, run)
     known = run("data_range").row(0, named=True)["teams"] or []
     chosen = resolve(quarters, quarter, teams, known)
     prev = chosen.previous()
-    base = metrics.Filters(teams=teams, window=window, min_n=min_n)
+    base = metrics.Filters(teams=teams, window=window, min_n=min_n, scope=scope)
     this_f = base.replace(start=chosen.start, end=chosen.end)
     prev_f = base.replace(start=prev.start, end=prev.end)
 
@@ -204,7 +221,11 @@ def build_review(
     managers = _groups(
         _metrics(run, this_f, "manager"), _metrics(run, prev_f, "manager"), PEOPLE, min_n
     )
-    reps = _groups(_metrics(run, this_f, "rep"), _metrics(run, prev_f, "rep"), PEOPLE, min_n)
+    reps = (
+        []
+        if hidden
+        else _groups(_metrics(run, this_f, "rep"), _metrics(run, prev_f, "rep"), PEOPLE, min_n)
+    )
     behaviours_now = _metrics(run, this_f, "behavior")
     behaviours_before = _metrics(run, prev_f, "behavior")
     coverage = {
@@ -214,6 +235,8 @@ def build_review(
         "teams": list(teams),
     }
     reps_unobserved = run("coverage_reps", **coverage)
+    if hidden:  # every name reads '(hidden)': keep the columns, drop the rows
+        reps_unobserved = reps_unobserved.clear()
     managers_coverage = run("coverage_managers", share=USUAL_SHARE, **coverage)
     row = quarters.filter(pl.col("quarter") == chosen.label).row(0, named=True)
     review = Review(
@@ -235,6 +258,8 @@ def build_review(
         reps_unobserved=reps_unobserved,
         managers_coverage=managers_coverage,
         source=source,
+        reps_hidden=hidden,
+        folded=scope.folded_note(),
     )
     review.highlights = highlights(
         headline, managers, reps_unobserved, managers_coverage, min_n, window

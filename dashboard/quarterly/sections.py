@@ -234,13 +234,17 @@ def coverage_table(review: Review) -> Table:
     return Table(header, rows, "LRRRL")
 
 
-def coverage_rule() -> str:
-    return (
-        f"Reps not observed: reps with at least one observed call in the {LOOKBACK_QUARTERS} "
-        "quarters before this one and none in it (they may have left or moved team). Managers "
-        f"below usual: fewer calls this quarter than {USUAL_SHARE:.0%} of their usual, the average "
-        f"number of calls a quarter over the {LOOKBACK_QUARTERS} quarters before (counted from "
-        "their first call among them, quarters without a call included)."
+def coverage_rule(reps_hidden: bool = False) -> str:
+    reps = (
+        ""
+        if reps_hidden
+        else f"Reps not observed: reps with at least one observed call in the {LOOKBACK_QUARTERS} "
+        "quarters before this one and none in it (they may have left or moved team). "
+    )
+    return reps + (
+        f"Managers below usual: fewer calls this quarter than {USUAL_SHARE:.0%} of their usual, "
+        f"the average number of calls a quarter over the {LOOKBACK_QUARTERS} quarters before "
+        "(counted from their first call among them, quarters without a call included)."
     )
 
 
@@ -390,6 +394,10 @@ NO_HIGHLIGHTS = (
     "coverage held up."
 )
 FIGURES_NOTE = "Every figure is computed by the same queries as `ridealong metrics --by quarter`."
+REPS_OFF = (
+    "Per-rep detail is off by the store's privacy policy: no rep is named or shown on their own; "
+    "reps count only in the team and manager figures."
+)
 
 
 def worked_intro(review: Review) -> str:
@@ -474,9 +482,23 @@ class Section:
 
 
 def outline(review: Review) -> list[Section]:
-    """The review's sections in order; every form of the review renders this list."""
+    """The review's sections in order; every form of the review renders this list. Under
+    privacy mode a first section says what the policy changed, and with reps hidden there is
+    no Reps section and no table of reps nobody observed."""
     quarter, previous = review.quarter.label, review.previous.label
-    return [
+    privacy = [Para(text, "rule") for text in (review.folded,) if text]
+    if review.reps_hidden:
+        privacy.append(Para(REPS_OFF, "rule"))
+    reps_unobserved: tuple[Block, ...] = (
+        ()
+        if review.reps_hidden
+        else (
+            Heading("Reps nobody observed this quarter"),
+            TableBlock("reps_not_observed", unobserved_table(review), "compact"),
+        )
+    )
+    sections = [
+        Section("privacy", "Privacy mode", tuple(privacy)),
         Section(
             "highlights",
             "Highlights",
@@ -509,9 +531,8 @@ def outline(review: Review) -> list[Section]:
             "coverage",
             "Coaching coverage",
             (
-                Para(coverage_rule(), "rule"),
-                Heading("Reps nobody observed this quarter"),
-                TableBlock("reps_not_observed", unobserved_table(review), "compact"),
+                Para(coverage_rule(review.reps_hidden), "rule"),
+                *reps_unobserved,
                 Heading("Calls each manager observed, against their usual"),
                 TableBlock("managers_coverage", coverage_table(review), "compact"),
             ),
@@ -547,4 +568,10 @@ def outline(review: Review) -> list[Section]:
                 Footer(FIGURES_NOTE),
             ),
         ),
+    ]
+    # privacy mode: said first when it changes the review; the per-rep section goes entirely
+    return [
+        s
+        for s in sections
+        if (s.key != "privacy" or s.blocks) and (s.key != "reps" or not review.reps_hidden)
     ]

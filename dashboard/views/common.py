@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import os
 import threading
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from dashboard import access, audit, formatting, metrics
-from dashboard.formatting import plain
+from dashboard.formatting import csv_bytes, csv_safe, plain  # noqa: F401 (csv_safe: tests)
 from dashboard.sessions import SessionStores, sweep_every
 from dashboard.store import READ_ONLY_ENV, REFRESH_SECONDS, WRITE_LOCK, Store, default_db_path
 
@@ -550,26 +549,6 @@ def page_start(title: str, caption: str | None = None) -> tuple[Source, metrics.
     banners(src)
     filters = sidebar_filters()
     return src, filters
-
-
-def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Escape cells a spreadsheet would run as a formula (=, +, -, @ at the start)."""
-    return frame.with_columns(
-        [
-            pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
-            .then(pl.lit("'") + pl.col(c))
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c, t in frame.schema.items()
-            if t == pl.String
-        ]
-    )
-
-
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    csv_safe(frame).write_csv(buffer)
-    return buffer.getvalue()
 
 
 def download_csv(frame: pl.DataFrame, filename: str, key: str, label: str = "Download CSV") -> None:

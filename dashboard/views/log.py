@@ -9,7 +9,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import debrief, formatting, logbook
+from dashboard import access, debrief, formatting, logbook
 from dashboard.views import common
 
 MANAGER_KEY = "log_manager"
@@ -167,6 +167,17 @@ else:
         placeholder="Choose or type your name",
     )
 
+scope = common.session_scope()
+
+
+def rep_of(row: dict) -> str:
+    """The row's rep as this person may see it: under privacy mode named only on a
+    ride-along they logged (debrief.may_name_rep), else '(hidden)'."""
+    if not scope.hide_reps:
+        return row["rep"]
+    return debrief.shown_rep(store.cursor(), row["call_key"], user, scope) or row["rep"]
+
+
 # -- open debriefs
 open_rows = common.query(
     "open_debriefs", manager=manager or None, today=today, days=logbook.OPEN_DAYS
@@ -184,12 +195,15 @@ with st.expander(
         st.write("None: every recent call has its debrief recorded.")
     for row in open_rows.iter_rows(named=True):
         left, right = st.columns([3, 1], vertical_alignment="center")
+        rep = rep_of(row)
         left.markdown(
-            f"**{formatting.plain(row['rep'])}** · {row['observed_on']:%a %d %b} · debrief "
+            f"**{formatting.plain(rep)}** · {row['observed_on']:%a %d %b} · debrief "
             f"{row['debrief_state']} · {row['notes']} notes"
             + ("" if manager else f" · {formatting.plain(row['manager'])}")
         )
-        if right.button("Sheet", key=f"open_{row['call_key']}", icon=":material/description:"):
+        if rep != access.HIDDEN_REP and right.button(
+            "Sheet", key=f"open_{row['call_key']}", icon=":material/description:"
+        ):
             st.session_state[SHEET] = row["call_key"]
             st.rerun()
 
@@ -197,14 +211,20 @@ with st.expander(
 # -- the debrief sheet
 def draw_sheet(call_key: str) -> None:
     window = int(st.session_state.get("f_window") or 3)
-    sheet = debrief.build_sheet(
-        store.cursor(),
-        call_key,
-        window=window,
-        made_on=today,
-        next_step=st.session_state.get("log_next_step", ""),
-        scope=common.session_scope(),
-    )
+    try:
+        sheet = debrief.build_sheet(
+            store.cursor(),
+            call_key,
+            window=window,
+            made_on=today,
+            next_step=st.session_state.get("log_next_step", ""),
+            scope=scope,
+            viewer=user,
+        )
+    except debrief.SheetHidden as exc:
+        st.session_state.pop(SHEET, None)
+        st.info(str(exc), icon=":material/shield_person:")
+        return
     if sheet is None:
         st.session_state.pop(SHEET, None)
         st.warning("That call is no longer in the store.")
@@ -296,7 +316,8 @@ if st.session_state.get(EDITING):
         st.session_state["_log_pending"] = "clear"
         st.rerun()
 
-reps = choices["reps"] or []
+# privacy mode: every rep reads '(hidden)', which is no one to log a call with: type the name
+reps = [r for r in (choices["reps"] or []) if r != access.HIDDEN_REP]
 st.selectbox(
     "Rep",
     with_current(reps, st.session_state.get("log_rep")),
@@ -435,8 +456,9 @@ if mine.is_empty():
 for row in mine.iter_rows(named=True):
     key = row["call_key"]
     with st.container(border=True, key=f"logged_{key}"):
+        rep = rep_of(row)
         st.markdown(
-            f"**{formatting.plain(row['rep'])}** · {row['observed_on']:%a %d %b %Y} · "
+            f"**{formatting.plain(rep)}** · {row['observed_on']:%a %d %b %Y} · "
             f"{row['notes']} notes · debrief {row['debrief_state']}"
             + (f" · {formatting.plain(row['deal'])}" if row["deal"] else "")
         )
@@ -444,7 +466,9 @@ for row in mine.iter_rows(named=True):
             logbook.Logged(row["logged_by"], row["logged_at"]), user, logbook.now_utc(), admin
         )
         buttons = st.container(horizontal=True, gap="small")
-        if buttons.button("Sheet", key=f"sheet_{key}", icon=":material/description:"):
+        if rep != access.HIDDEN_REP and buttons.button(
+            "Sheet", key=f"sheet_{key}", icon=":material/description:"
+        ):
             st.session_state[SHEET] = key
             st.rerun()
         if allowed and buttons.button("Correct", key=f"edit_{key}", icon=":material/edit:"):
@@ -468,9 +492,7 @@ for row in mine.iter_rows(named=True):
                     st.session_state.pop(CONFIRM_DELETE, None)
                     if st.session_state.get(SHEET) == key:
                         st.session_state.pop(SHEET, None)
-                    st.session_state[FLASH] = (
-                        f"Deleted: {row['rep']}, {row['observed_on']:%d %b %Y}."
-                    )
+                    st.session_state[FLASH] = f"Deleted: {rep}, {row['observed_on']:%d %b %Y}."
                     st.rerun()
             if no.button("Keep it", key=f"keep_{key}"):
                 st.session_state.pop(CONFIRM_DELETE, None)

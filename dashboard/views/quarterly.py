@@ -108,6 +108,7 @@ try:
         today=today,
         runner=common.query,
         source=quarterly.SAMPLE_SOURCE if src.store.is_sample() else src.label,
+        scope=common.session_scope(),  # privacy mode: which sections the review has
     )
 except quarterly.ReviewError as exc:
     st.warning(
@@ -232,6 +233,11 @@ drawn = quarterly.review_charts(review)
 for section in quarterly.outline(review):
     if section.key == "headline":
         show_headline(section)
+        continue
+    if section.key == "privacy":  # the fold is said by the banner already
+        said = [b.text for b in section.blocks if b.text != review.folded]
+        if said:
+            st.info(" ".join(said), icon=":material/shield_person:")
         continue
     if section.key != "notes":
         st.subheader(section.title)
