@@ -95,6 +95,7 @@ TARGET_NOTES = 1_000_000
 PAGES = {"/": "Overview", "/managers": "Managers", "/behaviours": "Behaviours"}
 SEEN_S = 10.0  # after the last import: time for every session to show it (watcher: 3 s)
 GIVE_UP_S = 600.0  # imports still running this long after --seconds: stop anyway
+WARM_UP_S = 600.0  # for the first page of every session, all opened at once
 
 # On the page's clock: the last press of a key or pointer, and the last change inside the main
 # area (the page itself, not the sidebar or an open list of options). And every toast shown,
@@ -261,16 +262,19 @@ class Session:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    async def settle(self, runs: int, query: dict[str, list[str]] | None) -> None:
+    async def settle(
+        self, runs: int, query: dict[str, list[str]] | None, timeout_s: float | None = None
+    ) -> None:
         """Wait until the server has finished RUNS runs for this page, the URL holds QUERY
         (None: any), and the page has drawn the last run (tests/e2e/browser.py's Tab.settle)."""
-        deadline = time.monotonic() + self.timeout_s
+        timeout_s = timeout_s or self.timeout_s
+        deadline = time.monotonic() + timeout_s
 
         def left_ms(why: Callable[[], str] | str) -> float:
             left = deadline - time.monotonic()
             if left <= 0:
                 said = why if isinstance(why, str) else why()
-                raise Failed("timeout", f"not drawn within {self.timeout_s:.0f} s: {said}")
+                raise Failed("timeout", f"not drawn within {timeout_s:.0f} s: {said}")
             return left * 1000
 
         def waiting() -> str:
@@ -289,7 +293,7 @@ class Session:
             except PlaywrightError as e:
                 if "Timeout" in str(e):
                     state = await self.page.evaluate(STATE)
-                    why = f"not drawn within {self.timeout_s:.0f} s: {state}"
+                    why = f"not drawn within {timeout_s:.0f} s: {state}"
                     raise Failed("timeout", why) from e
                 raise
             state = "loading" if self.loading else await self.page.evaluate(IDLE)
@@ -301,13 +305,13 @@ class Session:
     def _query(self) -> dict[str, list[str]]:
         return parse_qs(urlparse(self.page.url).query)
 
-    async def open(self) -> None:
+    async def open(self, timeout_s: float | None = None) -> None:
         """(Re)open this session's page without filters: a new Streamlit session."""
         before = self.runs
         self.team = self.manager = self.start = None
         self.opened = time.monotonic()
-        await self.page.goto(self.base + self.path)
-        await self.settle(before + 1, None)
+        await self.page.goto(self.base + self.path, timeout=(timeout_s or self.timeout_s) * 1000)
+        await self.settle(before + 1, None, timeout_s)
 
     # -- the widgets ---------------------------------------------------------------------------
 
@@ -478,7 +482,7 @@ async def open_session(
         number, path, base, await context.new_page(), random.Random(seed + number), timeout_s
     )
     await session.watch()
-    await session.open()
+    await session.open(WARM_UP_S)
     return session
 
 
@@ -512,6 +516,8 @@ class Result:
     data: Data
     sessions: list[Session]
     warmup_s: float
+    idle_s: float  # --idle: seconds every session sat idle after the warm-up
+    idle: dict[str, float]  # CPU seconds used meanwhile (cpu_seconds)
     loop_started: float
     loop_s: float
     repaints: list[Repaint]
@@ -547,7 +553,10 @@ async def measure(
             ]
             for s in sessions:
                 s.problems.clear()
+            quiet = cpu_seconds(servers)
+            await asyncio.sleep(args.idle)
             cpu_before, load_before = cpu_seconds(servers), os.getloadavg()
+            idle = {k: v - quiet[k] for k, v in cpu_before.items()}
             began = time.monotonic()
             importing = asyncio.create_task(run_imports(imports, db, began + args.seconds / 4))
 
@@ -567,7 +576,7 @@ async def measure(
             toasts = [await s.toasts() for s in sessions]
             repaints = warm + [r for done in worked for r in done]
             return Result(
-                data, sessions, warmup, began, loop_s, repaints, imports, toasts,
+                data, sessions, warmup, args.idle, idle, began, loop_s, repaints, imports, toasts,
                 cpu, load_before, os.getloadavg(),
             )  # fmt: skip
         finally:
@@ -605,6 +614,22 @@ def cpu_seconds(servers: list[Server]) -> dict[str, float]:
 # ---- the printout ----------------------------------------------------------------------------
 
 
+def cpu_shares(cpu: dict[str, float], seconds: float) -> str:
+    """Who used the machine's cores for SECONDS (CPU from cpu_seconds), in core-seconds."""
+    cores = (os.cpu_count() or 1) * seconds
+    others = cpu["machine"] - cpu["server"] - cpu["chromium"] - cpu["driver"]
+    return f"{os.cpu_count()} cores × {seconds:.0f} s = {cores:.0f} core-s: " + ", ".join(
+        f"{who} {used:.0f} ({used / cores:.0%})"
+        for who, used in (
+            ("dashboard server", cpu["server"]),
+            ("Chromium", cpu["chromium"]),
+            ("this driver and Playwright", cpu["driver"]),
+            ("the imports and all else on the machine", others),
+            ("idle", max(cores - cpu["machine"], 0)),
+        )
+    )
+
+
 def percentile(values: list[float], p: int) -> float:
     if len(values) == 1:
         return values[0]
@@ -640,6 +665,9 @@ def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
         f"when the loop began, {result.load_after[0]:.1f} when it ended",
         f"warm-up: {len(result.sessions)} sessions opened their page in {result.warmup_s:.1f} s",
     ]
+    if result.idle_s:
+        shares = cpu_shares(result.idle, result.idle_s)
+        lines.append(f"CPU while every session sat idle (no one clicking): {shares}")
     imported = 0
     for n, job in enumerate(result.imports, 1):
         if job.status is None:
@@ -670,22 +698,7 @@ def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
         lines.append(f"  {name}: {figures([r.repaint_s for r in ok if r.page == name])}")
     for kind in CYCLE:
         lines.append(f"  {kind}: {figures([r.repaint_s for r in ok if r.change == kind])}")
-    cores = (os.cpu_count() or 1) * result.loop_s
-    cpu = result.cpu
-    others = cpu["machine"] - cpu["server"] - cpu["chromium"] - cpu["driver"]
-    lines.append(
-        f"CPU in the loop ({os.cpu_count()} cores × {result.loop_s:.0f} s = {cores:.0f} core-s): "
-        + ", ".join(
-            f"{who} {seconds:.0f} ({seconds / cores:.0%})"
-            for who, seconds in (
-                ("dashboard server", cpu["server"]),
-                ("Chromium", cpu["chromium"]),
-                ("this driver and Playwright", cpu["driver"]),
-                ("the imports and all else on the machine", others),
-                ("idle", cores - cpu["machine"]),
-            )
-        )
-    )
+    lines.append(f"CPU in the loop: {cpu_shares(result.cpu, result.loop_s)}")
     lines.append(
         f"settled (press -> drawn and idle, wall time): {figures([r.settled_s for r in ok])}"
     )
@@ -740,6 +753,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", type=int, default=1, help="1 + read-only replicas")
     parser.add_argument("--timeout", type=float, default=60, help="seconds for one repaint")
     parser.add_argument("--seed", type=int, default=1, help="the sessions' random choices")
+    parser.add_argument(
+        "--idle", type=float, default=10, help="seconds idle after the warm-up (CPU measured)"
+    )
     parser.add_argument("--verbose", action="store_true", help="print every repaint")
     parser.add_argument("--dir", type=Path, help="work (and keep the store and logs) here")
     args = parser.parse_args(argv)
