@@ -17,7 +17,8 @@ Steps:
    replicas beside it, the sessions spread over them in turn).
 3. SESSIONS browser contexts in one Chromium (Playwright, Debian's /usr/bin/chromium), each a
    Streamlit session of its own, open the Overview, Managers and Behaviours pages in turn and
-   wait for their first run to be drawn (the warm-up, not timed).
+   wait for their first run to be drawn (the warm-up, not timed); then all sit idle for --idle
+   seconds (the store watcher still ticks in each).
 4. For SECONDS, each session repeats six filter changes through the sidebar's widgets, as a
    person would: add a team, add one of its managers, move the start date, remove the manager,
    remove the team, start date back to the first day (teams, managers and dates drawn at random,
@@ -38,6 +39,10 @@ suite's rule, tests/e2e/browser.py: the two 404s of streamlit#7074 aside); reque
 steps that failed (an option that never showed up). A session that hits one is reloaded and
 goes on. The import is seen when a session's "Updated: N calls added" toasts add up to the calls
 imported.
+
+What used the machine's cores, idle and in the loop, is printed too (CPU seconds of the
+dashboard servers, of Chromium, of this driver, and of the rest of the machine: the import, and
+whatever else runs there), since the browsers here share the server's machine.
 
 Figures are printed, never asserted; the exit status is 1 when there were errors, an import
 failed or a session never showed the import.
