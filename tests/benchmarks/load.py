@@ -16,9 +16,10 @@ Steps:
 2. `ridealong serve` on the store (--servers N: and N - 1 `ridealong serve --read-only`
    replicas beside it, the sessions spread over them in turn).
 3. SESSIONS browser contexts in one Chromium (Playwright, Debian's /usr/bin/chromium), each a
-   Streamlit session of its own, open the Overview, Managers and Behaviours pages in turn and
-   wait for their first run to be drawn (the warm-up, not timed); then all sit idle for --idle
-   seconds (the store watcher still ticks in each).
+   Streamlit session of its own, open the Overview, Managers and Behaviours pages in turn
+   (--arrivals at a time) and wait for their first run to be drawn (the warm-up, not timed;
+   a session whose page never opens is counted as an error and left out); then all sit idle
+   for --idle seconds (the store watcher still ticks in each).
 4. For SECONDS, each session repeats six filter changes through the sidebar's widgets, as a
    person would: add a team, add one of its managers, move the start date, remove the manager,
    remove the team, start date back to the first day (teams, managers and dates drawn at random,
@@ -222,6 +223,7 @@ class Session:
         await context.route(lambda url: not url.startswith(self.base), self._outside)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.problems.append(("page exception", str(e))))
+        self.page.on("crash", lambda _: self.problems.append(("page crash", self.path)))
         self.page.on("request", self._started)
         self.page.on("requestfinished", lambda r: self.loading.discard(r))
         self.page.on("requestfailed", lambda r: self.loading.discard(r))
@@ -289,6 +291,8 @@ class Session:
 
         while self.runs < runs or (query is not None and self._query() != query):
             left_ms(waiting)
+            if any(kind == "page crash" for kind, _ in self.problems):
+                raise Failed("page crash", "the browser's page crashed")
             await asyncio.sleep(0.05)
         while True:
             try:
@@ -478,16 +482,19 @@ async def run_imports(imports: list[Import], db: Path, start_at: float) -> None:
 
 
 async def open_session(
-    browser: Browser, number: int, base: str, seed: int, timeout_s: float
+    browser: Browser, number: int, base: str, args: argparse.Namespace
 ) -> Session:
     context = await browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(timeout_s * 1000)
+    context.set_default_timeout(args.timeout * 1000)
     path = list(PAGES)[number % len(PAGES)]
-    session = Session(
-        number, path, base, await context.new_page(), random.Random(seed + number), timeout_s
-    )
+    rng = random.Random(args.seed + number)
+    session = Session(number, path, base, await context.new_page(), rng, args.timeout)
     await session.watch()
+    started = time.monotonic()
     await session.open(WARM_UP_S)
+    if args.verbose:
+        print(f"session {number:>2} {session.name:<10} open, drawn in "
+              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
     return session
 
 
@@ -521,6 +528,7 @@ class Result:
     data: Data
     sessions: list[Session]
     warmup_s: float
+    left_out: int  # sessions whose first page never opened
     idle_s: float  # --idle: seconds every session sat idle after the warm-up
     idle: dict[str, float]  # CPU seconds used meanwhile (cpu_seconds)
     loop_started: float
@@ -540,18 +548,23 @@ async def measure(
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
             opened = time.monotonic()
-            sessions = list(
-                await asyncio.gather(
-                    *(
-                        open_session(
-                            browser, i, servers[i % len(servers)].url, args.seed, args.timeout
-                        )
-                        for i in range(args.sessions)
-                    )
-                )
-            )
+            arriving = asyncio.Semaphore(args.arrivals)
+
+            async def arrive(number: int) -> Session | Repaint:
+                async with arriving:
+                    try:
+                        url = servers[number % len(servers)].url
+                        return await open_session(browser, number, url, args)
+                    except (Failed, PlaywrightError) as e:
+                        kind = e.kind if isinstance(e, Failed) else "widget step"
+                        now = time.monotonic()
+                        page = PAGES[list(PAGES)[number % len(PAGES)]]
+                        return Repaint(number, page, "open", now, now, None, 0, f"{kind}: {e}")
+
+            arrived = await asyncio.gather(*(arrive(i) for i in range(args.sessions)))
+            sessions = [s for s in arrived if isinstance(s, Session)]
             warmup = time.monotonic() - opened
-            warm = [
+            warm = [r for r in arrived if isinstance(r, Repaint)] + [
                 Repaint(s.number, s.name, "open", opened, opened, None, 0, f"{kind}: {detail}")
                 for s in sessions
                 for kind, detail in s.problems
@@ -581,8 +594,8 @@ async def measure(
             toasts = [await s.toasts() for s in sessions]
             repaints = warm + [r for done in worked for r in done]
             return Result(
-                data, sessions, warmup, args.idle, idle, began, loop_s, repaints, imports, toasts,
-                cpu, load_before, os.getloadavg(),
+                data, sessions, warmup, len(arrived) - len(sessions), args.idle, idle, began,
+                loop_s, repaints, imports, toasts, cpu, load_before, os.getloadavg(),
             )  # fmt: skip
         finally:
             await browser.close()
@@ -668,7 +681,8 @@ def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
         + ", ".join(f"{name} ×{n}" for name, n in pages.items()),
         f"machine: {os.cpu_count()} cores; load average (1 min) {result.load_before[0]:.1f} "
         f"when the loop began, {result.load_after[0]:.1f} when it ended",
-        f"warm-up: {len(result.sessions)} sessions opened their page in {result.warmup_s:.1f} s",
+        f"warm-up: {len(result.sessions)} sessions opened their page in {result.warmup_s:.1f} s"
+        + (f"; {result.left_out} never did (left out)" if result.left_out else ""),
     ]
     if result.idle_s:
         shares = cpu_shares(result.idle, result.idle_s)
@@ -712,6 +726,7 @@ def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
         "page exception",
         "console error",
         "request off 127.0.0.1",
+        "page crash",
         "Streamlit exception",
         "timeout",
         "widget step",
@@ -753,6 +768,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=400_000, help="calls in the store")
     parser.add_argument("--sessions", type=int, default=20, help="browser sessions at once")
     parser.add_argument("--seconds", type=float, default=60, help="how long they change filters")
+    parser.add_argument(
+        "--arrivals", type=int, default=5, help="sessions opening their first page at once"
+    )
     parser.add_argument("--imports", type=int, default=1, help="files imported meanwhile")
     parser.add_argument("--import-calls", type=int, default=1000, help="calls in each file")
     parser.add_argument("--servers", type=int, default=1, help="1 + read-only replicas")
