@@ -112,6 +112,19 @@ RUN_ENDED = {
 }
 
 
+def console_problem(message: ConsoleMessage) -> str | None:
+    """What a console message says went wrong: a console error (but for the two 404s above),
+    or a Vega warning; None for anything else."""
+    if message.type == "warning" and VEGA_WARNING.match(message.text):
+        return f"Vega warning: {message.text}"
+    if message.type != "error":
+        return None
+    where = message.location.get("url", "")
+    if "status of 404" in message.text and IGNORED_404.match(where):
+        return None
+    return f"console error: {message.text} ({where})"
+
+
 # ---- the server ------------------------------------------------------------------------------
 
 
@@ -292,15 +305,9 @@ class Tab:
             route.abort()
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "warning" and VEGA_WARNING.match(message.text):
-            self.errors.append(f"Vega warning: {message.text}")
-            return
-        if message.type != "error":
-            return
-        where = message.location.get("url", "")
-        if "status of 404" in message.text and IGNORED_404.match(where):
-            return
-        self.errors.append(f"console error: {message.text} ({where})")
+        problem = console_problem(message)
+        if problem:
+            self.errors.append(problem)
 
     def problems(self) -> list[str]:
         """Console errors, uncaught exceptions and requests off 127.0.0.1 so far."""

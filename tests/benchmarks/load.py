@@ -1,0 +1,817 @@
+"""Twenty people on the dashboard while an import runs: repaint times and errors.
+
+    python -m tests.benchmarks.load --calls 400000 --sessions 20 --seconds 60
+    python -m tests.benchmarks.load --calls 20000 --sessions 3 --seconds 30 --dir DIR
+
+The issue's target (#13, item 7): 20 concurrent browser sessions on the 1-million-note store
+(400,000 generated calls), changing filters in a loop while an import runs: p95 repaint
+<= 2 s, no errors.
+
+Steps:
+
+1. `ridealong sample --calls N --seed 1` and `ridealong ingest` of it into a fresh store, in a
+   temporary folder removed at the end (--dir: in DIR, kept). The files to import while the
+   sessions work: --import-calls calls of that log each, under new observation ids (the teams,
+   managers, reps and dates of the store: what a week's CRM export brings), one per --imports.
+2. `ridealong serve` on the store (--servers N: and N - 1 `ridealong serve --read-only`
+   replicas beside it, the sessions spread over them in turn).
+3. SESSIONS browser contexts in one Chromium (Playwright, Debian's /usr/bin/chromium), each a
+   Streamlit session of its own, open the Overview, Managers and Behaviours pages in turn
+   (--arrivals at a time) and wait for their first run to be drawn (the warm-up, not timed;
+   a session whose page never opens is counted as an error and left out); then all sit idle
+   for --idle seconds (the store watcher still ticks in each).
+4. For SECONDS, each session repeats six filter changes through the sidebar's widgets, as a
+   person would: add a team, add one of its managers, move the start date, remove the manager,
+   remove the team, start date back to the first day (teams, managers and dates drawn at random,
+   seeded per session). A quarter of the way in, `ridealong ingest` of the import files runs in
+   a separate process, one file after the other. The sessions go on until the imports have
+   finished and every session has had time to show them (the store watcher looks every 3 s).
+
+A repaint is timed on the page's own clock, as tests/benchmarks/repaint.py times it: from the
+last key or pointer press of the change (the option clicked, Enter on the date) to the last
+change inside the main area. It is over when the server has finished a run of the script for
+the session, the URL holds the new filter, nothing is stale, every chart is drawn, nothing is
+loading and the page is idle (tests/e2e/browser.py's `Tab.settle`, whose wall time is printed
+as "settled": an upper bound, with the 200 ms it waits to be sure).
+
+Errors, by kind: uncaught page exceptions; console errors and Vega warnings (the browser
+suite's rule, tests/e2e/browser.py: the two 404s of streamlit#7074 aside); requests that left
+127.0.0.1; Streamlit exception elements on the page; repaints not over within --timeout; widget
+steps that failed (an option that never showed up). A session that hits one is reloaded and
+goes on. The import is seen when a session's "Updated: N calls added" toasts add up to the calls
+imported.
+
+What used the machine's cores, idle and in the loop, is printed too (CPU seconds of the
+dashboard servers, of Chromium, of this driver, and of the rest of the machine: the import, and
+whatever else runs there), since the browsers here share the server's machine.
+
+Figures are printed, never asserted; the exit status is 1 when there were errors, an import
+failed or a session never showed the import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import polars as pl
+import psutil
+from playwright.async_api import Browser, Page, Request, Route, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from dashboard import metrics
+from dashboard.store import Store
+from tests.benchmarks.repaint import build_store
+from tests.e2e.browser import (
+    BLANK_SVG,
+    CHROMIUM,
+    DRAWN,
+    FAVICON,
+    IDLE,
+    LAUNCH_ARGS,
+    LOADS,
+    QUIET_MS,
+    RUN_ENDED,
+    STILL_MS,
+    VIEWPORT,
+    WATCH_CHANGES,
+    Server,
+    clean_env,
+    console_problem,
+    ridealong,
+    start_server,
+)
+
+TARGET_P95_S = 2.0
+TARGET_NOTES = 1_000_000
+PAGES = {"/": "Overview", "/managers": "Managers", "/behaviours": "Behaviours"}
+SEEN_S = 10.0  # after the last import: time for every session to show it (watcher: 3 s)
+GIVE_UP_S = 600.0  # imports still running this long after --seconds: stop anyway
+WARM_UP_S = 600.0  # for the first page of every session, all opened at once
+
+# On the page's clock: the last press of a key or pointer, and the last change inside the main
+# area (the page itself, not the sidebar or an open list of options). And every toast shown,
+# kept to read its text later (a toast fades within seconds).
+TIMELINE = """
+window.__loadPressed = 0;
+window.__loadMainChanged = 0;
+window.__loadToasts = [];
+for (const kind of ["pointerdown", "keydown"]) {
+  addEventListener(kind, () => { window.__loadPressed = performance.now(); }, true);
+}
+const inMain = (node) =>
+  (node.nodeType === 1 ? node : node.parentElement)?.closest("[data-testid=stMain]");
+new MutationObserver((changes) => {
+  for (const c of changes) {
+    if (inMain(c.target)) window.__loadMainChanged = performance.now();
+    for (const n of c.addedNodes) {
+      if (n.nodeType !== 1) continue;
+      const toasts = n.matches("[data-testid=stToast]") ? [n]
+        : n.querySelectorAll("[data-testid=stToast]");
+      window.__loadToasts.push(...toasts);
+    }
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+"""
+# Why a page is not drawn yet (DRAWN's conditions), for a timeout's message.
+STATE = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  return `script ${app && app.getAttribute("data-test-script-state")}, `
+    + `${document.querySelectorAll('[data-stale="true"]').length} stale elements, `
+    + `${charts.filter((c) => !c.querySelector("svg .role-mark, canvas")).length} of `
+    + `${charts.length} charts not drawn`;
+}
+"""
+READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
+READ_TOASTS = "() => [...new Set(window.__loadToasts)].map((t) => t.textContent)"
+UPDATED = re.compile(r"Updated: ([\d,]+) calls? added")
+
+
+class Failed(Exception):
+    """A repaint that went wrong: KIND is how it is counted."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind, self.detail = kind, detail
+
+
+@dataclass
+class Repaint:
+    session: int
+    page: str
+    change: str
+    started: float  # monotonic, when the change began (its widget steps included)
+    ended: float
+    repaint_s: float | None  # press -> the last change in the main area (None: it failed)
+    settled_s: float  # the press -> settled, wall time
+    error: str | None = None
+
+    def line(self) -> str:
+        """One line for --verbose."""
+        took = f"{self.repaint_s:6.2f} s" if self.repaint_s is not None else "  failed"
+        return (
+            f"session {self.session:>2} {self.page:<10} {self.change:<16} {took}  "
+            f"settled {self.settled_s:6.2f} s" + (f"  {self.error}" if self.error else "")
+        )
+
+
+@dataclass
+class Import:
+    file: Path
+    calls: int
+    started: float = 0.0
+    ended: float = 0.0
+    status: int | None = None
+    said: str = ""
+
+
+@dataclass
+class Data:
+    calls: int
+    notes: int
+    first: dt.date
+    last: dt.date
+    teams: list[str]
+
+
+# ---- one browser session ---------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One person: a browser context of its own (so a Streamlit session of its own) on one
+    page, with its filters as it set them, and what went wrong in it."""
+
+    number: int
+    path: str
+    base: str
+    page: Page
+    rng: random.Random
+    timeout_s: float
+    runs: int = 0  # script runs the server has finished for this page
+    opened: float = 0.0  # monotonic: when this page was (re)opened (a new Streamlit session)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail), not yet counted
+    loading: set[Request] = field(default_factory=set)
+    team: str | None = None
+    manager: str | None = None
+    start: dt.date | None = None
+
+    @property
+    def name(self) -> str:
+        return PAGES[self.path]
+
+    async def watch(self) -> None:
+        context = self.page.context
+        await context.add_init_script(WATCH_CHANGES)
+        await context.add_init_script(TIMELINE)
+        await context.route(lambda url: not url.startswith(self.base), self._outside)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.problems.append(("page exception", str(e))))
+        self.page.on("crash", lambda _: self.problems.append(("page crash", self.path)))
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", lambda r: self.loading.discard(r))
+        self.page.on("requestfailed", lambda r: self.loading.discard(r))
+        self.page.on("websocket", lambda ws: ws.on("framereceived", self._message))
+
+    def _console(self, message) -> None:
+        problem = console_problem(message)
+        if problem:
+            self.problems.append(("console error", problem))
+
+    def _started(self, request: Request) -> None:
+        if request.resource_type in LOADS:
+            self.loading.add(request)
+
+    async def _outside(self, route: Route) -> None:
+        if route.request.url.startswith(FAVICON):
+            await route.fulfill(status=200, content_type="image/svg+xml", body=BLANK_SVG)
+        else:
+            self.problems.append(("request off 127.0.0.1", route.request.url))
+            await route.abort()
+
+    def _message(self, frame: bytes | str) -> None:
+        """Count the script runs the server reports finished (a fragment's run, the store
+        watcher's, is not one: tests/e2e/browser.py's RUN_ENDED)."""
+        if isinstance(frame, str) or len(frame) > 1000:  # script_finished is a few bytes
+            return
+        message = ForwardMsg()
+        message.ParseFromString(frame)
+        if message.WhichOneof("type") == "script_finished" and message.script_finished in RUN_ENDED:
+            self.runs += 1
+
+    # -- what the URL should say ---------------------------------------------------------------
+
+    def expected_query(self, first: dt.date) -> dict[str, list[str]]:
+        query = {}
+        if self.start is not None and self.start != first:
+            query["start"] = [self.start.isoformat()]
+        if self.team is not None:
+            query["team"] = [self.team]
+        if self.manager is not None:
+            query["manager"] = [self.manager]
+        return query
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    async def settle(
+        self, runs: int, query: dict[str, list[str]] | None, timeout_s: float | None = None
+    ) -> None:
+        """Wait until the server has finished RUNS runs for this page, the URL holds QUERY
+        (None: any), and the page has drawn the last run (tests/e2e/browser.py's Tab.settle)."""
+        timeout_s = timeout_s or self.timeout_s
+        deadline = time.monotonic() + timeout_s
+
+        def left_ms(why: Callable[[], str] | str) -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                said = why if isinstance(why, str) else why()
+                raise Failed("timeout", f"not drawn within {timeout_s:.0f} s: {said}")
+            return left * 1000
+
+        def waiting() -> str:
+            if self.runs < runs:
+                return f"the server finished {self.runs - runs + 1} runs of 1"
+            return f"the URL holds {self._query()}, not {query}"
+
+        while self.runs < runs or (query is not None and self._query() != query):
+            left_ms(waiting)
+            if any(kind == "page crash" for kind, _ in self.problems):
+                raise Failed("page crash", "the browser's page crashed")
+            await asyncio.sleep(0.05)
+        while True:
+            try:
+                await self.page.wait_for_function(
+                    DRAWN, arg=QUIET_MS, timeout=left_ms("drawing"), polling=100
+                )
+            except PlaywrightError as e:
+                if "Timeout" in str(e):
+                    state = await self.page.evaluate(STATE)
+                    why = f"not drawn within {timeout_s:.0f} s: {state}"
+                    raise Failed("timeout", why) from e
+                raise
+            state = "loading" if self.loading else await self.page.evaluate(IDLE)
+            if state == "idle" or (state == "busy" and await self.page.evaluate(DRAWN, STILL_MS)):
+                return
+            left_ms(f"the page stayed {state}")
+            await asyncio.sleep(0.05)
+
+    def _query(self) -> dict[str, list[str]]:
+        return parse_qs(urlparse(self.page.url).query)
+
+    async def open(self, timeout_s: float | None = None) -> None:
+        """(Re)open this session's page without filters: a new Streamlit session."""
+        before = self.runs
+        self.team = self.manager = self.start = None
+        self.opened = time.monotonic()
+        await self.page.goto(self.base + self.path, timeout=(timeout_s or self.timeout_s) * 1000)
+        await self.settle(before + 1, None, timeout_s)
+
+    # -- the widgets ---------------------------------------------------------------------------
+
+    def multiselect(self, label: str):
+        sidebar = self.page.get_by_test_id("stSidebar")
+        return sidebar.get_by_test_id("stMultiSelect").filter(has_text=label)
+
+    async def choose(self, label: str, name: str | None) -> Callable[[], Awaitable]:
+        """Open LABEL's list and find the option NAME (None: one of those offered, at random):
+        the click on it, to time."""
+        await self.multiselect(label).locator("input").click()
+        options = self.page.get_by_role("option")
+        if name is None:
+            await options.first.wait_for()
+            offered = [o for o in await options.all_inner_texts() if not o.startswith("Select ")]
+            if not offered:
+                raise Failed("widget step", f"no {label.lower()} offered")
+            name = self.rng.choice(offered)
+        else:
+            await self.page.keyboard.type(name)
+        option = self.page.get_by_role("option", name=name, exact=True)
+        await option.wait_for()
+        if label == "Team":
+            self.team = name
+        else:
+            self.manager = name
+        return option.click
+
+    async def remove(self, label: str) -> Callable[[], Awaitable]:
+        name = self.team if label == "Team" else self.manager
+        if label == "Team":
+            self.team = None
+        else:
+            self.manager = None
+        return self.multiselect(label).get_by_role("button", name=f"Remove {name}").click
+
+    async def type_start(self, day: dt.date) -> Callable[[], Awaitable]:
+        """Type DAY into the date range's start (the field reads YYYY/MM/DD); Enter applies."""
+        field = self.page.get_by_test_id("stSidebar").get_by_test_id("stDateInputField")
+        await field.get_by_role("spinbutton").first.click()
+        await self.page.keyboard.type(day.strftime("%Y%m%d"))
+        self.start = day
+        return lambda: self.page.keyboard.press("Enter")
+
+    # -- one change, timed ---------------------------------------------------------------------
+
+    async def change(self, step: int, data: Data) -> Repaint:
+        """Make the STEP-th change of the cycle and time its repaint."""
+        kind = CYCLE[step % len(CYCLE)]
+        started = time.monotonic()
+        pressed_at = started
+        try:
+            if kind == "add team":
+                act = await self.choose("Team", self.rng.choice(data.teams))
+            elif kind == "add manager":
+                act = await self.choose("Manager", None)
+            elif kind in ("remove manager", "remove team"):
+                act = await self.remove(kind.split()[1].capitalize())
+            elif kind == "move start date":
+                span = (data.last - data.first).days
+                act = await self.type_start(
+                    data.first + dt.timedelta(days=self.rng.randrange(1, max(span * 3 // 4, 2)))
+                )
+            else:  # start date back
+                act = await self.type_start(data.first)
+            query = self.expected_query(data.first)
+            before = self.runs
+            pressed_at = time.monotonic()
+            await act()
+            await self.settle(before + 1, query)
+            settled = time.monotonic() - pressed_at
+            pressed, changed = await self.page.evaluate(READ_TIMELINE)
+            shown = await self.page.get_by_test_id("stException").all_inner_texts()
+            if shown:
+                raise Failed("Streamlit exception", shown[0].splitlines()[0] if shown[0] else "")
+            if self.problems:
+                raise Failed(*self.problems.pop(0))
+            await self.page.keyboard.press("Escape")  # close a list of options
+            repaint = (changed - pressed) / 1000 if changed > pressed else settled
+            return Repaint(
+                self.number, self.name, kind, started, time.monotonic(), repaint, settled
+            )
+        except (Failed, PlaywrightError) as e:
+            failed = e if isinstance(e, Failed) else Failed("widget step", str(e).splitlines()[0])
+            return Repaint(
+                self.number,
+                self.name,
+                kind,
+                started,
+                time.monotonic(),
+                None,
+                time.monotonic() - pressed_at,
+                f"{failed.kind}: {failed.detail}",
+            )
+
+    async def toasts(self) -> list[str]:
+        return await self.page.evaluate(READ_TOASTS)
+
+
+CYCLE = (
+    "add team",
+    "add manager",
+    "move start date",
+    "remove manager",
+    "remove team",
+    "start date back",
+)
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+def describe(db: Path) -> Data:
+    with Store(db, read_only=True) as store:
+        everything = metrics.metrics_frame(store.con).row(0, named=True)
+        span = metrics.unscoped(store.con)("data_range").row(0, named=True)
+    return Data(
+        everything["calls"],
+        everything["notes"],
+        span["first_day"],
+        span["last_day"],
+        [t for t in span["teams"] or [] if t],
+    )
+
+
+def import_files(log: Path, folder: Path, files: int, calls: int) -> list[Import]:
+    """FILES logs of CALLS calls each, taken from LOG (spread over it) under new
+    observation ids: existing teams, managers, reps and dates."""
+    rows = pl.read_csv(log, infer_schema=False)
+    ids = rows.get_column("observation_id").unique(maintain_order=True)
+    calls = min(calls, len(ids) // (files + 1))
+    step = len(ids) // files
+    made = []
+    for n in range(files):
+        chosen = ids.slice(n * step, calls)
+        path = folder / f"import-{n + 1}.csv"
+        rows.filter(pl.col("observation_id").is_in(chosen.implode())).with_columns(
+            ("LOAD" + str(n + 1) + "-" + pl.col("observation_id")).alias("observation_id")
+        ).write_csv(path)
+        made.append(Import(path, calls))
+    return made
+
+
+async def run_imports(imports: list[Import], db: Path, start_at: float) -> None:
+    """`ridealong ingest` of each file in turn, in a process of its own, from START_AT."""
+    await asyncio.sleep(max(start_at - time.monotonic(), 0))
+    for job in imports:
+        job.started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            ridealong(),
+            *("ingest", str(job.file), "--db", str(db)),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=clean_env(),
+        )
+        out, _ = await process.communicate()
+        job.ended, job.status = time.monotonic(), process.returncode
+        job.said = out.decode(errors="replace").strip()
+
+
+async def open_session(
+    browser: Browser, number: int, base: str, args: argparse.Namespace
+) -> Session:
+    context = await browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(args.timeout * 1000)
+    path = list(PAGES)[number % len(PAGES)]
+    rng = random.Random(args.seed + number)
+    session = Session(number, path, base, await context.new_page(), rng, args.timeout)
+    await session.watch()
+    started = time.monotonic()
+    await session.open(WARM_UP_S)
+    if args.verbose:
+        print(f"session {number:>2} {session.name:<10} open, drawn in "
+              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
+    return session
+
+
+async def work(
+    session: Session, data: Data, until: Callable[[], bool], verbose: bool
+) -> list[Repaint]:
+    """Change filters until UNTIL says stop; after a failed change, reopen the page."""
+    done = []
+    step = 0
+    while not until():
+        done.append(await session.change(step, data))
+        if verbose:
+            print(done[-1].line(), flush=True)
+        step += 1
+        if done[-1].error is not None:
+            session.problems.clear()  # counted with the change that met them
+            try:
+                await session.open()
+                step = 0
+            except (Failed, PlaywrightError) as e:
+                kind = e.kind if isinstance(e, Failed) else "widget step"
+                now = time.monotonic()
+                done.append(
+                    Repaint(session.number, session.name, "reopen", now, now, None, 0, kind)
+                )
+    return done
+
+
+@dataclass
+class Result:
+    data: Data
+    sessions: list[Session]
+    warmup_s: float
+    left_out: int  # sessions whose first page never opened
+    idle_s: float  # --idle: seconds every session sat idle after the warm-up
+    idle: dict[str, float]  # CPU seconds used meanwhile (cpu_seconds)
+    loop_started: float
+    loop_s: float
+    repaints: list[Repaint]
+    imports: list[Import]
+    toasts: list[list[str]]
+    cpu: dict[str, float]  # CPU seconds used in the loop, by whom (cpu_seconds)
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+
+
+async def measure(
+    servers: list[Server], db: Path, data: Data, imports: list[Import], args: argparse.Namespace
+) -> Result:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            opened = time.monotonic()
+            arriving = asyncio.Semaphore(args.arrivals)
+
+            async def arrive(number: int) -> Session | Repaint:
+                async with arriving:
+                    try:
+                        url = servers[number % len(servers)].url
+                        return await open_session(browser, number, url, args)
+                    except (Failed, PlaywrightError) as e:
+                        kind = e.kind if isinstance(e, Failed) else "widget step"
+                        now = time.monotonic()
+                        page = PAGES[list(PAGES)[number % len(PAGES)]]
+                        return Repaint(number, page, "open", now, now, None, 0, f"{kind}: {e}")
+
+            arrived = await asyncio.gather(*(arrive(i) for i in range(args.sessions)))
+            sessions = [s for s in arrived if isinstance(s, Session)]
+            warmup = time.monotonic() - opened
+            warm = [r for r in arrived if isinstance(r, Repaint)] + [
+                Repaint(s.number, s.name, "open", opened, opened, None, 0, f"{kind}: {detail}")
+                for s in sessions
+                for kind, detail in s.problems
+            ]
+            for s in sessions:
+                s.problems.clear()
+            quiet = cpu_seconds(servers)
+            await asyncio.sleep(args.idle)
+            cpu_before, load_before = cpu_seconds(servers), os.getloadavg()
+            idle = {k: v - quiet[k] for k, v in cpu_before.items()}
+            began = time.monotonic()
+            importing = asyncio.create_task(run_imports(imports, db, began + args.seconds / 4))
+
+            def until() -> bool:
+                now = time.monotonic()
+                if now < began + args.seconds:
+                    return False
+                if not importing.done():
+                    return now > began + args.seconds + GIVE_UP_S
+                return now > max((j.ended for j in imports), default=began) + SEEN_S
+
+            worked = await asyncio.gather(*(work(s, data, until, args.verbose) for s in sessions))
+            loop_s = time.monotonic() - began
+            cpu = {k: v - cpu_before[k] for k, v in cpu_seconds(servers).items()}
+            if not importing.done():
+                importing.cancel()
+            toasts = [await s.toasts() for s in sessions]
+            repaints = warm + [r for done in worked for r in done]
+            return Result(
+                data, sessions, warmup, len(arrived) - len(sessions), args.idle, idle, began,
+                loop_s, repaints, imports, toasts, cpu, load_before, os.getloadavg(),
+            )  # fmt: skip
+        finally:
+            await browser.close()
+
+
+def cpu_seconds(servers: list[Server]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far: by the dashboard servers (and their children),
+    by Chromium, by this driver and Playwright's, and by the whole machine."""
+
+    def own(process: psutil.Process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system
+
+    me = psutil.Process()
+    mine = me.children(recursive=True)
+    served: set[int] = set()
+    server = 0.0
+    for running in servers:
+        tree = [psutil.Process(running.process.pid)]
+        tree += tree[0].children(recursive=True)
+        served |= {p.pid for p in tree}
+        server += sum(own(p) for p in tree)
+    ours = [p for p in mine if p.pid not in served]
+    chromium = sum(own(p) for p in ours if "chrom" in p.name())
+    driver = own(me) + sum(own(p) for p in ours if p.name() == "node")
+    total = psutil.cpu_times()
+    busy = sum(total) - total.idle - getattr(total, "iowait", 0.0)
+    return {"server": server, "chromium": chromium, "driver": driver, "machine": busy}
+
+
+# ---- the printout ----------------------------------------------------------------------------
+
+
+def cpu_shares(cpu: dict[str, float], seconds: float) -> str:
+    """Who used the machine's cores for SECONDS (CPU from cpu_seconds), in core-seconds."""
+    cores = (os.cpu_count() or 1) * seconds
+    others = cpu["machine"] - cpu["server"] - cpu["chromium"] - cpu["driver"]
+    return f"{os.cpu_count()} cores × {seconds:.0f} s = {cores:.0f} core-s: " + ", ".join(
+        f"{who} {used:.0f} ({used / cores:.0%})"
+        for who, used in (
+            ("dashboard server", cpu["server"]),
+            ("Chromium", cpu["chromium"]),
+            ("this driver and Playwright", cpu["driver"]),
+            ("the imports and all else on the machine", others),
+            ("idle", max(cores - cpu["machine"], 0)),
+        )
+    )
+
+
+def percentile(values: list[float], p: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def figures(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return (
+        f"p50 {percentile(values, 50):.2f} s, p95 {percentile(values, 95):.2f} s, "
+        f"max {max(values):.2f} s (n={len(values)})"
+    )
+
+
+def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
+    """The printed figures, and whether all went well (no errors, imports done and seen)."""
+    data, repaints = result.data, result.repaints
+    ok = [r for r in repaints if r.repaint_s is not None]
+    pages = Counter(s.name for s in result.sessions)
+    lines = [
+        f"Load: {len(result.sessions)} browser sessions (one Chromium) on "
+        + (
+            "`ridealong serve`"
+            if servers == 1
+            else f"`ridealong serve` and {servers - 1} `serve --read-only`"
+        )
+        + ", filters changed in a loop while `ridealong ingest` adds calls",
+        f"data: {data.calls:,} calls, {data.notes:,} notes (store {store_mb:,.0f} MiB); "
+        + "pages: "
+        + ", ".join(f"{name} ×{n}" for name, n in pages.items()),
+        f"machine: {os.cpu_count()} cores; load average (1 min) {result.load_before[0]:.1f} "
+        f"when the loop began, {result.load_after[0]:.1f} when it ended",
+        f"warm-up: {len(result.sessions)} sessions opened their page in {result.warmup_s:.1f} s"
+        + (f"; {result.left_out} never did (left out)" if result.left_out else ""),
+    ]
+    if result.idle_s:
+        shares = cpu_shares(result.idle, result.idle_s)
+        lines.append(f"CPU while every session sat idle (no one clicking): {shares}")
+    imported = 0
+    for n, job in enumerate(result.imports, 1):
+        if job.status is None:
+            lines.append(f"import {n}: {job.calls:,} calls: NOT FINISHED")
+            continue
+        imported += job.calls if job.status == 0 else 0
+        lines.append(
+            f"import {n}: {job.calls:,} calls, `ridealong ingest` {job.ended - job.started:.1f} s "
+            f"(from {job.started - result.loop_started:.1f} s into the loop), exit {job.status}"
+            + ("" if job.status == 0 else f": {job.said[-300:]}")
+        )
+    during, others = [], []
+    for r in ok:
+        overlaps = any(
+            j.started and j.started < r.ended and r.started < (j.ended or r.ended)
+            for j in result.imports
+        )
+        (during if overlaps else others).append(r.repaint_s)
+    repaint = [r.repaint_s for r in ok]
+    p95 = percentile(repaint, 95) if repaint else float("inf")
+    lines += [
+        f"repaints: {len(ok):,} in {result.loop_s:.1f} s ({len(ok) / result.loop_s:.1f} a second)",
+        f"repaint (press -> last change in the main area): {figures(repaint)}",
+        f"  while an import ran: {figures(during)}",
+        f"  otherwise: {figures(others)}",
+    ]
+    for name in pages:
+        lines.append(f"  {name}: {figures([r.repaint_s for r in ok if r.page == name])}")
+    for kind in CYCLE:
+        lines.append(f"  {kind}: {figures([r.repaint_s for r in ok if r.change == kind])}")
+    lines.append(f"CPU in the loop: {cpu_shares(result.cpu, result.loop_s)}")
+    lines.append(
+        f"settled (press -> drawn and idle, wall time): {figures([r.settled_s for r in ok])}"
+    )
+    errors = Counter(r.error.split(":")[0] for r in repaints if r.error)
+    kinds = (
+        "page exception",
+        "console error",
+        "request off 127.0.0.1",
+        "page crash",
+        "Streamlit exception",
+        "timeout",
+        "widget step",
+    )
+    lines.append(
+        f"errors: {sum(errors.values())} ("
+        + ", ".join(f"{kind} {errors[kind]}" for kind in kinds)
+        + ")"
+    )
+    for r in [r for r in repaints if r.error][:10]:
+        lines.append(f"  session {r.session} ({r.page}, {r.change}): {r.error[:300]}")
+    seen, fresh = 0, 0
+    for session, toasts in zip(result.sessions, result.toasts, strict=True):
+        # a session reopened after an error is a new one: it shows what was there then
+        due = sum(j.calls for j in result.imports if j.status == 0 and j.ended > session.opened)
+        fresh += due < imported
+        added = sum(int(m.group(1).replace(",", "")) for t in toasts if (m := UPDATED.search(t)))
+        seen += added == due
+    lines.append(
+        f"the import seen: {seen} of {len(result.sessions)} sessions showed "
+        f'"Updated: N calls added" for the {imported:,} calls imported'
+        + (f" ({fresh} reopened after an error expected less)" if fresh else "")
+    )
+    met = p95 <= TARGET_P95_S and not errors
+    lines.append(
+        f"target: p95 <= {TARGET_P95_S} s and 0 errors at {TARGET_NOTES:,} notes: "
+        + ("MET" if met else "NOT MET")
+        + ("" if data.notes >= TARGET_NOTES else f" (this store holds {data.notes:,} notes)")
+    )
+    finished = all(j.status == 0 for j in result.imports)
+    return "\n".join(lines), not errors and finished and seen == len(result.sessions)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.load",
+        description="Repaint times and errors of many browser sessions while an import runs.",
+    )
+    parser.add_argument("--calls", type=int, default=400_000, help="calls in the store")
+    parser.add_argument("--sessions", type=int, default=20, help="browser sessions at once")
+    parser.add_argument("--seconds", type=float, default=60, help="how long they change filters")
+    parser.add_argument(
+        "--arrivals", type=int, default=5, help="sessions opening their first page at once"
+    )
+    parser.add_argument("--imports", type=int, default=1, help="files imported meanwhile")
+    parser.add_argument("--import-calls", type=int, default=1000, help="calls in each file")
+    parser.add_argument("--servers", type=int, default=1, help="1 + read-only replicas")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds for one repaint")
+    parser.add_argument("--seed", type=int, default=1, help="the sessions' random choices")
+    parser.add_argument(
+        "--idle", type=float, default=10, help="seconds idle after the warm-up (CPU measured)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every repaint")
+    parser.add_argument("--dir", type=Path, help="work (and keep the store and logs) here")
+    args = parser.parse_args(argv)
+    if not CHROMIUM.exists():
+        print(f"needs Debian's Chromium at {CHROMIUM}: apt-get install -y chromium")
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="ridealong-load-") as scratch:
+        folder = args.dir or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        built = time.monotonic()
+        db = build_store(folder, args.calls, None)
+        print(f"store built in {time.monotonic() - built:.1f} s", flush=True)
+        data = describe(db)
+        imports = import_files(
+            folder / f"log-{args.calls}.csv", folder, args.imports, args.import_calls
+        )
+        store_mb = db.stat().st_size / 2**20
+        servers = [start_server(folder, db)]
+        try:
+            servers += [
+                start_server(folder, db, options=("--read-only",)) for _ in range(args.servers - 1)
+            ]
+            result = asyncio.run(measure(servers, db, data, imports, args))
+        finally:
+            for server in servers:
+                server.stop()
+    printed, well = report(result, store_mb, args.servers)
+    print(printed)
+    if args.dir:
+        print(f"Kept: {args.dir} (log, store, import files, server logs)")
+    return 0 if well else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
