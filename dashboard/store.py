@@ -5,9 +5,10 @@ Tables
           "observed_on|manager|rep" for logs without one).
 - notes:  one row per note (a behaviour noted on a call).
 - imports: one row per imported file.
-- call_facts, event_facts, behaviors, rep_ids, manager_ids, team_ids: derived after every
-  write, so that the metric queries in queries/ only run filtered aggregates (each rep's call
-  order and each event's look-ahead do not depend on filters; see DERIVE).
+- call_facts, event_facts, behaviors, behavior_spellings, rep_ids, manager_ids, team_ids:
+  derived after every write, so that the metric queries in queries/ only run filtered
+  aggregates (each rep's call order and each event's look-ahead do not depend on filters).
+  A write re-derives only the reps it touches, each with its whole history (derive()).
 """
 
 from __future__ import annotations
@@ -846,7 +847,7 @@ class Store:
                 con.execute(
                     f"""
                     insert into touched_reps
-                    select unnest([s.rep, c.rep])
+                    select distinct unnest([s.rep, c.rep])
                     from {s.calls_table} s left join calls c using (call_key)
                     where c.fingerprint is distinct from s.fingerprint
                     """
@@ -1143,7 +1144,7 @@ def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
         con.execute(statement)
     con.execute("drop table touched_reps")
     con.execute(FILTER)
-    return "every rep" if everything else f"{reps:,} reps"
+    return "every rep" if everything else f"{reps:,} rep{'' if reps == 1 else 's'}"
 
 
 def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:
