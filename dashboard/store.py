@@ -1120,9 +1120,11 @@ def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
     """Bring the derived tables up to date with calls and notes, in the write's transaction.
 
     everything=False re-derives only the reps in touched_reps (see track_changes), each with
-    its whole history, and leaves every other rep's rows as they are; it derives everything
-    when those reps held more than FULL_DERIVE_SHARE of the calls. Either way the tables hold
-    what a full derivation would, up to the integer ids (queries/derive/04_rep_ids.sql).
+    its whole history, and leaves every other rep's rows as they are. It derives everything
+    instead when the calls re-derived since the last full derivation, these reps' included,
+    come to more than FULL_DERIVE_SHARE of the calls: re-derived rows are appended, out of
+    call_facts' date order, and a full derivation puts them back in it. Either way the tables
+    hold what a full derivation would, up to the integer ids (queries/derive/04_rep_ids.sql).
     Returns what it derived, in words."""
     con.execute("create temp table if not exists touched_reps (rep varchar)")
     if not everything:
@@ -1135,13 +1137,26 @@ def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
             "count(*), (select count(*) from calls), coalesce(max(f.call_id), 0) "
             "from call_facts as f"
         ).fetchone()
-        everything = held > FULL_DERIVE_SHARE * derived or top + calls > MAX_CALL_ID
+        (since,) = con.execute(
+            "select coalesce(max(value::bigint), 0) from meta where key = 'rederived'"
+        ).fetchone()
+        everything = (
+            derived == 0  # nothing derived yet: the same work either way
+            or since + held > FULL_DERIVE_SHARE * derived
+            or top + calls > MAX_CALL_ID
+        )
     if everything:
         con.execute(DERIVED_TABLES)
         con.execute(DERIVE_SCOPE, {"everything": True})
         (reps,) = con.execute("select count(*) from derive_scope").fetchone()
+        since = top = 0
     for statement in DERIVE:
         con.execute(statement)
+    if not everything:  # and what this write appended: the rows numbered after `top`
+        since += con.execute("select count(*) from call_facts where call_id > ?", [top]).fetchone()[
+            0
+        ]
+    _set_meta(con, "rederived", str(since))
     con.execute("drop table touched_reps")
     con.execute(FILTER)
     return "every rep" if everything else f"{reps:,} rep{'' if reps == 1 else 's'}"

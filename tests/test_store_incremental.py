@@ -175,8 +175,8 @@ def apply(store: Store, write, folder: Path, number: int) -> str:
 def test_adding_random_files_in_random_orders_derives_what_a_full_derivation_does(
     writes, monkeypatch
 ) -> None:
-    # always the incremental path, however much of the store a write touches
-    monkeypatch.setattr(store_mod, "FULL_DERIVE_SHARE", 2.0)
+    # always the incremental path, however much of the store writes touch
+    monkeypatch.setattr(store_mod, "FULL_DERIVE_SHARE", float("inf"))
     with (
         tempfile.TemporaryDirectory() as folder,
         Store(None) as incremental,
@@ -321,6 +321,29 @@ def test_a_write_touching_most_reps_derives_everything_again(tmp_path: Path) -> 
         assert derived(store) == full_derivation(store)
 
 
+def test_once_half_the_calls_were_re_derived_since_the_last_full_derivation_all_are(
+    tmp_path: Path,
+) -> None:
+    # Re-derived rows are appended out of date order; a full derivation sorts them again.
+    # tiny.csv: derived in full. + B1 (Ben: 4 calls of 14, no more than 7) re-derives Ben's 5
+    # calls; + B2 (Ben: 5 of 15) would make 10 re-derived since, more than 7.5: all.
+    header = N1.splitlines()[0] + "\n"
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.ingest([ex.TINY_CSV]).derived == "every rep"
+        for name, expected in (("B1", "1 rep"), ("B2", "every rep")):
+            path = tmp_path / f"{name}.csv"
+            path.write_text(
+                header + f"{name},2026-05-01,Tom,Ben,South,observed,no,Built rapport,praise\n",
+                encoding="utf-8",
+            )
+            assert store.ingest([path]).derived == expected
+        dates = [
+            r[0] for r in store.cursor().execute("select observed_on from call_facts").fetchall()
+        ]
+        assert dates == sorted(dates)  # stored by date again
+        assert derived(store) == full_derivation(store)
+
+
 def test_re_importing_an_unchanged_file_re_derives_no_rep(tmp_path: Path) -> None:
     with Store(tmp_path / "s.duckdb") as store:
         store.ingest([ex.TINY_CSV])
@@ -330,13 +353,15 @@ def test_re_importing_an_unchanged_file_re_derives_no_rep(tmp_path: Path) -> Non
 
 
 def test_a_new_behaviour_gets_the_next_id_and_labels_follow_the_most_common_spelling(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch
 ) -> None:
     # "asked good questions" is spelled "Asked good questions" on 4 notes (C1, C12 twice,
     # C14), otherwise once each (C3, C9). Three more notes spelled "asked good questions"
     # make it 4 to 4: the tie goes to the smaller by code point, "Asked..." ('A' < 'a').
     # A fourth makes "asked good questions" the label. A new behaviour ("listened well") gets
-    # the next id, and the others keep theirs (Ben's 4 to 7 calls of 14 to 17: incremental).
+    # the next id, and the others keep theirs (incremental writes: a full derivation would
+    # number them in key order).
+    monkeypatch.setattr(store_mod, "FULL_DERIVE_SHARE", float("inf"))
     rows = "".join(
         f"X{i},2026-05-0{i},Tom,Ben,South,observed,no,asked good questions,praise\n"
         for i in range(1, 5)
