@@ -6,7 +6,7 @@
 1. `ridealong sample --calls N --seed 1` and `ridealong ingest` of it into a fresh store (400,000
    calls is the 1-million-note store of the README; 4,000,000 the 10-million-note one: do not run
    that on a shared machine). The full ingest is timed and split into its steps (validate, write
-   calls and notes, derive, save).
+   calls and notes, derive, save), with its peak memory.
 2. `--add` new calls (a log of its own: new observation_ids, two notes each, on reps already in
    the store — `--reps` of them, one per call by default, the most a file of that size can
    touch — on dates across the store's range) added `--runs` times, each on the store the
@@ -61,12 +61,13 @@ print(f"{worst:.3f} {runs}")
 """
 
 TIMED_INGEST = """
-import json, sys, time
+import json, resource, sys, time
 from dashboard.store import Store
 started = time.perf_counter()
 with Store(sys.argv[1]) as store:
     result = store.ingest([sys.argv[2]])
 figures = {"total": time.perf_counter() - started, **result.timings}
+figures["peak memory GB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 print("\\n" + json.dumps({"figures": figures, "derived": result.derived}))
 """
 
@@ -133,6 +134,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=None, help="reps the added calls go to")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--reader-seconds", type=float, default=20.0)
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         if args.dir is None:
@@ -167,7 +169,9 @@ def run(folder: Path, args: argparse.Namespace) -> None:
         "(targets: 17 calls at 1M notes <= 1 s; 1,000 calls at 10M notes <= 5 s)"
     )
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(db), "20"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", READER, str(db), str(args.reader_seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1)
     small = small_log(db, folder / "add_during.csv", args.add, reps, args.runs)
