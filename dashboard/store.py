@@ -59,8 +59,9 @@ DERIVED_TABLES, DERIVE_SCOPE, *DERIVE = _DERIVE_FILES[0], _DERIVE_FILES[1], *_DE
 FILTER = _sql("selected_calls.sql")
 
 MAX_WINDOW = 10  # recurrence windows derived: 1 .. MAX_WINDOW calls (queries/derive/call_facts)
-# A write whose reps hold more than this share of the store's calls re-derives everything: as
-# quick as deleting and re-deriving most rows, and it stores call_facts by date again.
+# Once the calls re-derived since the last full derivation (a write's own included) come to
+# more than this share of the store's calls, the write re-derives everything: as quick as
+# re-deriving most rows one by one, and it stores call_facts by date again (see derive()).
 FULL_DERIVE_SHARE = 0.5
 MAX_CALL_ID = 2**31 - 1  # call_id is an INTEGER; new ids are handed out after the largest
 
@@ -1152,10 +1153,11 @@ def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
         since = top = 0
     for statement in DERIVE:
         con.execute(statement)
-    if not everything:  # and what this write appended: the rows numbered after `top`
-        since += con.execute("select count(*) from call_facts where call_id > ?", [top]).fetchone()[
-            0
-        ]
+    if not everything:  # what this write appended: the rows numbered after `top`
+        (appended,) = con.execute(
+            "select count(*) from call_facts where call_id > ?", [top]
+        ).fetchone()
+        since += appended
     _set_meta(con, "rederived", str(since))
     con.execute("drop table touched_reps")
     con.execute(FILTER)
