@@ -5,9 +5,10 @@ Tables
           "observed_on|manager|rep" for logs without one).
 - notes:  one row per note (a behaviour noted on a call).
 - imports: one row per imported file.
-- call_facts, event_facts, behaviors, rep_ids, manager_ids, team_ids: derived after every
-  write, so that the metric queries in queries/ only run filtered aggregates (each rep's call
-  order and each event's look-ahead do not depend on filters; see DERIVE).
+- call_facts, event_facts, behaviors, behavior_spellings, rep_ids, manager_ids, team_ids:
+  derived after every write, so that the metric queries in queries/ only run filtered
+  aggregates (each rep's call order and each event's look-ahead do not depend on filters).
+  A write re-derives only the reps it touches, each with its whole history (derive()).
 """
 
 from __future__ import annotations
@@ -48,12 +49,21 @@ def _sql(name: str) -> str:
 # columns added since layout 1), its macros, and the derived tables rebuilt after every write.
 SCHEMA = _sql("schema.sql")
 MACROS = _sql("macros.sql")
-DERIVE = [_sql(f"derive/{p.name}") for p in sorted((queries_dir() / "derive").glob("*.sql"))]
+# The derivation, in file order: the first file creates the derived tables empty (a full
+# derivation only); the others derive the reps of the temporary table derive_scope (every rep,
+# or the reps a write touched) into them.
+_DERIVE_FILES = [_sql(f"derive/{p.name}") for p in sorted((queries_dir() / "derive").glob("*.sql"))]
+DERIVED_TABLES, DERIVE_SCOPE, *DERIVE = _DERIVE_FILES[0], _DERIVE_FILES[1], *_DERIVE_FILES[2:]
 # The one filter every query reads calls through: table macros over the derived tables, so
 # (re)created after them
 FILTER = _sql("selected_calls.sql")
 
 MAX_WINDOW = 10  # recurrence windows derived: 1 .. MAX_WINDOW calls (queries/derive/call_facts)
+# Once the calls re-derived since the last full derivation (a write's own included) come to
+# more than this share of the store's calls, the write re-derives everything: as quick as
+# re-deriving most rows one by one, and it stores call_facts by date again (see derive()).
+FULL_DERIVE_SHARE = 0.5
+MAX_CALL_ID = 2**31 - 1  # call_id is an INTEGER; new ids are handed out after the largest
 
 
 def default_db_path() -> Path:
@@ -86,7 +96,8 @@ class StoreBusy(StoreError):
 # which says who holds it.
 
 LAYOUT_VERSION = 2  # tables and columns; 1: before versions were recorded (meta 'schema' = '1')
-DERIVED_VERSION = 1  # the DERIVE tables; a store without a recorded one is re-derived
+DERIVED_VERSION = 2  # the derived tables; a store without a recorded one is re-derived
+# (2: behavior_spellings, ids kept across writes and re-derived per rep)
 DEFAULT_WAIT = 60.0  # seconds a write waits for another process's write
 REFRESH_SECONDS = 2.0  # version() looks for a newer snapshot at most this often
 READ_ONLY_ENV = "RIDEALONG_READ_ONLY"  # set by `serve --read-only`: the dashboard never writes
@@ -399,6 +410,7 @@ class IngestResult:
     files: list[FileResult]
     removed_sample: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    derived: str = ""  # what the write re-derived, in words (derive())
 
     @property
     def added(self) -> int:
@@ -564,10 +576,8 @@ class Store:
         return int(row[0]) if row else 0
 
     def rebuild_derived(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
-        con = con or self.con
-        for statement in DERIVE:
-            con.execute(statement)
-        con.execute(FILTER)
+        """Derive every rep's rows afresh (a new store, an upgrade, a clear)."""
+        derive(con or self.con, everything=True)
 
     def is_sample(self) -> bool:
         """True when everything in the store came from the bundled sample."""
@@ -881,6 +891,7 @@ class Store:
         begun = time.perf_counter()
         con.execute("begin transaction")
         try:
+            track_changes(con)
             removed_sample = False
             if source != "sample" and _only_sample(con):
                 _clear(con)
@@ -906,6 +917,16 @@ class Store:
                     from {s.calls_table} s left join calls c using (call_key)
                     """
                 ).fetchone()
+                # the reps of the calls that change: their rep before and after (a call the
+                # same as before, by fingerprint, changes no derived row)
+                con.execute(
+                    f"""
+                    insert into touched_reps
+                    select distinct unnest([s.rep, c.rep])
+                    from {s.calls_table} s left join calls c using (call_key)
+                    where c.fingerprint is distinct from s.fingerprint
+                    """
+                )
                 con.execute(
                     f"delete from notes where call_key in (select call_key from {s.calls_table})"
                 )
@@ -971,14 +992,14 @@ class Store:
                 on_write(con)
             timings["write calls and notes"] = time.perf_counter() - begun
             started = time.perf_counter()
-            self.rebuild_derived(con)
+            derived = derive(con, everything=removed_sample)
             timings["derive"] = time.perf_counter() - started
             _bump_version(con, list(range(first_id, next_id)))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
-        return IngestResult(results, removed_sample)
+        return IngestResult(results, removed_sample, derived=derived)
 
     def was_cleared(self) -> bool:
         """True once someone cleared the store on purpose (Clear the sample): it then stays
@@ -1005,9 +1026,15 @@ class Store:
     ) -> int:
         con.execute("begin transaction")
         try:
+            track_changes(con)
             found = con.execute(
                 "select count(*) from calls where list_contains(?::varchar[], call_key)", [keys]
             ).fetchone()[0]
+            con.execute(
+                "insert into touched_reps "
+                "select rep from calls where list_contains(?::varchar[], call_key)",
+                [keys],
+            )
             for table in ("notes", "calls", "logbook"):
                 con.execute(
                     f"delete from {table} where list_contains(?::varchar[], call_key)", [keys]
@@ -1020,7 +1047,7 @@ class Store:
                 "current_timestamp::timestamp, ?, 0, 0, 0, 0, 0, 0, ?, ? from imports",
                 [label, digest, source, logged_by, found],
             )
-            self.rebuild_derived(con)
+            derive(con, everything=False)
             (written,) = con.execute("select max(import_id) from imports").fetchone()
             _bump_version(con, [written])
             con.execute("commit")
@@ -1155,6 +1182,60 @@ class Store:
             except BaseException:
                 con.execute("rollback")
                 raise
+
+
+def track_changes(con: duckdb.DuckDBPyConnection) -> None:
+    """Start a write's record of the reps it touches (the temporary table touched_reps that
+    derive(everything=False) reads): the write adds the rep of every call it adds, changes or
+    deletes, before and after the change."""
+    con.execute("create or replace temp table touched_reps (rep varchar)")
+
+
+def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
+    """Bring the derived tables up to date with calls and notes, in the write's transaction.
+
+    everything=False re-derives only the reps in touched_reps (see track_changes), each with
+    its whole history, and leaves every other rep's rows as they are. It derives everything
+    instead when the calls re-derived since the last full derivation, these reps' included,
+    come to more than FULL_DERIVE_SHARE of the calls: re-derived rows are appended, out of
+    call_facts' date order, and a full derivation puts them back in it. Either way the tables
+    hold what a full derivation would, up to the integer ids (queries/derive/04_rep_ids.sql).
+    Returns what it derived, in words."""
+    con.execute("create temp table if not exists touched_reps (rep varchar)")
+    if not everything:
+        con.execute(DERIVE_SCOPE, {"everything": False})
+        # the calls those reps had (call_facts as the last derivation left it), how many
+        # calls there are and the largest call id
+        reps, held, derived, calls, top = con.execute(
+            "select (select count(*) from derive_scope), count(*) filter (where f.rep_id in ("
+            "select r.rep_id from rep_ids as r semi join derive_scope as s on s.rep = r.rep)), "
+            "count(*), (select count(*) from calls), coalesce(max(f.call_id), 0) "
+            "from call_facts as f"
+        ).fetchone()
+        (since,) = con.execute(
+            "select coalesce(max(value::bigint), 0) from meta where key = 'rederived'"
+        ).fetchone()
+        everything = (
+            derived == 0  # nothing derived yet: the same work either way
+            or since + held > FULL_DERIVE_SHARE * derived
+            or top + calls > MAX_CALL_ID
+        )
+    if everything:
+        con.execute(DERIVED_TABLES)
+        con.execute(DERIVE_SCOPE, {"everything": True})
+        (reps,) = con.execute("select count(*) from derive_scope").fetchone()
+        since = top = 0
+    for statement in DERIVE:
+        con.execute(statement)
+    if not everything:  # what this write appended: the rows numbered after `top`
+        (appended,) = con.execute(
+            "select count(*) from call_facts where call_id > ?", [top]
+        ).fetchone()
+        since += appended
+    _set_meta(con, "rederived", str(since))
+    con.execute("drop table touched_reps")
+    con.execute(FILTER)
+    return "every rep" if everything else f"{reps:,} rep{'' if reps == 1 else 's'}"
 
 
 def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:

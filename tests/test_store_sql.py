@@ -26,23 +26,32 @@ def test_each_store_sql_file_opens_with_its_name_grain_and_parameters(path) -> N
     name = re.sub(r"^\d+_", "", path.stem)
     header = "\n".join(line for line in text.splitlines() if line.startswith("--"))
     assert text.startswith(f"-- {name}: ")
-    assert "Grain:" in header and "Parameters: none." in header
-    assert "$" not in text  # the derivation takes no parameters
+    assert "Grain:" in header and "Parameters:" in header
+    # the derivation's one parameter chooses its scope: every rep, or the reps a write touched
+    if path.name == "02_derive_scope.sql":
+        assert "Parameters: $everything (BOOLEAN)" in header
+    else:
+        assert "Parameters: none" in header and "$" not in text
 
 
 def test_the_derivation_runs_its_files_in_order_and_knows_the_windows() -> None:
     assert [p.name for p in sorted((queries_dir() / "derive").glob("*.sql"))] == [
-        "01_rep_ids.sql",
-        "02_manager_ids.sql",
-        "03_team_ids.sql",
-        "04_calls_ordered.sql",
-        "05_behaviors.sql",
-        "06_events.sql",
-        "07_call_facts.sql",
-        "08_event_facts.sql",
-        "09_drop_scratch.sql",
+        "01_derived_tables.sql",
+        "02_derive_scope.sql",
+        "03_scope_cleared.sql",
+        "04_rep_ids.sql",
+        "05_calls_ordered.sql",
+        "06_manager_ids.sql",
+        "07_team_ids.sql",
+        "08_behavior_spellings.sql",
+        "09_behaviors.sql",
+        "10_events.sql",
+        "11_call_facts.sql",
+        "12_event_facts.sql",
+        "13_ids_without_calls.sql",
+        "14_drop_scratch.sql",
     ]
-    call_facts = (queries_dir() / "derive" / "07_call_facts.sql").read_text()
+    call_facts = (queries_dir() / "derive" / "11_call_facts.sql").read_text()
     assert f"range(1, {store.MAX_WINDOW + 1})" in call_facts
     assert call_facts.count(f"gap <= {store.MAX_WINDOW}") == 2
 

@@ -1,7 +1,8 @@
 -- event_facts: one row per event with its call's fields as integer codes: what the
 -- behaviour grouping and the rep history read.
--- Grain: one row per call, behaviour and polarity noted. Parameters: none.
-create or replace table event_facts as
+-- Grain: one row per call, behaviour and polarity noted. Parameters: none; adds the events
+-- of the temporary table events.
+insert into event_facts
 select
     e.call_id,
     e.behavior_id,

@@ -2,8 +2,9 @@
 -- derivation). `gap` is how many calls later the rep was next noted for the same behaviour
 -- with the same polarity (null if never): an event recurred within window K exactly when
 -- gap <= K. Within a partition ordered by call_id, the next event is the rep's own only if it
--- falls in the rep's id range.
--- Grain: one row per call, behaviour and polarity noted. Parameters: none.
+-- falls in the rep's id range (calls_ordered holds whole reps, so a rep's look-ahead is the
+-- same whichever reps are derived with it).
+-- Grain: one row per call of calls_ordered, behaviour and polarity noted. Parameters: none.
 create or replace temp table events as
 with keyed as (
     select o.call_id, o.rep_calls - o.rep_seq as later_calls, b.behavior_id, n.polarity

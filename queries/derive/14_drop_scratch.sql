@@ -2,3 +2,4 @@
 -- Grain: none. Parameters: none.
 drop table if exists events;
 drop table if exists calls_ordered;
+drop table if exists derive_scope;

@@ -2,9 +2,9 @@
 -- for each polarity the number of events and, per window K = 1..10 (metrics.MAX_WINDOW), how
 -- many recurred within K (one list per call and one pass over it: 4 s less at 10 million
 -- notes than twenty filtered counts). Rows are stored by date, so a date filter skips whole
--- row groups.
--- Grain: one row per call. Parameters: none.
-create or replace table call_facts as
+-- row groups (a write that re-derives a few reps appends theirs, by date).
+-- Grain: one row per call. Parameters: none; adds the calls of calls_ordered.
+insert into call_facts
 with per_call as (
     select
         call_id,
