@@ -86,7 +86,7 @@ class StoreBusy(StoreError):
 # which says who holds it.
 
 LAYOUT_VERSION = 2  # tables and columns; 1: before versions were recorded (meta 'schema' = '1')
-DERIVED_VERSION = 1  # the DERIVE tables; a store without a recorded one is re-derived
+DERIVED_VERSION = 2  # the DERIVE tables and macros; a store without a recorded one is re-derived
 DEFAULT_WAIT = 60.0  # seconds a write waits for another process's write
 REFRESH_SECONDS = 2.0  # version() looks for a newer snapshot at most this often
 READ_ONLY_ENV = "RIDEALONG_READ_ONLY"  # set by `serve --read-only`: the dashboard never writes
