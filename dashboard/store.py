@@ -96,8 +96,8 @@ class StoreBusy(StoreError):
 # which says who holds it.
 
 LAYOUT_VERSION = 2  # tables and columns; 1: before versions were recorded (meta 'schema' = '1')
-DERIVED_VERSION = 2  # the derived tables; a store without a recorded one is re-derived
-# (2: behavior_spellings, ids kept across writes and re-derived per rep)
+DERIVED_VERSION = 2  # the derived tables and macros; a store without a recorded one is re-derived
+# (2: behavior_spellings, ids kept across writes and re-derived per rep; recurrence_counts macro)
 DEFAULT_WAIT = 60.0  # seconds a write waits for another process's write
 REFRESH_SECONDS = 2.0  # version() looks for a newer snapshot at most this often
 READ_ONLY_ENV = "RIDEALONG_READ_ONLY"  # set by `serve --read-only`: the dashboard never writes

@@ -84,30 +84,15 @@ strata as (
         grp,
         grp_id,
         stratum,
-        sum(praise_eligible) filter (where debrief) as rec_eligible,
-        sum(praise_again) filter (where debrief) as rec_recurred,
-        sum(praise_eligible) filter (where not debrief) as unrec_eligible,
-        sum(praise_again) filter (where not debrief) as unrec_recurred,
+        -- the crude counts' definitions (macros.sql), split by stratum
+        recurrence_counts(
+            praise_eligible, praise_again, criticism_eligible, criticism_again,
+            manager_action, debrief
+        ) as r,
+        -- events on calls whose debrief is unknown: on neither side of the recognition
+        -- comparison; counted with "observed only" among mistakes
         sum(praise_eligible) filter (where debrief is null) as rec_unknown_eligible,
         sum(praise_again) filter (where debrief is null) as rec_unknown_recurred,
-        sum(criticism_eligible) filter (where manager_action = 'took_over')
-            as mr_took_over_eligible,
-        sum(criticism_again) filter (where manager_action = 'took_over')
-            as mr_took_over_repeated,
-        sum(criticism_eligible) filter (where manager_action = 'assisted')
-            as mr_assisted_eligible,
-        sum(criticism_again) filter (where manager_action = 'assisted')
-            as mr_assisted_repeated,
-        sum(criticism_eligible) filter (where manager_action = 'observed' and debrief is true)
-            as mr_observed_debriefed_eligible,
-        sum(criticism_again) filter (where manager_action = 'observed' and debrief is true)
-            as mr_observed_debriefed_repeated,
-        sum(criticism_eligible) filter (
-            where manager_action = 'observed' and debrief is not true
-        ) as mr_observed_only_eligible,
-        sum(criticism_again) filter (
-            where manager_action = 'observed' and debrief is not true
-        ) as mr_observed_only_repeated,
         sum(criticism_eligible) filter (where manager_action = 'observed' and debrief is null)
             as mr_observed_unknown_eligible,
         sum(criticism_again) filter (where manager_action = 'observed' and debrief is null)
@@ -119,20 +104,20 @@ strata as (
 select
     coalesce(b.label, s.grp) as grp,
     s.stratum::bigint as stratum,
-    coalesce(s.rec_eligible, 0)::bigint as rec_eligible,
-    coalesce(s.rec_recurred, 0)::bigint as rec_recurred,
-    coalesce(s.unrec_eligible, 0)::bigint as unrec_eligible,
-    coalesce(s.unrec_recurred, 0)::bigint as unrec_recurred,
+    coalesce(s.r.rec_eligible, 0)::bigint as rec_eligible,
+    coalesce(s.r.rec_recurred, 0)::bigint as rec_recurred,
+    coalesce(s.r.unrec_eligible, 0)::bigint as unrec_eligible,
+    coalesce(s.r.unrec_recurred, 0)::bigint as unrec_recurred,
     coalesce(s.rec_unknown_eligible, 0)::bigint as rec_unknown_eligible,
     coalesce(s.rec_unknown_recurred, 0)::bigint as rec_unknown_recurred,
-    coalesce(s.mr_took_over_eligible, 0)::bigint as mr_took_over_eligible,
-    coalesce(s.mr_took_over_repeated, 0)::bigint as mr_took_over_repeated,
-    coalesce(s.mr_assisted_eligible, 0)::bigint as mr_assisted_eligible,
-    coalesce(s.mr_assisted_repeated, 0)::bigint as mr_assisted_repeated,
-    coalesce(s.mr_observed_debriefed_eligible, 0)::bigint as mr_observed_debriefed_eligible,
-    coalesce(s.mr_observed_debriefed_repeated, 0)::bigint as mr_observed_debriefed_repeated,
-    coalesce(s.mr_observed_only_eligible, 0)::bigint as mr_observed_only_eligible,
-    coalesce(s.mr_observed_only_repeated, 0)::bigint as mr_observed_only_repeated,
+    coalesce(s.r.mr_took_over_eligible, 0)::bigint as mr_took_over_eligible,
+    coalesce(s.r.mr_took_over_repeated, 0)::bigint as mr_took_over_repeated,
+    coalesce(s.r.mr_assisted_eligible, 0)::bigint as mr_assisted_eligible,
+    coalesce(s.r.mr_assisted_repeated, 0)::bigint as mr_assisted_repeated,
+    coalesce(s.r.mr_observed_debriefed_eligible, 0)::bigint as mr_observed_debriefed_eligible,
+    coalesce(s.r.mr_observed_debriefed_repeated, 0)::bigint as mr_observed_debriefed_repeated,
+    coalesce(s.r.mr_observed_only_eligible, 0)::bigint as mr_observed_only_eligible,
+    coalesce(s.r.mr_observed_only_repeated, 0)::bigint as mr_observed_only_repeated,
     coalesce(s.mr_observed_unknown_eligible, 0)::bigint as mr_observed_unknown_eligible,
     coalesce(s.mr_observed_unknown_repeated, 0)::bigint as mr_observed_unknown_repeated
 from strata as s

@@ -29,3 +29,34 @@ create or replace macro share_to_ratio(p) as
 
 -- k / n as a double; null when n = 0.
 create or replace macro rate(k, n) as case when n > 0 then k::double / n end;
+
+-- The recurrence counts of a group: recognised praise (on a debriefed call) and unrecognised
+-- (on a call without a debrief), recurred or not, and mistakes by the manager's response on
+-- the call where they were noted, repeated or not. An aggregate over units (a call, an event,
+-- or a pre-summed kind of call) that carry those four counts and their call's action and
+-- debrief: use it in a grouped select and read the fields. metrics.sql and effect_strata.sql
+-- both count through it, so the crude and the within-stratum figures count the same events.
+create or replace macro recurrence_counts(
+    praise_eligible, praise_again, criticism_eligible, criticism_again, manager_action, debrief
+) as {
+    'rec_eligible': sum(praise_eligible) filter (where debrief),
+    'rec_recurred': sum(praise_again) filter (where debrief),
+    'unrec_eligible': sum(praise_eligible) filter (where not debrief),
+    'unrec_recurred': sum(praise_again) filter (where not debrief),
+    'mr_took_over_eligible': sum(criticism_eligible) filter (where manager_action = 'took_over'),
+    'mr_took_over_repeated': sum(criticism_again) filter (where manager_action = 'took_over'),
+    'mr_assisted_eligible': sum(criticism_eligible) filter (where manager_action = 'assisted'),
+    'mr_assisted_repeated': sum(criticism_again) filter (where manager_action = 'assisted'),
+    'mr_observed_debriefed_eligible': sum(criticism_eligible) filter (
+        where manager_action = 'observed' and debrief is true
+    ),
+    'mr_observed_debriefed_repeated': sum(criticism_again) filter (
+        where manager_action = 'observed' and debrief is true
+    ),
+    'mr_observed_only_eligible': sum(criticism_eligible) filter (
+        where manager_action = 'observed' and debrief is not true
+    ),
+    'mr_observed_only_repeated': sum(criticism_again) filter (
+        where manager_action = 'observed' and debrief is not true
+    )
+};

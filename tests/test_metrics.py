@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import metrics
+from dashboard import effects, metrics
 from dashboard.cli import main
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
@@ -99,6 +99,44 @@ def test_intervals_are_wilson_and_ratio_interval_is_carried_over(tiny: Store) ->
         got = m["recurrence"][bucket]["rate_ci"]
         want = ref["recurrence"][bucket].get("rate_ci")
         assert got == (pytest.approx(want, rel=1e-9) if want else None)
+
+
+# Each interval column of metrics.sql and the (k, n) it is Wilson's interval of.
+INTERVALS = {
+    "intervention_rate": ("took_over", "calls"),
+    "debrief_rate": ("debriefed", "debrief_known"),
+    "planned_observer_took_over_rate": ("planned_observer_took_over", "planned_observer"),
+    "rec_rate": ("rec_recurred", "rec_eligible"),
+    "unrec_rate": ("unrec_recurred", "unrec_eligible"),
+    **{f"mr_{r}_rate": (f"mr_{r}_repeated", f"mr_{r}_eligible") for r in metrics.MISTAKE_RESPONSES},
+}
+
+
+def test_every_interval_column_is_wilsons_interval_of_its_own_counts(
+    sample_store: Path,
+) -> None:
+    # metrics.sql computes the intervals in one list keyed by rate name: a key that named the
+    # wrong rate, or none, would show here as another rate's interval or a null.
+    with Store(sample_store, read_only=True) as store:
+        frame = metrics.metrics_frame(store.con, metrics.Filters(window=3), "manager")
+    lo_cols = {c.removesuffix("_lo") for c in frame.columns if c.endswith("_lo")}
+    assert lo_cols == set(INTERVALS) | {"praise_to_criticism", "lift"}
+    checked = 0
+    for row in frame.iter_rows(named=True):
+        for rate, (k, n) in INTERVALS.items():
+            if row[n] == 0:
+                assert row[f"{rate}_lo"] is None and row[f"{rate}_hi"] is None
+                continue
+            want = effects.wilson(row[k], row[n])
+            assert (row[f"{rate}_lo"], row[f"{rate}_hi"]) == pytest.approx(want, rel=1e-9), rate
+            checked += 1
+        n = row["praise"] + row["criticism"]
+        if n > 0:
+            p_lo, p_hi = effects.wilson(row["praise"], n)
+            assert row["praise_to_criticism_lo"] == pytest.approx(p_lo / (1 - p_lo), rel=1e-9)
+            if p_hi < 1:
+                assert row["praise_to_criticism_hi"] == pytest.approx(p_hi / (1 - p_hi), rel=1e-9)
+    assert checked >= 2 * len(INTERVALS)  # each rate, on more than one row
 
 
 def test_small_samples_are_flagged(tiny: Store) -> None:
