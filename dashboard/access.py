@@ -130,11 +130,11 @@ def normal_email(email: str) -> str:
 
 
 def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    (n,) = con.execute(
+    (count,) = con.execute(
         "select count(*) from duckdb_tables() where table_name in ('access_grants', "
         "'access_policy') and database_name = current_database()"
     ).fetchone()
-    return n == 2
+    return count == 2
 
 
 def grants(con: duckdb.DuckDBPyConnection) -> list[Grant]:
@@ -241,13 +241,15 @@ def revoke(con: duckdb.DuckDBPyConnection, email: str) -> bool:
         return False
     con.execute("begin transaction")
     try:
-        (n,) = con.execute("select count(*) from access_grants where email = ?", [email]).fetchone()
+        (removed,) = con.execute(
+            "select count(*) from access_grants where email = ?", [email]
+        ).fetchone()
         con.execute("delete from access_grants where email = ?", [email])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return n > 0
+    return removed > 0
 
 
 def set_policy(

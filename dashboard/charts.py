@@ -240,36 +240,43 @@ def _rate_rows(frame: pl.DataFrame, label_col: str, prefixes: dict[str, str], hi
 
 
 def _place_labels(
-    frame: pl.DataFrame, x: str, y: str, x_span: float, y_span: float
+    frame: pl.DataFrame, x_column: str, y_column: str, x_span: float, y_span: float
 ) -> pl.DataFrame:
     """`frame` with `label_y` and `label_side` ('right' or 'left' of the point): each point's
     label goes beside it on the right, else on the left, else a step lower, so that labels of
     points close together neither overlap nor cover another point. A label is taken to be 5%
     of the chart's y span tall and 15% of its x span wide."""
     if frame.is_empty():
-        return frame.with_columns(pl.col(y).alias("label_y"), pl.lit("right").alias("label_side"))
-    xs, ys = frame[x].cast(pl.Float64).to_list(), frame[y].cast(pl.Float64).to_list()
+        return frame.with_columns(
+            pl.col(y_column).alias("label_y"), pl.lit("right").alias("label_side")
+        )
+    xs = frame[x_column].cast(pl.Float64).to_list()
+    ys = frame[y_column].cast(pl.Float64).to_list()
     width = 0.15 * (x_span or 1.0)
     height = 0.05 * (y_span or 0.01)
     placed: list[tuple[float, float, float]] = []  # (left edge, right edge, y)
     label_y, side = [0.0] * len(ys), ["right"] * len(ys)
-    for i in sorted(range(len(ys)), key=lambda i: -ys[i]):
+    for point in sorted(range(len(ys)), key=lambda other: -ys[other]):
         for step in range(len(ys) + 1):
-            pos = ys[i] - step * height
-            spans = {"right": (xs[i], xs[i] + width), "left": (xs[i] - width, xs[i])}
+            pos = ys[point] - step * height
+            spans = {
+                "right": (xs[point], xs[point] + width),
+                "left": (xs[point] - width, xs[point]),
+            }
             free = [
                 name
                 for name, (a, b) in spans.items()
                 if not any(a < pb and pa < b and abs(pos - py) < height for pa, pb, py in placed)
                 and not any(
-                    j != i and a <= xs[j] <= b and abs(pos - ys[j]) < height for j in range(len(xs))
+                    j != point and a <= xs[j] <= b and abs(pos - ys[j]) < height
+                    for j in range(len(xs))
                 )
             ]
             if free:
                 break
         where = free[0] if free else "right"
         placed.append((*spans[where], pos))
-        label_y[i], side[i] = pos, where
+        label_y[point], side[point] = pos, where
     return frame.with_columns(
         pl.Series("label_y", label_y, dtype=pl.Float64), pl.Series("label_side", side)
     )
@@ -328,7 +335,7 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -
             )
         ]
     )
-    x = alt.X("n:Q", title="Calls observed", scale=alt.Scale(zero=False, nice=True))
+    calls_axis = alt.X("n:Q", title="Calls observed", scale=alt.Scale(zero=False, nice=True))
     ys = [*points["intervention_rate"].drop_nulls(), *lines["value"].drop_nulls()]
     xs = [*points["calls"], *shown["n"]]
     spans = (max(xs) - min(xs), max(ys) - min(ys)) if ys and xs else (1.0, 1.0)
@@ -336,7 +343,7 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -
         alt.Chart(lines)
         .mark_line(color=NEUTRAL, strokeWidth=1.5)
         .encode(
-            x=x,
+            x=calls_axis,
             y=alt.Y(
                 "value:Q",
                 title="Share of calls taken over",

@@ -21,10 +21,10 @@ Z_95 = 1.959963984540054
 # ---- the one small-sample rule --------------------------------------------------------------
 
 
-def small(n: int | None, min_n: int) -> bool:
+def small(count: int | None, min_n: int) -> bool:
     """A figure resting on fewer than `min_n` calls, notes or eligible events is small: shown
     greyed and marked, and never coloured as a change."""
-    return n is None or n < min_n
+    return count is None or count < min_n
 
 
 # ---- the one beyond-chance test -------------------------------------------------------------
@@ -65,9 +65,9 @@ def log_ratio_z(
     return (math.log(now) - math.log(before)) / se  # type: ignore[arg-type]
 
 
-def beyond_chance(z: float | None) -> bool:
+def beyond_chance(z_score: float | None) -> bool:
     """The 5% two-sided level: |z| >= 1.96."""
-    return z is not None and abs(z) >= Z_95
+    return z_score is not None and abs(z_score) >= Z_95
 
 
 def difference_interval(k1: int, n1: int, k0: int, n0: int) -> tuple[float, float] | None:
@@ -77,17 +77,20 @@ def difference_interval(k1: int, n1: int, k0: int, n0: int) -> tuple[float, floa
     p1, p0 = k1 / n1, k0 / n0
     l1, u1 = wilson(k1, n1)
     l0, u0 = wilson(k0, n0)
-    d = p1 - p0
-    lo = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
-    hi = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    difference = p1 - p0
+    lo = difference - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    hi = difference + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
     return lo, hi
 
 
-def wilson(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson's score interval of k/n (the same as the store's wilson macro, queries/macros.sql)."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+def wilson(hits: int, trials: int, z_score: float = Z_95) -> tuple[float, float]:
+    """Wilson's score interval of hits/trials (the same as the store's wilson macro,
+    queries/macros.sql)."""
+    rate = hits / trials
+    z2 = z_score * z_score
+    centre = (rate + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = z_score * math.sqrt(rate * (1 - rate) / trials + z2 / (4 * trials * trials))
+    half /= 1 + z2 / trials
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
@@ -114,7 +117,7 @@ class Effect:
 
 def mantel_haenszel(strata: Iterable[tuple[int, int, int, int]], min_n: int) -> Effect:
     """The Mantel–Haenszel risk ratio over strata of (a, n1, c, n0): a of n1 exposed events
-    and c of n0 reference events came back.
+    and c of n0 reference events came back (a, c: `exposed_hits`, `reference_hits` below).
 
         RR = sum(a n0 / N) / sum(c n1 / N),  N = n1 + n0, over strata with n1 > 0 and n0 > 0.
 
@@ -128,34 +131,43 @@ def mantel_haenszel(strata: Iterable[tuple[int, int, int, int]], min_n: int) -> 
     numer = denom = gr = 0.0
     terms: list[tuple[float, float]] = []
     a_sum = n1_sum = c_sum = n0_sum = 0
-    for a, n1, c, n0 in strata:
+    for exposed_hits, n1, reference_hits, n0 in strata:
         if n1 <= 0 or n0 <= 0:
             continue
         big_n = n1 + n0
-        x, y = a * n0 / big_n, c * n1 / big_n
-        numer += x
-        denom += y
-        gr += ((a + c) * n1 * n0 - a * c * big_n) / (big_n * big_n)
-        terms.append((x, y))
-        a_sum += a
+        exposed_term, reference_term = exposed_hits * n0 / big_n, reference_hits * n1 / big_n
+        numer += exposed_term
+        denom += reference_term
+        gr += (
+            (exposed_hits + reference_hits) * n1 * n0 - exposed_hits * reference_hits * big_n
+        ) / (big_n * big_n)
+        terms.append((exposed_term, reference_term))
+        a_sum += exposed_hits
         n1_sum += n1
-        c_sum += c
+        c_sum += reference_hits
         n0_sum += n0
-    k = len(terms)
+    informative = len(terms)
     is_small = small(n1_sum, min_n) or small(n0_sum, min_n)
-    if k == 0 or denom == 0:
-        return Effect(None, None, k, a_sum, n1_sum, c_sum, n0_sum, is_small)
+    if informative == 0 or denom == 0:
+        return Effect(None, None, informative, a_sum, n1_sum, c_sum, n0_sum, is_small)
     ratio = numer / denom
     if numer == 0:
-        return Effect(ratio, None, k, a_sum, n1_sum, c_sum, n0_sum, is_small)
+        return Effect(ratio, None, informative, a_sum, n1_sum, c_sum, n0_sum, is_small)
     var = gr / (numer * denom)
-    if k >= 2:
-        clustered = k / (k - 1) * sum((x / numer - y / denom) ** 2 for x, y in terms)
+    if informative >= 2:
+        clustered = (
+            informative
+            / (informative - 1)
+            * sum(
+                (exposed_term / numer - reference_term / denom) ** 2
+                for exposed_term, reference_term in terms
+            )
+        )
         var = max(var, clustered)
     se = math.sqrt(max(var, 0.0))
     centre = math.log(ratio)
     ci = (math.exp(centre - Z_95 * se), math.exp(centre + Z_95 * se))
-    return Effect(ratio, ci, k, a_sum, n1_sum, c_sum, n0_sum, is_small, se)
+    return Effect(ratio, ci, informative, a_sum, n1_sum, c_sum, n0_sum, is_small, se)
 
 
 # ---- partial pooling ------------------------------------------------------------------------
@@ -170,30 +182,33 @@ def shrink(hits: Sequence[int], bases: Sequence[int]) -> list[float | None]:
     if not pairs:
         return [None] * len(hits)
     total_k, total_n = sum(k for k, _ in pairs), sum(n for _, n in pairs)
-    p = total_k / total_n
-    weight = prior_weight(pairs, p)
-    a, b = p * weight, (1 - p) * weight
-    return [None if n <= 0 else (k + a) / (n + a + b) for k, n in zip(hits, bases, strict=True)]
+    pooled = total_k / total_n
+    weight = prior_weight(pairs, pooled)
+    prior_hits, prior_misses = pooled * weight, (1 - pooled) * weight
+    return [
+        None if n <= 0 else (k + prior_hits) / (n + prior_hits + prior_misses)
+        for k, n in zip(hits, bases, strict=True)
+    ]
 
 
 PRIOR_CAP = 10_000.0
 
 
-def prior_weight(pairs: Sequence[tuple[int, int]], p: float) -> float:
+def prior_weight(pairs: Sequence[tuple[int, int]], pooled: float) -> float:
     """a + b of the beta prior. The between-group variance of the true rates is estimated by
     moments, tau^2 = (sum n_i (p_i - p)^2 - (G - 1) p (1 - p)) / (N - sum n_i^2 / N), and a
     beta prior with mean p has variance p (1 - p) / (a + b + 1). Capped at PRIOR_CAP (no
     spread beyond noise, fewer than 3 groups, or p at 0 or 1)."""
-    if len(pairs) < 3 or p <= 0 or p >= 1:
+    if len(pairs) < 3 or pooled <= 0 or pooled >= 1:
         return PRIOR_CAP
     total_n = sum(n for _, n in pairs)
-    spread = sum(n * (k / n - p) ** 2 for k, n in pairs)
-    tau2 = (spread - (len(pairs) - 1) * p * (1 - p)) / (
+    spread = sum(n * (k / n - pooled) ** 2 for k, n in pairs)
+    tau2 = (spread - (len(pairs) - 1) * pooled * (1 - pooled)) / (
         total_n - sum(n * n for _, n in pairs) / total_n
     )
     if tau2 <= 0:
         return PRIOR_CAP
-    return min(PRIOR_CAP, max(p * (1 - p) / tau2 - 1, 0.0))
+    return min(PRIOR_CAP, max(pooled * (1 - pooled) / tau2 - 1, 0.0))
 
 
 # ---- funnel plots -----------------------------------------------------------------------------
@@ -207,9 +222,9 @@ def overdispersion(hits: Sequence[int], bases: Sequence[int], p0: float) -> floa
     zs = []
     if not 0 < p0 < 1:
         return None
-    for k, n in zip(hits, bases, strict=True):
-        if n > 0:
-            zs.append((k / n - p0) / math.sqrt(p0 * (1 - p0) / n))
+    for hit, base in zip(hits, bases, strict=True):
+        if base > 0:
+            zs.append((hit / base - p0) / math.sqrt(p0 * (1 - p0) / base))
     if len(zs) < 3:
         return None
     ordered = sorted(zs)

@@ -30,7 +30,7 @@ import duckdb
 
 from dashboard.resources import queries_dir
 
-T = TypeVar("T")
+Result = TypeVar("Result")
 
 # field -> required?
 FIELDS: dict[str, bool] = {
@@ -228,7 +228,7 @@ def shown(value: str, limit: int = SHOWN_CHARS, *, quote: bool = True) -> str:
     """A value quoted in a message: control characters escaped, and cut short when long, so a
     50 MB cell or a file of NUL bytes makes a one-line message."""
     cut = value[:limit]
-    text = repr(cut) if quote else CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", cut)
+    text = repr(cut) if quote else CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", cut)
     if len(value) > limit:
         text += f"… ({len(value):,} characters)"
     return text
@@ -274,9 +274,9 @@ class Staged:
 
 
 def normalise_header(header: str) -> str:
-    h = header.strip().lstrip("\ufeff").strip().lower()
-    h = re.sub(r"[\s\-]+", "_", h)
-    return h
+    name = header.strip().lstrip("\ufeff").strip().lower()
+    name = re.sub(r"[\s\-]+", "_", name)
+    return name
 
 
 def fold_value(value: str) -> str:
@@ -295,7 +295,7 @@ def map_headers(
     mapping: dict[str, int] = {}
     ignored: list[str] = []
     problems: list[str] = []
-    for i, header in enumerate(headers):
+    for position, header in enumerate(headers):
         if header in overrides:
             target = overrides[header] or None
         else:
@@ -314,7 +314,7 @@ def map_headers(
                 f"columns {first!r} and {header!r} both mean {target}; keep one of them"
             )
             continue
-        mapping[target] = i
+        mapping[target] = position
     return mapping, ignored, problems
 
 
@@ -564,7 +564,7 @@ def _csv_lines(
     return starts, bad
 
 
-def _read_or_fail(label: str, read: Callable[[], T], kind: str = "CSV") -> T:
+def _read_or_fail(label: str, read: Callable[[], Result], kind: str = "CSV") -> Result:
     """read(), with whatever stops a file being read turned into a Problem naming it."""
     try:
         return read()
@@ -784,7 +784,7 @@ def _stage(
 ) -> Staged:
     """stage() for one encoding (None: a file that is not text). A CSV is typed straight from
     the file; its raw text is read again only when there are problems to describe."""
-    q = f"{db}.{name}"
+    qualified = f"{db}.{name}"
     raw = f"{name}_raw"
     if encoding is None:
         headers, info = _read_or_fail(label, lambda: _read_raw(con, path, raw, db=db), _kind(path))
@@ -798,31 +798,38 @@ def _stage(
 
     mapping, ignored, header_problems = map_headers(headers, header_overrides)
     problems = [Problem(label, 1, None, None, text, "header") for text in header_problems]
-    missing = [f for f, required in FIELDS.items() if required and f not in mapping]
+    missing = [field for field, required in FIELDS.items() if required and field not in mapping]
     if missing:
         found = ", ".join(repr(h) for h in headers) or "none"
-        for f in missing:
+        for field in missing:
             problems.append(
                 Problem(
                     label,
                     1,
                     None,
                     None,
-                    f"missing required column {f!r} (headers found: {found})",
+                    f"missing required column {field!r} (headers found: {found})",
                     "missing_column",
-                    f,
+                    field,
                 )
             )
     if problems:
         raise ImportFailed(problems)
 
-    columns = {f: headers[i] for f, i in mapping.items()}
+    columns = {field: headers[i] for field, i in mapping.items()}
     vocab = _vocabulary(value_overrides)
     if encoding is not None:
         _drop_rejects(con, raw)
     try:
         _normalise(
-            con, q, source, params, mapping, dayfirst, vocab, header_row=encoding is not None
+            con,
+            qualified,
+            source,
+            params,
+            mapping,
+            dayfirst,
+            vocab,
+            header_row=encoding is not None,
         )
     except duckdb.Error as exc:
         if _another_encoding(exc, encoding):
@@ -835,15 +842,15 @@ def _stage(
             raise _WrongEncoding
         info["rejects"] = _rejects(con, raw)
         info["rejected"] = len(info["rejects"])
-    _finish(con, q)
+    _finish(con, qualified)
 
     def describe() -> None:
         if encoding is not None:
             _read_raw(con, path, raw, db=db, encodings=(encoding,))
-        _describe(con, q, f"{db}.{raw}", mapping, dayfirst, vocab)
+        _describe(con, qualified, f"{db}.{raw}", mapping, dayfirst, vocab)
 
-    found = _find_problems(con, q, columns, dayfirst, describe)
-    rows = con.execute(f"select count(*) from {q}_norm").fetchone()[0]
+    found = _find_problems(con, qualified, columns, dayfirst, describe)
+    rows = con.execute(f"select count(*) from {qualified}_norm").fetchone()[0]
 
     structural: list[Problem] = []
     if info.get("line_offset") is None and (found or info.get("rejected")):
@@ -871,7 +878,7 @@ def _stage(
             if other is not None:
                 message = message.format(other=line_of(other), key=repr(key), first=repr(first))
             out.append(Problem(label, line_of(row), column, value, message, code, fld))
-        out.sort(key=lambda p: (p.line or 0, p.column or ""))
+        out.sort(key=lambda problem: (problem.line or 0, problem.column or ""))
         raise ImportFailed(out)
 
     warnings = []
@@ -880,7 +887,7 @@ def _stage(
     if ignored:
         warnings.append(f"{label}: ignored columns nobody asked for: {', '.join(ignored)}")
     calls, notes = con.execute(
-        f"select (select count(*) from {q}_calls), (select count(*) from {q}_notes)"
+        f"select (select count(*) from {qualified}_calls), (select count(*) from {qualified}_notes)"
     ).fetchone()
     # {q}_typed stays: {q}_notes reads it until the write (drop_staged removes it)
     drop_staged(con, [name], db=db, keep=("typed", "norm", "notes", "calls"))
@@ -980,7 +987,7 @@ def _typed_params(dayfirst: bool, vocab: dict[str, list[str]]) -> dict[str, obje
 
 def _normalise(
     con: duckdb.DuckDBPyConnection,
-    q: str,
+    table: str,
     source: str,
     params: dict[str, object],
     mapping: dict[str, int],
@@ -996,7 +1003,7 @@ def _normalise(
     and a row's position in the table is its record number: `_row` is rowid - 1, which spares
     a copy of the raw text (at ten million rows that copy costs as much as reading the file).
     """
-    db, name = q.split(".")
+    db, name = table.split(".")
     define_macros(con)
     con.execute(
         _create(db, "table", f"{name}_typed")
@@ -1010,16 +1017,16 @@ def _normalise(
         {**_typed_params(dayfirst, vocab), **params},
     )
     rows = (
-        f"select * replace ((rowid - 1)::bigint as _row) from {q}_typed where rowid > 0"
+        f"select * replace ((rowid - 1)::bigint as _row) from {table}_typed where rowid > 0"
         if header_row
-        else f"select * from {q}_typed"
+        else f"select * from {table}_typed"
     )
     con.execute(_create(db, "view", f"{name}_norm") + f" as {rows}")
 
 
 def _describe(
     con: duckdb.DuckDBPyConnection,
-    q: str,
+    table: str,
     raw: str,
     mapping: dict[str, int],
     dayfirst: bool,
@@ -1027,7 +1034,7 @@ def _describe(
 ) -> None:
     """Table `<q>_norm_v`: the rows of `raw` with their raw text beside the typed values, made
     only when there are problems to describe (the checks read it many times over)."""
-    db, name = q.split(".")
+    db, name = table.split(".")
     con.execute(
         _create(db, "table", f"{name}_norm_v") + f" as {_typed(raw, mapping)}",
         _typed_params(dayfirst, vocab),
@@ -1094,7 +1101,7 @@ def check_messages(dayfirst: bool) -> dict[str, str]:
 
 def _find_problems(
     con: duckdb.DuckDBPyConnection,
-    q: str,
+    table: str,
     columns: dict[str, str],
     dayfirst: bool,
     describe: Callable[[], None],
@@ -1106,18 +1113,18 @@ def _find_problems(
     filled in once line numbers are known.
     """
 
-    def label(f: str) -> str:
-        header = columns.get(f)
-        if header is None or normalise_header(header) == f:
-            return f
-        return f"{header} ({f})"
+    def label(field: str) -> str:
+        header = columns.get(field)
+        if header is None or normalise_header(header) == field:
+            return field
+        return f"{header} ({field})"
 
     # Fast path: the problem flag of each row and the disagreement flag of each call (both
     # computed on the way) say whether there is anything to report at all.
     flagged = con.execute(
         f"""select
-            (select count(*) from {q}_norm where bad),
-            (select count(*) from {q}_calls where disagree and call_key is not null)"""
+            (select count(*) from {table}_norm where bad),
+            (select count(*) from {table}_calls where disagree and call_key is not null)"""
     ).fetchone()
     if flagged == (0, 0):
         return []
@@ -1125,7 +1132,7 @@ def _find_problems(
     messages = check_messages(dayfirst)
     fields = list(FIELDS)
     return con.execute(
-        f"with norm_v as (select * from {q}_norm_v) select * from ({import_sql('problems')})",
+        f"with norm_v as (select * from {table}_norm_v) select * from ({import_sql('problems')})",
         {
             "fields": fields,
             "labels": [label(f) for f in fields],
@@ -1137,15 +1144,15 @@ def _find_problems(
     ).fetchall()
 
 
-def _finish(con: duckdb.DuckDBPyConnection, q: str) -> None:
+def _finish(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """View `<q>_notes` (queries/import/notes.sql) and table `<q>_calls`
     (queries/import/calls.sql) over the staged rows `<q>_norm`; _find_problems reports the
     calls whose rows disagree."""
-    db, name = q.split(".")
+    db, name = table.split(".")
     for kind, what in (("view", "notes"), ("table", "calls")):
         con.execute(
             _create(db, kind, f"{name}_{what}")
-            + f" as with norm as (select * from {q}_norm) select * from ({import_sql(what)})"
+            + f" as with norm as (select * from {table}_norm) select * from ({import_sql(what)})"
         )
 
 
@@ -1194,7 +1201,7 @@ class Preview:
 
 def preview(
     path: str | Path,
-    n: int = 10,
+    limit: int = 10,
     *,
     display_name: str | None = None,
     header_overrides: dict[str, str] | None = None,
@@ -1213,7 +1220,7 @@ def preview(
         )
         cells = ", ".join(f"c{i}" for i in range(len(headers))) or "null"
         first = con.execute(
-            f"select {cells} from temp.preview_raw order by _row limit ?", [max(int(n), 0)]
+            f"select {cells} from temp.preview_raw order by _row limit ?", [max(int(limit), 0)]
         ).fetchall()
         rows = con.execute("select count(*) from temp.preview_raw").fetchone()[0]
     finally:

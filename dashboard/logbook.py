@@ -215,10 +215,10 @@ def validate(entry: Entry, today: dt.date) -> list[FormProblem]:
                 "debrief", entry.debrief, f"is not {importer.one_of(DEBRIEFS)}", "bad_value"
             )
         )
-    for i, note in enumerate(entry.notes, start=1):
+    for number, note in enumerate(entry.notes, start=1):
         if note.blank():
             continue
-        name, behavior = f"note {i}", _clean(note.behavior)
+        name, behavior = f"note {number}", _clean(note.behavior)
         if not behavior:
             problems.append(
                 FormProblem(

@@ -196,8 +196,8 @@ def adjusted_json(adjusted: Adjusted | None) -> tuple[dict | None, dict | None]:
     rec = {"by": adjusted.by, "lift": lift.ratio, "lift_ci": lift.ci_list(), "strata": lift.strata}
     mr: dict[str, Any] = {"by": adjusted.by, "reference": REFERENCE_RESPONSE}
     for response in COMPARED_RESPONSES:
-        e = adjusted.responses[response]
-        mr[response] = {"ratio": e.ratio, "ratio_ci": e.ci_list()}
+        effect = adjusted.responses[response]
+        mr[response] = {"ratio": effect.ratio, "ratio_ci": effect.ci_list()}
     return rec, mr
 
 
@@ -376,13 +376,13 @@ def overview_requests(filters: Filters, trend_by: str = "month") -> list[tuple[F
     return requests
 
 
-T = TypeVar("T")
+Result = TypeVar("Result")
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ridealong-query")
 
 
 def concurrently(
-    fn: Callable[[Filters, str], T], requests: Sequence[tuple[Filters, str]]
-) -> list[T]:
+    fn: Callable[[Filters, str], Result], requests: Sequence[tuple[Filters, str]]
+) -> list[Result]:
     """fn(filters, by) for every request at once; results in the order asked.
 
     Each query runs on a cursor of its own (see run). DuckDB plans a query on one thread, and
@@ -415,15 +415,15 @@ def with_adjusted(row: dict[str, Any], adjusted: Adjusted) -> dict[str, Any]:
     report read."""
     out = dict(row)
     named = {"adj_lift": adjusted.lift}
-    named |= {f"adj_{r}_ratio": e for r, e in adjusted.responses.items()}
-    for key, e in named.items():
+    named |= {f"adj_{r}_ratio": effect for r, effect in adjusted.responses.items()}
+    for key, effect in named.items():
         stem = key.removesuffix("_ratio")
-        out[key] = e.ratio
-        out[f"{key}_lo"], out[f"{key}_hi"] = e.ci if e.ci else (None, None)
-        out[f"{stem}_strata"] = e.strata
-        out[f"{stem}_exposed_n"] = e.exposed_n
-        out[f"{stem}_reference_n"] = e.reference_n
-        out[f"{stem}_small"] = e.small
+        out[key] = effect.ratio
+        out[f"{key}_lo"], out[f"{key}_hi"] = effect.ci if effect.ci else (None, None)
+        out[f"{stem}_strata"] = effect.strata
+        out[f"{stem}_exposed_n"] = effect.exposed_n
+        out[f"{stem}_reference_n"] = effect.reference_n
+        out[f"{stem}_small"] = effect.small
     out["adj_by"] = adjusted.by
     ref = row.get(f"mr_{REFERENCE_RESPONSE}_rate")
     took = row.get("mr_took_over_rate")

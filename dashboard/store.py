@@ -424,10 +424,10 @@ class IngestResult:
         lines = []
         if self.removed_sample:
             lines.append("The bundled sample data was removed: the store now holds your data.")
-        for f in self.files:
-            lines.append(f.line())
-            if not f.nothing_changed:
-                lines += [f"  note: {w}" for w in f.warnings]
+        for file in self.files:
+            lines.append(file.line())
+            if not file.nothing_changed:
+                lines += [f"  note: {w}" for w in file.warnings]
         return "\n".join(lines)
 
 
@@ -838,14 +838,14 @@ class Store:
         hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ridealong-hash")
         hashes = hashing.submit(lambda: [_file_hash(p) for p in paths])
         try:
-            for i, (path, label) in enumerate(zip(paths, names, strict=True)):
+            for position, (path, label) in enumerate(zip(paths, names, strict=True)):
                 started = time.perf_counter()
                 try:
                     staged.append(
                         importer.stage(
                             con,
                             path,
-                            f"stage{i}",
+                            f"stage{position}",
                             db=STAGE_DB,
                             dayfirst=dayfirst,
                             display_name=label,
@@ -857,7 +857,7 @@ class Store:
                     problems += exc.problems
                 timings[f"validate {label}"] = time.perf_counter() - started
                 if progress:
-                    progress(f"validated {label}", (i + 1) / (len(paths) + 1))
+                    progress(f"validated {label}", (position + 1) / (len(paths) + 1))
             digests = hashes.result()
             problems += same_content(names, digests)
             if problems:
@@ -873,7 +873,9 @@ class Store:
             return result
         finally:
             hashing.shutdown(cancel_futures=True)
-            importer.drop_staged(con, [f"stage{i}" for i in range(len(paths))], db=STAGE_DB)
+            importer.drop_staged(
+                con, [f"stage{position}" for position in range(len(paths))], db=STAGE_DB
+            )
             con.execute(f"detach database if exists {STAGE_DB}")
             drop_scratch(scratch)
 
@@ -901,7 +903,7 @@ class Store:
                 0
             ]
             first_id = next_id
-            for s, digest in zip(staged, hashes, strict=True):
+            for part, digest in zip(staged, hashes, strict=True):
                 started = time.perf_counter()
                 (previous,) = con.execute(
                     "select max(imported_at) from imports where content_hash = ? "
@@ -914,7 +916,7 @@ class Store:
                         count(*) filter (where c.call_key is null),
                         count(*) filter (where c.call_key is not null),
                         count(*) filter (where c.fingerprint = s.fingerprint)
-                    from {s.calls_table} s left join calls c using (call_key)
+                    from {part.calls_table} s left join calls c using (call_key)
                     """
                 ).fetchone()
                 # the reps of the calls that change: their rep before and after (a call the
@@ -923,15 +925,15 @@ class Store:
                     f"""
                     insert into touched_reps
                     select distinct unnest([s.rep, c.rep])
-                    from {s.calls_table} s left join calls c using (call_key)
+                    from {part.calls_table} s left join calls c using (call_key)
                     where c.fingerprint is distinct from s.fingerprint
                     """
                 )
                 con.execute(
-                    f"delete from notes where call_key in (select call_key from {s.calls_table})"
+                    f"delete from notes where call_key in (select call_key from {part.calls_table})"
                 )
                 con.execute(
-                    f"delete from calls where call_key in (select call_key from {s.calls_table})"
+                    f"delete from calls where call_key in (select call_key from {part.calls_table})"
                 )
                 con.execute(
                     f"""
@@ -939,7 +941,7 @@ class Store:
                     select call_key, observation_id, observed_on, manager, rep, team,
                         planned_role, manager_action, debrief, deal, deal_value, outcome,
                         fingerprint, ?
-                    from {s.calls_table}
+                    from {part.calls_table}
                     """,
                     [next_id],
                 )
@@ -947,7 +949,7 @@ class Store:
                     f"""
                     insert into notes
                     select call_key, note_no, behavior, behavior_key, polarity, severity, category
-                    from {s.notes_table}
+                    from {part.notes_table}
                     """
                 )
                 con.execute(
@@ -957,12 +959,12 @@ class Store:
                     "?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         next_id,
-                        s.file,
+                        part.file,
                         digest,
                         source,
-                        s.rows,
-                        s.calls,
-                        s.notes,
+                        part.rows,
+                        part.calls,
+                        part.notes,
                         added,
                         replaced,
                         unchanged,
@@ -972,16 +974,16 @@ class Store:
                 )
                 results.append(
                     FileResult(
-                        s.file,
+                        part.file,
                         digest,
-                        s.rows,
-                        s.calls,
-                        s.notes,
+                        part.rows,
+                        part.calls,
+                        part.notes,
                         added,
                         replaced,
                         unchanged,
-                        s.ignored,
-                        s.warnings,
+                        part.ignored,
+                        part.warnings,
                         time.perf_counter() - started,
                         mapping_hash,
                         previous,

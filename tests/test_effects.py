@@ -212,7 +212,7 @@ def test_lifts_are_compared_by_their_log_difference_not_by_overlapping_intervals
     # 1.5 [1.2, 1.9] against 1.05 [0.85, 1.3]: the intervals overlap, yet
     # z = ln(1.5/1.05) / sqrt(0.1172^2 + 0.1084^2) = 0.3567 / 0.1597 = 2.23: beyond chance
     c = quarterly.Change(quarterly.ADJ_LIFT, row(1.5, 1.2, 1.9), row(1.05, 0.85, 1.3), 10)
-    assert c.z == pytest.approx(2.234, abs=0.01)
+    assert c.z_score == pytest.approx(2.234, abs=0.01)
     assert c.beyond_chance and c.tone == 1
     assert "within rep rose from 1.05× to 1.50×" in quarterly.sentence(c, None)
     lo, hi = c.change_interval()

@@ -418,7 +418,7 @@ def test_sample_highlights_rest_on_enough_calls(sample_store: Path) -> None:
         for c in changes:
             if c.beyond_chance:
                 assert c.base(c.now) >= 10 and c.base(c.before) >= 10
-                assert abs(c.z) >= effects.Z_95
+                assert abs(c.z_score) >= effects.Z_95
                 assert (
                     any(s.startswith(name) for s in review.highlights)
                     or len(review.highlights) > quarterly.MAX_CHANGE_HIGHLIGHTS

@@ -209,7 +209,7 @@ class Change:
         return 1 if delta > 0 else -1
 
     @property
-    def z(self) -> float | None:
+    def z_score(self) -> float | None:
         measure = self.measure
         if measure.kind == "count":
             return count_z(self.now["calls"], self.before["calls"])
@@ -233,7 +233,7 @@ class Change:
         test (effects.beyond_chance: |z| >= 1.96; a lift or risk ratio by its log difference)."""
         if self.direction == 0 or self.small(self.now) or self.small(self.before):
             return False
-        return effects.beyond_chance(self.z)
+        return effects.beyond_chance(self.z_score)
 
     def change_interval(self) -> tuple[float, float] | None:
         """The 95% interval of the change: a difference of rates (Newcombe), of counts
@@ -250,7 +250,7 @@ class Change:
             if None in (hits_now, hits_before, base_now, base_before):
                 return None
             return effects.difference_interval(hits_now, base_now, hits_before, base_before)
-        z_score = self.z
+        z_score = self.z_score
         if not z_score:
             return None
         log_change = math.log(self.value(now)) - math.log(self.value(before))

@@ -90,12 +90,12 @@ def highlights(
     out = [sentence(c, None) for c in headline if c.beyond_chance]
     personal = sorted(
         (
-            (abs(c.z or 0.0), name, c)
+            (abs(c.z_score or 0.0), name, c)
             for name, changes in managers
             for c in changes
             if c.beyond_chance
         ),
-        key=lambda t: (-t[0], t[1]),
+        key=lambda entry: (-entry[0], entry[1]),
     )
     out += [sentence(c, name) for _, name, c in personal]
     extra = len(out) - MAX_CHANGE_HIGHLIGHTS

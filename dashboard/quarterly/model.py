@@ -141,7 +141,9 @@ def _groups(
     now_rows = {r["grp"]: r for r in now.to_dicts()}
     before_rows = {r["grp"]: r for r in before.to_dicts()}
     out = []
-    for name in sorted(set(now_rows) | set(before_rows), key=lambda s: (s.casefold(), s)):
+    for name in sorted(
+        set(now_rows) | set(before_rows), key=lambda label: (label.casefold(), label)
+    ):
         now_row = now_rows.get(name) or _zero_row(now, name)
         before_row = before_rows.get(name) or _zero_row(before, name)
         out.append((name, [Change(m, now_row, before_row, min_n) for m in measures]))

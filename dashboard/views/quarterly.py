@@ -60,9 +60,9 @@ if problem:
     st.warning(f"{plain(problem)} Showing {default} instead.", icon=":material/event_busy:")
 
 
-def quarter_label(q: str) -> str:
-    label = f"{q} · {quarterly.Quarter.parse(q).span()}"
-    return label if info[q]["complete"] else label + " (in progress)"
+def quarter_label(quarter: str) -> str:
+    label = f"{quarter} · {quarterly.Quarter.parse(quarter).span()}"
+    return label if info[quarter]["complete"] else label + " (in progress)"
 
 
 left, right, last = st.columns([2, 3, 2])

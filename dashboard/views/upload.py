@@ -183,20 +183,20 @@ def _as_written(value: str | None) -> str | None:
     return value
 
 
-def _field_label(f: str) -> str:
-    if f == "":
+def _field_label(field: str) -> str:
+    if field == "":
         return "— not used —"
-    return f"{f} (required)" if importer.FIELDS[f] else f
+    return f"{field} (required)" if importer.FIELDS[field] else field
 
 
 def _unique(headers: Sequence[str]) -> list[str]:
     out: list[str] = []
-    for i, header in enumerate(headers):
-        name = header.strip() or f"(column {i + 1})"
-        candidate, n = name, 1
+    for position, header in enumerate(headers):
+        name = header.strip() or f"(column {position + 1})"
+        candidate, suffix = name, 1
         while candidate in out:
-            n += 1
-            candidate = f"{name} ({n})"
+            suffix += 1
+            candidate = f"{name} ({suffix})"
         out.append(candidate)
     return out
 
@@ -379,8 +379,8 @@ def _show_columns(columns: Sequence[mapping.Column], check: Check) -> None:
         )
     if look:
         grid = st.columns(3)
-        for i, header in enumerate(look):
-            _header_select(grid[i % 3], header, columns)
+        for position, header in enumerate(look):
+            _header_select(grid[position % 3], header, columns)
     if unsure:
         st.button(
             f"Confirm the {len(unsure)} guess{'es' if len(unsure) != 1 else ''} as shown",
@@ -395,8 +395,8 @@ def _show_columns(columns: Sequence[mapping.Column], check: Check) -> None:
             st.caption(f"Every column is read: {len(read_as)} as fields, the rest not needed.")
         with st.expander(f"How the other {len(rest)} column(s) are read"):
             grid = st.columns(3)
-            for i, header in enumerate(rest):
-                _header_select(grid[i % 3], header, columns)
+            for position, header in enumerate(rest):
+                _header_select(grid[position % 3], header, columns)
     if DAYFIRST_WIDGET not in st.session_state:
         st.session_state[DAYFIRST_WIDGET] = used.dayfirst
     st.checkbox(
@@ -425,7 +425,7 @@ def _show_values(columns: Sequence[mapping.Column], check: Check) -> None:
         answers.update(from_rows.get(fld, {}))
         for answer in list(used.values.get(fld, {})):
             answers.setdefault(answer, 0)
-        for answer, rows in sorted(answers.items(), key=lambda a: (a[0].lower(), a[0])):
+        for answer, rows in sorted(answers.items(), key=lambda item: (item[0].lower(), item[0])):
             folded = importer.fold_value(answer)
             if mapping.known(fld, answer) or folded in seen:
                 continue
@@ -472,7 +472,7 @@ def _show_values(columns: Sequence[mapping.Column], check: Check) -> None:
 
 def _value_grid(entries: Sequence[tuple[str, str, int]], chosen: dict) -> None:
     grid = st.columns(3)
-    for i, (fld, answer, rows) in enumerate(entries):
+    for position, (fld, answer, rows) in enumerate(entries):
         folded = importer.fold_value(answer)
         key = f"upl_v:{fld}:{folded}"
         if key not in st.session_state:
@@ -480,12 +480,12 @@ def _value_grid(entries: Sequence[tuple[str, str, int]], chosen: dict) -> None:
         check = _to_check(f"v:{fld}:{folded}") and bool(chosen.get((fld, folded)))
         guess = _guesses().get(f"v:{fld}:{folded}")
         why = f" Suggested because {guess.reason}." if guess is not None and guess.target else ""
-        grid[i % 3].selectbox(
+        grid[position % 3].selectbox(
             # quoted: a code span in a widget label shows its backticks
             ("⚠ " if check else "") + f"{fld}: “{_md(answer)}”",
             ["", *mapping.VALUE_FIELDS[fld]],
             key=key,
-            format_func=lambda v: "— no value: a problem —" if v == "" else v,
+            format_func=lambda value: "— no value: a problem —" if value == "" else value,
             on_change=_set_value,
             args=(fld, answer, key),
             help=(f"On {rows} row(s)." if rows else "Mapped for this session.") + why,
@@ -513,7 +513,7 @@ def _show_mapping_file(has_files: bool, columns: Sequence[mapping.Column] = ()) 
             "mapping.json`."
         )
         left, right = st.columns([1, 2])
-        n = len(used.headers) + sum(len(v) for v in used.values.values())
+        count = len(used.headers) + sum(len(v) for v in used.values.values())
         left.download_button(
             "Download mapping",
             data=used.document(),
@@ -522,7 +522,7 @@ def _show_mapping_file(has_files: bool, columns: Sequence[mapping.Column] = ()) 
             key="upl_dl_mapping",
             on_click="ignore",
             icon=":material/download:",
-            help=f"{n} choice(s) in this session.",
+            help=f"{count} choice(s) in this session.",
         )
         right.file_uploader(
             "Load a mapping file", type=["json"], key=MAPPING_FILE, label_visibility="collapsed"
@@ -585,10 +585,10 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
         _show_flash()
         return
     if check.problems:
-        n = len(check.problems)
+        count = len(check.problems)
         st.error(
-            f"**{n} problem{'s' if n != 1 else ''} in {_md(_what(uploads))}: nothing can be "
-            "explored or added until every one is fixed.** Correct the file and upload it "
+            f"**{count} problem{'s' if count != 1 else ''} in {_md(_what(uploads))}: nothing can "
+            "be explored or added until every one is fixed.** Correct the file and upload it "
             "again, or map its columns and answers on this page.",
             icon=":material/error:",
         )
@@ -599,8 +599,8 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
             width="stretch",
             column_config={"problem": st.column_config.TextColumn("problem", width="large")},
         )
-        if n > MAX_PROBLEMS_SHOWN:
-            st.caption(f"The first {MAX_PROBLEMS_SHOWN:,} are shown; the CSV has all {n:,}.")
+        if count > MAX_PROBLEMS_SHOWN:
+            st.caption(f"The first {MAX_PROBLEMS_SHOWN:,} are shown; the CSV has all {count:,}.")
         common.download_csv(
             problems_csv_frame(check.problems),
             "ridealong_problems.csv",
@@ -610,7 +610,7 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
         _show_flash()
         return
     result = check.result
-    rows = sum(f.rows for f in result.files)
+    rows = sum(done.rows for done in result.files)
     # distinct calls: a call in two files is one call (the later file's version)
     calls, notes = checked_counts(check.store)
     st.success(
@@ -618,12 +618,13 @@ def _show_check(uploads: Sequence[Upload], check: Check, columns: Sequence[mappi
         f"{_n(notes, 'note')}.",
         icon=":material/check_circle:",
     )
-    for f in result.files:
+    for done in result.files:
         if len(result.files) > 1:
             st.caption(
-                f"{_md(f.file)}: {_n(f.rows, 'row')}, {_n(f.calls, 'call')}, {_n(f.notes, 'note')}."
+                f"{_md(done.file)}: {_n(done.rows, 'row')}, {_n(done.calls, 'call')}, "
+                f"{_n(done.notes, 'note')}."
             )
-        for warning in f.warnings:
+        for warning in done.warnings:
             st.caption(_md(warning))
     if calls == 0:
         st.warning(
@@ -925,9 +926,9 @@ def _prepare(uploads: Sequence[Upload]) -> tuple[dict[str, Read], Check]:
         bar = st.progress(0.0, text="Reading")
         steps = Steps(bar)
         reading_share = 0.4 if new else 0.0
-        for i, upload in enumerate(new):
+        for position, upload in enumerate(new):
             reads[upload.file_id] = read_upload(upload)
-            steps.mark(f"read {upload.name}", reading_share * (i + 1) / len(new))
+            steps.mark(f"read {upload.name}", reading_share * (position + 1) / len(new))
         st.session_state[MAPPING] = mapping.extend(
             _mapping(), _columns_of(uploads, reads), _guesses()
         )
