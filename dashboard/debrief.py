@@ -94,12 +94,12 @@ class Sheet:
 def praise_history(row: dict[str, Any], window: int) -> str:
     """For a behaviour that went well: how often it was praised and recognised before, and
     whether it came back after those recognitions."""
-    earlier, recognised = row["earlier_calls"], row["recognised_before"]
+    earlier, recognized = row["earlier_calls"], row["recognized_before"]
     if earlier == 0:
         return "First time praised for this: recognise it now."
-    if recognised == 0:
+    if recognized == 0:
         return f"Praised on {_calls(earlier)}, never recognised in a debrief: say it out loud."
-    text = f"Praised on {_calls(earlier)}; recognised in a debrief {_times(recognised)}."
+    text = f"Praised on {_calls(earlier)}; recognised in a debrief {_times(recognized)}."
     judged = row["came_back"] + row["not_back"]
     if judged:
         text += f" It came back within {window} calls after {row['came_back']} of {judged} " + (

@@ -765,7 +765,7 @@ def open_choices(columns: Sequence[Column], mapping: Mapping) -> list[Choice]:
     return out
 
 
-def unrecognised(problems: Iterable[importer.Problem]) -> dict[str, dict[str, int]]:
+def unrecognized(problems: Iterable[importer.Problem]) -> dict[str, dict[str, int]]:
     """{field: {answer as first written: rows}} for answers the importer does not know, from
     its row problems (answers beyond the rows `open_choices` saw)."""
     out: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}

@@ -730,13 +730,13 @@ def _assemble(
 ) -> pl.DataFrame:
     """One row per note (one empty row for a call without notes), calls in date order."""
     spellings: list[str | None] = []
-    for behaviour in BEHAVIORS:
+    for behavior in BEHAVIORS:
         spellings += [
-            behaviour,
-            behaviour.lower(),
-            f"{behaviour} ",
-            behaviour.replace(" ", "  ", 1),
-            behaviour.upper(),
+            behavior,
+            behavior.lower(),
+            f"{behavior} ",
+            behavior.replace(" ", "  ", 1),
+            behavior.upper(),
         ]
     spellings.append(None)
     vocab = list(BEHAVIORS.values())

@@ -401,15 +401,15 @@ def test_behaviours_page_figures_equal_metrics_by_behavior(app, sample_store: Pa
     assert not at.exception
     filters = shown_filters(at)
     groups = expected(sample_store, filters, "behavior")["groups"]
-    table = table_with(at, "behaviour")
+    table = table_with(at, "behavior")
     praised = {
         g
         for g, m in groups.items()
         if m["recurrence"]["recognized"]["eligible"] + m["recurrence"]["unrecognized"]["eligible"]
     }
-    assert set(table["behaviour"]) == praised
+    assert set(table["behavior"]) == praised
     for row in table.to_dict("records"):
-        rec = groups[row["behaviour"]]["recurrence"]
+        rec = groups[row["behavior"]]["recurrence"]
         assert row["rec_n"] == rec["recognized"]["eligible"]
         assert row["unrec_n"] == rec["unrecognized"]["eligible"]
         assert same(row["rec"], pct(rec["recognized"]["rate"]))
@@ -460,9 +460,9 @@ def check_rep_page(at, store_path: Path, rep: str) -> None:
 
     assert n(table["Praise"]) == m["praise"]
     assert n(table["Criticism"]) == m["criticism"]
-    recognised = m["recurrence"]["recognized"]
-    assert n(table["Came back"]) == recognised["recurred"]
-    assert n(table["Came back"]) + n(table["Did not come back"]) == recognised["eligible"]
+    recognized = m["recurrence"]["recognized"]
+    assert n(table["Came back"]) == recognized["recurred"]
+    assert n(table["Came back"]) + n(table["Did not come back"]) == recognized["eligible"]
     tiles = {t.label: t.value for t in at.metric}
     assert tiles["Calls observed"] == f"{m['calls']:,}"
     assert at.query_params["focus"] in (rep, [rep])

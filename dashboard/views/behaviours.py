@@ -112,7 +112,7 @@ else:
     common.chart(charts.recurrence_by_behavior(praised), "recurrence_by_behaviour", "recurrence")
     recurrence = praised.sort(["rec_rate", "grp"], descending=[True, False], nulls_last=True)
     table = recurrence.select(
-        pl.col("grp").alias("behaviour"),
+        pl.col("grp").alias("behavior"),
         pl.col("praise").alias("praise_notes"),
         (pl.col("rec_rate") * 100).alias("rec"),
         interval_texts(recurrence, "rec").alias("rec_ci"),
@@ -129,7 +129,7 @@ else:
             hide_index=True,
             width="stretch",
             column_config={
-                "behaviour": st.column_config.TextColumn(
+                "behavior": st.column_config.TextColumn(
                     "Behaviour",
                     help="Behaviours noted the same way (case and spacing ignored), shown in "
                     "their most common spelling.",
@@ -350,5 +350,5 @@ else:
                 "behavior", "criticism", "window", "^mr_.*$"
             ),
             "ridealong_mistake_repeat_by_behaviour.csv",
-            key="dl_mistakes_by_behaviour",
+            key="dl_mistakes_by_behavior",
         )

@@ -336,14 +336,14 @@ st.radio(
 )
 
 st.markdown("**Notes** — what the rep did well, and what to fix")
-behaviours = common.query("behaviour_choices", team=st.session_state.get("log_team"))["behavior"]
-behaviours = behaviours.to_list()
+behaviors = common.query("behavior_choices", team=st.session_state.get("log_team"))["behavior"]
+behaviors = behaviors.to_list()
 for n, i in enumerate(list(st.session_state[NOTE_IDS]), start=1):
     b, p, s = note_keys(i)
     with st.container(border=True, key=f"note_box_{i}"):
         st.selectbox(
             f"Behaviour {n}",
-            with_current(behaviours, st.session_state.get(b)),
+            with_current(behaviors, st.session_state.get(b)),
             index=None,
             key=b,
             accept_new_options=True,
