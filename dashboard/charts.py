@@ -213,7 +213,7 @@ def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
 
 
 SMALL_LABEL = "small sample"
-RECOGNISED_LABELS = {"rec": "Recognised (debriefed)", "unrec": "Not recognised (no debrief)"}
+RECOGNIZED_LABELS = {"rec": "Recognised (debriefed)", "unrec": "Not recognised (no debrief)"}
 
 
 def _rate_rows(frame: pl.DataFrame, label_col: str, prefixes: dict[str, str], hit: str):
@@ -410,7 +410,7 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
     long = _rate_rows(
         frame,
         "grp",
-        {"rec": RECOGNISED_LABELS["rec"], "unrec": RECOGNISED_LABELS["unrec"]},
+        {"rec": RECOGNIZED_LABELS["rec"], "unrec": RECOGNIZED_LABELS["unrec"]},
         "recurred",
     )
     order = (
@@ -418,10 +418,10 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
         .sort(["rec_rate", "grp"], descending=[True, False], nulls_last=True)["grp"]
         .to_list()
     )
-    colors = alt.Scale(domain=list(RECOGNISED_LABELS.values()), range=[PRAISE, NEUTRAL])
+    colors = alt.Scale(domain=list(RECOGNIZED_LABELS.values()), range=[PRAISE, NEUTRAL])
     base = alt.Chart(long).encode(
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
-        yOffset=alt.YOffset("bucket:N", sort=list(RECOGNISED_LABELS.values())),
+        yOffset=alt.YOffset("bucket:N", sort=list(RECOGNIZED_LABELS.values())),
         color=alt.Color("bucket:N", title=None, scale=colors),
         opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
     )
@@ -455,7 +455,7 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
         .mark_text(align="left", dx=8, fontSize=10, color=NEUTRAL)
         .encode(
             y=alt.Y("label:N", sort=order),
-            yOffset=alt.YOffset("bucket:N", sort=list(RECOGNISED_LABELS.values())),
+            yOffset=alt.YOffset("bucket:N", sort=list(RECOGNIZED_LABELS.values())),
             x=alt.datum(1.0),
             text="sample:N",
         )

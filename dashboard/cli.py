@@ -38,22 +38,22 @@ DB_HELP = (
 )
 
 
-def _db_option(f):
+def _db_option(command):
     return click.option(
         "--db",
         "db",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help=DB_HELP,
-    )(f)
+    )(command)
 
 
-def _dayfirst_option(f):
+def _dayfirst_option(command):
     return click.option(
         "--dayfirst",
         is_flag=True,
         help="Read slashed dates as DD/MM/YYYY instead of MM/DD/YYYY.",
-    )(f)
+    )(command)
 
 
 def _db_path(db: Path | None) -> Path:
@@ -70,9 +70,10 @@ def _fail(message: str, code: int = 1) -> None:
 def _problems(exc: importer.ImportFailed) -> None:
     """Every problem on stderr, one line each; exit status 2; nothing was written."""
     click.echo(importer.format_problems(exc.problems), err=True)
-    n = len(exc.problems)
+    count = len(exc.problems)
     click.echo(
-        f"ridealong: {n} problem{'s' if n != 1 else ''} found; nothing was written.", err=True
+        f"ridealong: {count} problem{'s' if count != 1 else ''} found; nothing was written.",
+        err=True,
     )
     if any(p.code == "missing_column" for p in exc.problems):
         click.echo(
@@ -83,7 +84,7 @@ def _problems(exc: importer.ImportFailed) -> None:
     sys.exit(2)
 
 
-def _mapping_option(f):
+def _mapping_option(command):
     return click.option(
         "--mapping",
         "mapping_file",
@@ -91,7 +92,7 @@ def _mapping_option(f):
         default=None,
         help="A mapping file (JSON, from `ridealong map` or the Upload page) saying what the "
         "files' columns and answers mean.",
-    )(f)
+    )(command)
 
 
 def _load_mapping(mapping_file: Path | None, files: tuple[str, ...]) -> mapping_mod.Mapping:
@@ -130,7 +131,7 @@ def _load_mapping(mapping_file: Path | None, files: tuple[str, ...]) -> mapping_
     return loaded
 
 
-def _wait_option(f):
+def _wait_option(command):
     return click.option(
         "--wait",
         type=click.FloatRange(0),
@@ -139,7 +140,7 @@ def _wait_option(f):
         metavar="SECONDS",
         help="If another process is writing the store, wait this long for it, then give up "
         "(exit status 2).",
-    )(f)
+    )(command)
 
 
 def _waiting(wait: float) -> Callable[[str], None]:
@@ -371,24 +372,27 @@ def _list_imports(store: Store, limit: int) -> None:
     if not rows:
         click.echo("No imports yet.")
         return
-    for r in rows:
-        if r["source"] == "undo":
-            click.echo(f"#{r['import_id']} {r['imported_at']:%Y-%m-%d %H:%M} {r['file']}")
+    for entry in rows:
+        if entry["source"] == "undo":
+            click.echo(
+                f"#{entry['import_id']} {entry['imported_at']:%Y-%m-%d %H:%M} {entry['file']}"
+            )
             continue
         line = (
-            f"#{r['import_id']} {r['imported_at']:%Y-%m-%d %H:%M} {r['file']} ({r['source']}): "
-            f"{r['rows']} rows, {r['calls']} calls, {r['calls_added']} added, "
-            f"{r['calls_replaced']} replaced ({r['calls_unchanged']} unchanged) "
-            f"sha256 {r['content_hash'][:12]}"
-            + (f" mapping {r['mapping_hash']}" if r.get("mapping_hash") else "")
+            f"#{entry['import_id']} {entry['imported_at']:%Y-%m-%d %H:%M} {entry['file']} "
+            f"({entry['source']}): "
+            f"{entry['rows']} rows, {entry['calls']} calls, {entry['calls_added']} added, "
+            f"{entry['calls_replaced']} replaced ({entry['calls_unchanged']} unchanged) "
+            f"sha256 {entry['content_hash'][:12]}"
+            + (f" mapping {entry['mapping_hash']}" if entry.get("mapping_hash") else "")
         )
         # columns a store gains on upgrade (queries/schema.sql)
-        if r.get("calls_deleted"):
-            line += f", {r['calls_deleted']} deleted"
-        if r.get("logged_by"):
-            line += f", by {r['logged_by']}"
-        if r.get("undone_by"):
-            line += f" [undone by #{r['undone_by']}]"
+        if entry.get("calls_deleted"):
+            line += f", {entry['calls_deleted']} deleted"
+        if entry.get("logged_by"):
+            line += f", by {entry['logged_by']}"
+        if entry.get("undone_by"):
+            line += f" [undone by #{entry['undone_by']}]"
         click.echo(line)
 
 
@@ -413,8 +417,10 @@ def undo(import_id: int, db: Path | None, wait: float) -> None:
         _fail(str(exc), 2)
     finally:
         store.close()
-    for r in undone:
-        click.echo(f"Undid import #{r['import_id']} {r['file']} ({r['calls']} calls)", err=True)
+    for entry in undone:
+        click.echo(
+            f"Undid import #{entry['import_id']} {entry['file']} ({entry['calls']} calls)", err=True
+        )
     audit.record(
         path,
         _actor(),
@@ -425,25 +431,33 @@ def undo(import_id: int, db: Path | None, wait: float) -> None:
     click.echo(f"Store: {path}", err=True)
 
 
-def _window_option(f):
+def _window_option(command):
     return click.option(
         "--window",
         type=click.IntRange(1, metrics.MAX_WINDOW),
         default=metrics.DEFAULT_WINDOW,
         show_default=True,
         help="K: a behaviour recurs if noted again on one of the rep's next K calls.",
-    )(f)
+    )(command)
 
 
-def _filters_options(f):
-    f = click.option("--rep", "reps", multiple=True, help="Only this rep (repeatable).")(f)
-    f = click.option("--manager", "managers", multiple=True, help="Only this manager.")(f)
-    f = click.option("--team", "teams", multiple=True, help="Only this team ('' = no team).")(f)
-    f = click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")(f)
-    f = click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")(
-        f
+def _filters_options(command):
+    command = click.option("--rep", "reps", multiple=True, help="Only this rep (repeatable).")(
+        command
     )
-    return f
+    command = click.option("--manager", "managers", multiple=True, help="Only this manager.")(
+        command
+    )
+    command = click.option("--team", "teams", multiple=True, help="Only this team ('' = no team).")(
+        command
+    )
+    command = click.option(
+        "--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD)."
+    )(command)
+    command = click.option(
+        "--start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD)."
+    )(command)
+    return command
 
 
 @main.command("metrics")
@@ -538,11 +552,12 @@ def metrics_cmd(
 def _read_summary(result) -> str:
     """What `metrics FILE...` read: nothing is stored, so nothing is added or replaced."""
     lines = []
-    for f in result.files:
+    for read in result.files:
         lines.append(
-            f"{f.file}: {f.rows} rows, {f.calls} calls, {f.notes} notes read (nothing is stored)"
+            f"{read.file}: {read.rows} rows, {read.calls} calls, {read.notes} notes read "
+            "(nothing is stored)"
         )
-        lines += [f"  note: {w}" for w in f.warnings]
+        lines += [f"  note: {w}" for w in read.warnings]
     return "\n".join(lines)
 
 
@@ -662,14 +677,17 @@ def map_cmd(file: Path, out: Path | None) -> None:
     columns = mapping_mod.columns_of(read.headers, read.first)
     suggestion = mapping_mod.suggest(columns)
     proposed = suggestion.mapping()
-    for g in suggestion.headers:
-        mark = "sure " if g.sure else "check"
-        click.echo(f"  {mark} {g.key!r} -> {g.target or '(not used)'}: {g.reason}", err=True)
+    for guess in suggestion.headers:
+        mark = "sure " if guess.sure else "check"
+        click.echo(
+            f"  {mark} {guess.key!r} -> {guess.target or '(not used)'}: {guess.reason}", err=True
+        )
     for fld, guesses in suggestion.values.items():
-        for g in guesses:
-            mark = "sure " if g.sure else "check"
+        for guess in guesses:
+            mark = "sure " if guess.sure else "check"
             click.echo(
-                f"  {mark} {fld} {g.key!r} -> {g.target or '(no value)'}: {g.reason}", err=True
+                f"  {mark} {fld} {guess.key!r} -> {guess.target or '(no value)'}: {guess.reason}",
+                err=True,
             )
     if suggestion.dayfirst:
         click.echo("  sure  slashed dates are day first (a day above 12 comes first)", err=True)
@@ -998,9 +1016,9 @@ def access_list(db: Path | None) -> None:
         store.close()
     if not found:
         click.echo("No grants: with --auth, nobody who signs in sees any figure yet.")
-    for g in found:
-        when = f" (since {g.granted_at:%Y-%m-%d})" if g.granted_at else ""
-        click.echo(f"{g.email}: {g.describe()}{when}")
+    for grant in found:
+        when = f" (since {grant.granted_at:%Y-%m-%d})" if grant.granted_at else ""
+        click.echo(f"{grant.email}: {grant.describe()}{when}")
     click.echo(f"Privacy mode: {pol.describe()}")
 
 
@@ -1060,11 +1078,12 @@ def audit_cmd(db: Path | None, since: dt.datetime | None, email: str | None, as_
         return
     if not entries:
         click.echo(f"No audit events in {audit.log_path(path)}.", err=True)
-    for e in entries:
-        where = f" {e['page']}" if e["page"] else ""
-        detail = audit.detail_text(e["detail"])
+    for entry in entries:
+        where = f" {entry['page']}" if entry["page"] else ""
+        detail = audit.detail_text(entry["detail"])
         click.echo(
-            f"{e['at']} {e['email'] or '-'} {e['event']}{where}" + (f" {detail}" if detail else "")
+            f"{entry['at']} {entry['email'] or '-'} {entry['event']}{where}"
+            + (f" {detail}" if detail else "")
         )
 
 

@@ -36,12 +36,12 @@ FIX_INTRO = "Then what went wrong, and what to do differently next time."
 NEXT_STEP = "Agreed next step"
 
 
-def _times(n: int) -> str:
-    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
 
 
-def _calls(n: int) -> str:
-    return f"{n} earlier call" + ("" if n == 1 else "s")
+def _calls(count: int) -> str:
+    return f"{count} earlier call" + ("" if count == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,12 @@ class Sheet:
 def praise_history(row: dict[str, Any], window: int) -> str:
     """For a behaviour that went well: how often it was praised and recognised before, and
     whether it came back after those recognitions."""
-    earlier, recognised = row["earlier_calls"], row["recognised_before"]
+    earlier, recognized = row["earlier_calls"], row["recognized_before"]
     if earlier == 0:
         return "First time praised for this: recognise it now."
-    if recognised == 0:
+    if recognized == 0:
         return f"Praised on {_calls(earlier)}, never recognised in a debrief: say it out loud."
-    text = f"Praised on {_calls(earlier)}; recognised in a debrief {_times(recognised)}."
+    text = f"Praised on {_calls(earlier)}; recognised in a debrief {_times(recognized)}."
     judged = row["came_back"] + row["not_back"]
     if judged:
         text += f" It came back within {window} calls after {row['came_back']} of {judged} " + (
@@ -155,8 +155,8 @@ def shown_rep(
     call = metrics.run(con, "logged_call", call_key=call_key, scope=scope)
     if call.is_empty():
         return None
-    c = call.row(0, named=True)
-    return c["rep"] if may_name_rep(c["logged_by"], viewer, scope) else HIDDEN_REP
+    logged = call.row(0, named=True)
+    return logged["rep"] if may_name_rep(logged["logged_by"], viewer, scope) else HIDDEN_REP
 
 
 def build_sheet(
@@ -173,8 +173,8 @@ def build_sheet(
     call = metrics.run(con, "logged_call", call_key=call_key, scope=scope)
     if call.is_empty():
         return None
-    c = call.row(0, named=True)
-    if not may_name_rep(c["logged_by"], viewer, scope):
+    logged = call.row(0, named=True)
+    if not may_name_rep(logged["logged_by"], viewer, scope):
         raise SheetHidden(SHEET_HIDDEN)
     events = metrics.run(con, "debrief_sheet", call_key=call_key, window=window, scope=scope)
     well, fix = [], []
@@ -184,16 +184,16 @@ def build_sheet(
         else:
             fix.append(Point(row["behavior"], _tag(row), fix_history(row)))
     sheet = Sheet(
-        call_key=c["call_key"],
-        observation_id=c["observation_id"],
-        rep=c["rep"],
-        observed_on=c["observed_on"],
-        manager=c["manager"],
-        team=c["team"] or "",
-        deal=c["deal"] or "",
-        planned_role=c["planned_role"],
-        manager_action=c["manager_action"],
-        debrief_state=c["debrief_state"],
+        call_key=logged["call_key"],
+        observation_id=logged["observation_id"],
+        rep=logged["rep"],
+        observed_on=logged["observed_on"],
+        manager=logged["manager"],
+        team=logged["team"] or "",
+        deal=logged["deal"] or "",
+        planned_role=logged["planned_role"],
+        manager_action=logged["manager_action"],
+        debrief_state=logged["debrief_state"],
         went_well=well,
         to_fix=fix,
         window=window,
@@ -290,67 +290,69 @@ def render_pdf(sheet: Sheet, font_dir: Path | None = review_pdf.DEJAVU) -> bytes
         family = "Helvetica"
         unicode = False
 
-        def t(self, value: str) -> str:
+        def fit_text(self, value: str) -> str:  # quarterly.pdf.Writer calls it by this name
             return value if self.unicode else review_pdf.latin1(value)
 
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font(self.family, "", 7)
             self.set_text_color(*SOFT)
-            self.multi_cell(0, 3.2, self.t(sheet.footnote))
+            self.multi_cell(0, 3.2, self.fit_text(sheet.footnote))
 
     pdf = SheetPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(16, 14, 16)
     pdf.set_auto_page_break(True, margin=18)
     review_pdf.use_dejavu(pdf, font_dir)
-    t = pdf.t
-    pdf.set_title(t(sheet.title))
+    drawable = pdf.fit_text
+    pdf.set_title(drawable(sheet.title))
     pdf.set_author("Ridealong")
     pdf.set_creation_date(dt.datetime.combine(sheet.made_on, dt.time(), dt.UTC))
-    w = review_pdf.Writer(pdf)
+    writer = review_pdf.Writer(pdf)
     pdf.add_page()
-    pdf.set_font(w.fam, "", 8)
+    pdf.set_font(writer.fam, "", 8)
     pdf.set_text_color(*SOFT)
-    pdf.cell(0, 5, t("RIDEALONG · DEBRIEF SHEET"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(w.fam, "B", 18)
+    pdf.cell(0, 5, drawable("RIDEALONG · DEBRIEF SHEET"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(writer.fam, "B", 18)
     pdf.set_text_color(*INK)
-    pdf.multi_cell(0, 9, t(sheet.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, drawable(sheet.title), new_x="LMARGIN", new_y="NEXT")
     for line in sheet.facts:
-        w.para(line, 10, INK, 5)
+        writer.para(line, 10, INK, 5)
     pdf.set_draw_color(*INK)
     pdf.set_line_width(0.6)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + w.width, pdf.get_y())
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + writer.width, pdf.get_y())
     pdf.set_line_width(0.2)
     pdf.ln(2)
 
     def points(title: str, intro: str, items: list[Point], none: str) -> None:
-        w.h2(title)
-        w.para(intro, 8.5)
+        writer.h2(title)
+        writer.para(intro, 8.5)
         if not items:
-            w.para(none, 10)
+            writer.para(none, 10)
             return
-        for i, p in enumerate(items, start=1):
-            pdf.set_font(w.fam, "B", 11)
+        for number, point in enumerate(items, start=1):
+            pdf.set_font(writer.fam, "B", 11)
             pdf.set_text_color(*INK)
-            head = f"{i}. {p.behavior}" + (f"  ({p.tag})" if p.tag else "")
-            pdf.multi_cell(0, 5.5, t(head), new_x="LMARGIN", new_y="NEXT")
+            head = f"{number}. {point.behavior}" + (f"  ({point.tag})" if point.tag else "")
+            pdf.multi_cell(0, 5.5, drawable(head), new_x="LMARGIN", new_y="NEXT")
             pdf.set_x(pdf.l_margin + 5)
-            pdf.set_font(w.fam, "", 9.5)
+            pdf.set_font(writer.fam, "", 9.5)
             pdf.set_text_color(59, 68, 81)
-            pdf.multi_cell(w.width - 5, 4.6, t(p.history), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                writer.width - 5, 4.6, drawable(point.history), new_x="LMARGIN", new_y="NEXT"
+            )
             pdf.ln(1.5)
 
     points("What went well", WELL_INTRO, sheet.went_well, "No praise was noted on this call.")
     points("What to fix", FIX_INTRO, sheet.to_fix, "No criticism was noted on this call.")
-    w.h2(NEXT_STEP)
-    pdf.set_font(w.fam, "", 11)
+    writer.h2(NEXT_STEP)
+    pdf.set_font(writer.fam, "", 11)
     pdf.set_text_color(*INK)
     if sheet.next_step:
-        pdf.multi_cell(0, 6, t(sheet.next_step), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, drawable(sheet.next_step), new_x="LMARGIN", new_y="NEXT")
     else:
         pdf.ln(8)
     pdf.set_draw_color(*INK)
     for _ in range(1 if sheet.next_step else 2):
-        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + w.width, pdf.get_y())
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + writer.width, pdf.get_y())
         pdf.ln(9)
     return bytes(pdf.output())

@@ -233,8 +233,8 @@ class Column:
     values: Counter = field(default_factory=Counter)
 
     def share(self, test) -> float:
-        n = sum(self.values.values())
-        return sum(c for v, c in self.values.items() if test(v)) / n if n else 0.0
+        total = sum(self.values.values())
+        return sum(c for v, c in self.values.items() if test(v)) / total if total else 0.0
 
 
 def columns_of(headers: Sequence[str], rows: Iterable[Sequence[str | None]]) -> list[Column]:
@@ -319,24 +319,26 @@ def _header_scores(col: Column) -> dict[str, tuple[float, str]]:
                 break
     # the values: they confirm a header's guess, or make one
     if col.values:
-        dates = col.share(lambda v: bool(_DATE.match(v)))
-        stamps = col.share(lambda v: bool(_STAMP.match(v)))
-        money = col.share(lambda v: bool(_MONEY.match(v)) and not _DATE.match(v))
+        dates = col.share(lambda value: bool(_DATE.match(value)))
+        stamps = col.share(lambda value: bool(_STAMP.match(value)))
+        money = col.share(lambda value: bool(_MONEY.match(value)) and not _DATE.match(value))
         if stamps > 0.9 and "" in scores:
             offer("", 0.98, scores[""][1] + ", with a time of day")
         if dates > 0.9:
             base = scores.get("observed_on", (0.5, "its values are dates"))
             offer("observed_on", min(base[0] + 0.15, 0.99), base[1] + "; values are dates")
         for fld, rules in VALUE_WORDS.items():
-            share = col.share(lambda v, f=fld, r=rules: _value_guess(f, v, r) is not None)
+            share = col.share(
+                lambda value, fld=fld, rules=rules: _value_guess(fld, value, rules) is not None
+            )
             if share > 0.8 and len(col.values) <= 12:
                 base = scores.get(fld, (0.4, f"its values read as {fld}"))
                 offer(fld, min(base[0] + 0.2, 0.99), base[1] + "; the answers fit")
         if money > 0.9 and "deal_value" in scores:
             offer("deal_value", 0.95, scores["deal_value"][1] + "; values are amounts")
         if dates < 0.5 and "observed_on" in scores and stamps < 0.5:
-            s, why = scores["observed_on"]
-            scores["observed_on"] = (s - 0.3, why + ", but the values are not dates")
+            score, why = scores["observed_on"]
+            scores["observed_on"] = (score - 0.3, why + ", but the values are not dates")
     return scores
 
 
@@ -382,33 +384,33 @@ def suggest(columns: Sequence[Column]) -> Suggestion:
     taken: dict[int, tuple[str, float, str]] = {}
     used: set[str] = set()
     for score, neg_i, fld, why in candidates:
-        i = -neg_i
-        if i in taken or fld in used:
+        index = -neg_i
+        if index in taken or fld in used:
             continue
-        not_used = scored[i].get("", (0.0, ""))[0]
+        not_used = scored[index].get("", (0.0, ""))[0]
         if not_used >= score:
             continue
         # a close second guess for the same column lowers how sure this one is
-        others = [s for f, (s, _w) in scored[i].items() if f and f != fld and f not in used]
+        others = [s for f, (s, _w) in scored[index].items() if f and f != fld and f not in used]
         runner_up = max(others, default=0.0)
         if runner_up >= score - 0.1:
             score = min(score, SURE - 0.05)
             why += " (it could also be another field)"
-        taken[i] = (fld, score, why)
+        taken[index] = (fld, score, why)
         used.add(fld)
     headers: list[Guess] = []
-    for i, col in enumerate(columns):
+    for index, col in enumerate(columns):
         if not col.header.strip():
             continue
-        if i in taken:
-            fld, score, why = taken[i]
+        if index in taken:
+            fld, score, why = taken[index]
             headers.append(Guess(col.header, fld, score, why))
             continue
-        not_used, why = scored[i].get("", (0.0, ""))
+        not_used, why = scored[index].get("", (0.0, ""))
         if not_used:
             headers.append(Guess(col.header, "", not_used, why))
         else:
-            best = max(((s, f) for f, (s, _w) in scored[i].items() if f), default=(0.0, ""))
+            best = max(((s, f) for f, (s, _w) in scored[index].items() if f), default=(0.0, ""))
             owner = next(((j, t) for j, t in taken.items() if t[0] == best[1]), None)
             if best[0] < SUGGEST:
                 headers.append(Guess(col.header, "", 0.8, "no field fits its words"))
@@ -426,9 +428,9 @@ def suggest(columns: Sequence[Column]) -> Suggestion:
         if fld not in VALUE_FIELDS:
             continue
         guesses: dict[str, Guess] = {}  # one per answer, however it is capitalised or spaced
-        for v in sorted(col.values, key=lambda v: (v.lower(), v)):
-            if not known(fld, v):
-                guesses.setdefault(importer.fold_value(v), guess_value(fld, v))
+        for answer in sorted(col.values, key=lambda spelling: (spelling.lower(), spelling)):
+            if not known(fld, answer):
+                guesses.setdefault(importer.fold_value(answer), guess_value(fld, answer))
         if guesses:
             values[fld] = list(guesses.values())
     dates = next((c for c in columns if field_of.get(c.header) == "observed_on"), None)
@@ -439,9 +441,9 @@ def _dayfirst(col: Column) -> bool:
     """Slashed dates whose first number is above 12 in some row are day first. (Dotted dates,
     14.03.2026, need no switch: the importer always reads them day first.)"""
     pairs = [
-        (int(m.group(1)), int(m.group(2)))
+        (int(found.group(1)), int(found.group(2)))
         for v in col.values
-        if (m := re.match(r"^(\d{1,2})/(\d{1,2})/", v))
+        if (found := re.match(r"^(\d{1,2})/(\d{1,2})/", v))
     ]
     return any(a > 12 for a, _b in pairs) and not any(b > 12 for _a, b in pairs)
 
@@ -495,8 +497,8 @@ def actions_needed(suggestion: Suggestion, expected: Mapping) -> int:
     }
     for fld, spellings in expected.values.items():
         for spelling, value in spellings.items():
-            g = suggested.get((fld, importer.fold_value(spelling)))
-            if g is None or g.target != value or not g.sure:
+            guess = suggested.get((fld, importer.fold_value(spelling)))
+            if guess is None or guess.target != value or not guess.sure:
                 count += 1
     count += suggestion.dayfirst != expected.dayfirst
     return count
@@ -518,13 +520,13 @@ def extend(current: Mapping, columns: Sequence[Column], guesses: dict[str, Guess
     if any(c.header.strip() and f"h:{c.header}" not in guesses for c in columns):
         first = not guesses
         suggestion = suggest(columns)
-        for g in suggestion.headers:
-            key = f"h:{g.key}"
+        for guess in suggestion.headers:
+            key = f"h:{guess.key}"
             if key in guesses:
                 continue
-            guesses[key] = g
-            if g.key not in headers and g.target != auto_field(g.key):
-                headers[g.key] = g.target
+            guesses[key] = guess
+            if guess.key not in headers and guess.target != auto_field(guess.key):
+                headers[guess.key] = guess.target
         dayfirst = dayfirst or (first and suggestion.dayfirst)
     fields, _problems = fields_of([c.header for c in columns], Mapping(headers))
     by_header = {c.header: c for c in columns}
@@ -532,14 +534,16 @@ def extend(current: Mapping, columns: Sequence[Column], guesses: dict[str, Guess
         if fld not in fields:
             continue
         chosen = {importer.fold_value(a) for a in values.get(fld, {})}
-        for answer in sorted(by_header[fields[fld]].values, key=lambda v: (v.lower(), v)):
+        for answer in sorted(
+            by_header[fields[fld]].values, key=lambda spelling: (spelling.lower(), spelling)
+        ):
             key = f"v:{fld}:{importer.fold_value(answer)}"
             if known(fld, answer) or key in guesses:
                 continue
-            g = guess_value(fld, answer)
-            guesses[key] = g
-            if g.target and importer.fold_value(answer) not in chosen:
-                values.setdefault(fld, {})[answer] = g.target
+            guess = guess_value(fld, answer)
+            guesses[key] = guess
+            if guess.target and importer.fold_value(answer) not in chosen:
+                values.setdefault(fld, {})[answer] = guess.target
     return Mapping(headers, values, dayfirst)
 
 
@@ -765,25 +769,30 @@ def open_choices(columns: Sequence[Column], mapping: Mapping) -> list[Choice]:
     return out
 
 
-def unrecognised(problems: Iterable[importer.Problem]) -> dict[str, dict[str, int]]:
+def unrecognized(problems: Iterable[importer.Problem]) -> dict[str, dict[str, int]]:
     """{field: {answer as first written: rows}} for answers the importer does not know, from
     its row problems (answers beyond the rows `open_choices` saw)."""
     out: dict[str, dict[str, int]] = {f: {} for f in VALUE_FIELDS}
     first: dict[tuple[str, str], str] = {}
-    for p in problems:
-        if p.code == "unknown_value" and p.field in out and p.value is not None:
-            spelling = first.setdefault((p.field, importer.fold_value(p.value)), p.value)
-            out[p.field][spelling] = out[p.field].get(spelling, 0) + 1
+    for problem in problems:
+        if problem.code == "unknown_value" and problem.field in out and problem.value is not None:
+            spelling = first.setdefault(
+                (problem.field, importer.fold_value(problem.value)), problem.value
+            )
+            out[problem.field][spelling] = out[problem.field].get(spelling, 0) + 1
     return out
 
 
 def changes(before: Mapping, after: Mapping) -> list[str]:
     """What was changed from `before` to `after`, in words ("“Team” read as observed_on")."""
     out = []
-    for h in dict.fromkeys([*before.headers, *after.headers]):
-        was, now = before.headers.get(h, auto_field(h)), after.headers.get(h, auto_field(h))
+    for header in dict.fromkeys([*before.headers, *after.headers]):
+        was, now = (
+            before.headers.get(header, auto_field(header)),
+            after.headers.get(header, auto_field(header)),
+        )
         if was != now:
-            out.append(f"“{h}” read as {now}" if now else f"“{h}” not read")
+            out.append(f"“{header}” read as {now}" if now else f"“{header}” not read")
     for fld in VALUE_FIELDS:
         was_v, now_v = before.values.get(fld, {}), after.values.get(fld, {})
         for answer in dict.fromkeys([*was_v, *now_v]):

@@ -279,32 +279,32 @@ _SEGMENT_VALUE = ((180_000.0, 0.6), (45_000.0, 0.55), (9_000.0, 0.5), (30_000.0,
 _SEGMENT_WIN = (-0.35, 0.0, 0.25, 0.05)
 
 
-def _seed_streams(seed: int, n: int) -> list[np.random.Generator]:
+def _seed_streams(seed: int, count: int) -> list[np.random.Generator]:
     root = np.random.SeedSequence([int(seed) % 2**64, 0x52494445])
-    return [np.random.Generator(np.random.PCG64(s)) for s in root.spawn(n)]
+    return [np.random.Generator(np.random.PCG64(s)) for s in root.spawn(count)]
 
 
 def _day_weights() -> np.ndarray:
     """Integer weight of each day of the period: weekdays only, seasonal, slowly growing."""
     n_days = (END - START).days + 1
-    w = np.zeros(n_days, dtype=np.int64)
-    for i in range(n_days):
-        d = START + dt.timedelta(days=i)
-        if d.weekday() >= 5 or (d.month, d.day) in {(12, 24), (12, 25), (12, 26), (12, 31)}:
+    weights = np.zeros(n_days, dtype=np.int64)
+    for day_no in range(n_days):
+        day = START + dt.timedelta(days=day_no)
+        if day.weekday() >= 5 or (day.month, day.day) in {(12, 24), (12, 25), (12, 26), (12, 31)}:
             continue
-        if (d.month, d.day) == (1, 1):
+        if (day.month, day.day) == (1, 1):
             continue
-        x = 1.0 + 0.15 * i / n_days
-        if d.month == 8:
-            x *= 0.55
-        elif d.month == 12 and d.day >= 20:
-            x *= 0.25
-        elif d.month == 1 and d.day <= 6:
-            x *= 0.6
-        elif d.month in (3, 6, 9, 12) and d.day >= 10:
-            x *= 1.3 if d.day < 20 else 1.5
-        w[i] = round(x * 1000)
-    return w
+        weight = 1.0 + 0.15 * day_no / n_days
+        if day.month == 8:
+            weight *= 0.55
+        elif day.month == 12 and day.day >= 20:
+            weight *= 0.25
+        elif day.month == 1 and day.day <= 6:
+            weight *= 0.6
+        elif day.month in (3, 6, 9, 12) and day.day >= 10:
+            weight *= 1.3 if day.day < 20 else 1.5
+        weights[day_no] = round(weight * 1000)
+    return weights
 
 
 def _names(rng: np.random.Generator, count: int) -> list[str]:
@@ -316,14 +316,14 @@ def _names(rng: np.random.Generator, count: int) -> list[str]:
         extra = count - len(names)
         pool = nf * 26 * nl
         picks = rng.permutation(pool)[: min(extra, pool)].tolist()
-        for i in picks:
-            f, rest = divmod(i, 26 * nl)
-            m, last = divmod(rest, nl)
-            names.append(f"{_FIRST[f]} {chr(65 + m)}. {_LAST[last]}")
-        k = 0
+        for pick in picks:
+            first, rest = divmod(pick, 26 * nl)
+            initial, last = divmod(rest, nl)
+            names.append(f"{_FIRST[first]} {chr(65 + initial)}. {_LAST[last]}")
+        duplicate_no = 0
         while len(names) < count:
-            names.append(f"{names[k % (nf * nl)]} {k // (nf * nl) + 2}")
-            k += 1
+            names.append(f"{names[duplicate_no % (nf * nl)]} {duplicate_no // (nf * nl) + 2}")
+            duplicate_no += 1
     return names
 
 
@@ -358,9 +358,9 @@ def _roster(calls: int, rng: np.random.Generator) -> _Roster:
         teams = list(SEGMENTS[:n_teams])
     else:
         teams = []
-        for i in range(n_teams):
-            region, cycle = REGIONS[(i // 4) % len(REGIONS)], (i // 4) // len(REGIONS)
-            teams.append(f"{SEGMENTS[i % 4]} {region}" + (f" {cycle + 1}" if cycle else ""))
+        for team_no in range(n_teams):
+            region, cycle = REGIONS[(team_no // 4) % len(REGIONS)], (team_no // 4) // len(REGIONS)
+            teams.append(f"{SEGMENTS[team_no % 4]} {region}" + (f" {cycle + 1}" if cycle else ""))
     team_segment = np.arange(n_teams) % len(SEGMENTS)
     manager_team = np.repeat(np.arange(n_teams), mgr_count)
     first_mgr = np.concatenate([[0], np.cumsum(mgr_count)[:-1]])
@@ -730,13 +730,13 @@ def _assemble(
 ) -> pl.DataFrame:
     """One row per note (one empty row for a call without notes), calls in date order."""
     spellings: list[str | None] = []
-    for behaviour in BEHAVIORS:
+    for behavior in BEHAVIORS:
         spellings += [
-            behaviour,
-            behaviour.lower(),
-            f"{behaviour} ",
-            behaviour.replace(" ", "  ", 1),
-            behaviour.upper(),
+            behavior,
+            behavior.lower(),
+            f"{behavior} ",
+            behavior.replace(" ", "  ", 1),
+            behavior.upper(),
         ]
     spellings.append(None)
     vocab = list(BEHAVIORS.values())

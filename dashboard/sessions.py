@@ -61,14 +61,14 @@ class SessionStores:
             for session_id in list(self._held):
                 held = [h for h in self._held[session_id] if not h.store.closed]
                 if is_active(session_id):
-                    for h in held:
-                        h.inactive_since = None
+                    for entry in held:
+                        entry.inactive_since = None
                 else:
-                    for h in held:
-                        if h.inactive_since is None:
-                            h.inactive_since = now
-                        if now - h.inactive_since >= self.ttl:
-                            h.store.close()
+                    for entry in held:
+                        if entry.inactive_since is None:
+                            entry.inactive_since = now
+                        if now - entry.inactive_since >= self.ttl:
+                            entry.store.close()
                             closed += 1
                             gone.append(session_id)
                     held = [h for h in held if not h.store.closed]

@@ -43,7 +43,7 @@ earlier as (
         b.behavior_key,
         e.polarity::varchar as polarity,
         e.observed_on,
-        coalesce(e.debrief, false) as recognised,
+        coalesce(e.debrief, false) as recognized,
         e.later_calls >= $window::integer as eligible,
         coalesce(e.gap <= $window::integer, false) as came_back
     from event_facts as e
@@ -59,11 +59,11 @@ select
     case n.severity_rank when 2 then 'major' when 1 then 'minor' end as severity,
     count(e.observed_on)::bigint as earlier_calls,
     max(e.observed_on) as last_before,
-    count(*) filter (where e.recognised)::bigint as recognised_before,
-    count(*) filter (where e.recognised and e.eligible and e.came_back)::bigint as came_back,
-    count(*) filter (where e.recognised and e.eligible and not e.came_back)::bigint
+    count(*) filter (where e.recognized)::bigint as recognized_before,
+    count(*) filter (where e.recognized and e.eligible and e.came_back)::bigint as came_back,
+    count(*) filter (where e.recognized and e.eligible and not e.came_back)::bigint
         as not_back,
-    count(*) filter (where e.recognised and not e.eligible)::bigint as too_soon
+    count(*) filter (where e.recognized and not e.eligible)::bigint as too_soon
 from noted as n
 left join earlier as e on e.behavior_key = n.behavior_key and e.polarity = n.polarity
 group by n.polarity, n.behavior, n.notes, n.severity_rank, n.first_note

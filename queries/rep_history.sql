@@ -53,7 +53,7 @@ event_names as (
     group by n.call_key, n.behavior_key, n.polarity
 ),
 
-recognised as (
+recognized as (
     select
         c.call_key,
         list(s.behavior order by s.behavior) filter (
@@ -96,5 +96,5 @@ select
     c.later_calls::bigint as later_calls
 from filtered_calls as c
 left join call_notes as n on n.call_key = c.call_key
-left join recognised as r on r.call_key = c.call_key
+left join recognized as r on r.call_key = c.call_key
 order by c.rep_seq

@@ -67,7 +67,7 @@ def test_download_names_are_slugs() -> None:
 
 def test_a_table_interval_is_written_without_brackets() -> None:
     assert formatting.span(0.125, 0.175) == "13–18%"
-    assert formatting.span(1.25, None, lambda v: formatting.rounded(v, 1)) == "1.3–∞"
+    assert formatting.span(1.25, None, lambda value: formatting.rounded(value, 1)) == "1.3–∞"
     assert formatting.span(None, None) == ""
 
 

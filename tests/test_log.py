@@ -331,7 +331,7 @@ def sheet_rows(store: Store, call_key: str, window: int = 3) -> list[tuple]:
             r["notes"],
             r["severity"],
             r["earlier_calls"],
-            r["recognised_before"],
+            r["recognized_before"],
             r["came_back"],
             r["not_back"],
             r["too_soon"],
@@ -453,17 +453,17 @@ def fill(at, rep="Ana", day=None, action="observed", notes=(), debrief=None, man
     if debrief is not None:
         at.radio(key="log_debrief").set_value(debrief)
     at.run()
-    for n, (behaviour, polarity, severity) in enumerate(notes):
-        if n > 0:
+    for position, (behavior, polarity, severity) in enumerate(notes):
+        if position > 0:
             at.button(key="add_note").click().run()
-        i = at.session_state["_log_note_ids"][n]
-        if behaviour is not None:
-            at.selectbox(key=f"log_b_{i}").set_value(behaviour)
+        note_id = at.session_state["_log_note_ids"][position]
+        if behavior is not None:
+            at.selectbox(key=f"log_b_{note_id}").set_value(behavior)
         if polarity is not None:
-            at.button_group(key=f"log_p_{i}").set_value(polarity)
+            at.button_group(key=f"log_p_{note_id}").set_value(polarity)
         at.run()
         if severity is not None:
-            at.button_group(key=f"log_s_{i}").set_value(severity).run()
+            at.button_group(key=f"log_s_{note_id}").set_value(severity).run()
     at.button(key="log_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -107,8 +107,8 @@ def test_funnel_limits_are_empty_when_no_call_matches(tiny: Store) -> None:
 
 def test_funnel_limits_are_the_clipped_binomial_formula_on_every_row(tiny: Store) -> None:
     for row in limits(tiny, managers=["Tom"]).iter_rows(named=True):
-        p0, n = row["p0"], row["n"]
-        se = math.sqrt(p0 * (1 - p0) / n)
+        p0, count = row["p0"], row["n"]
+        se = math.sqrt(p0 * (1 - p0) / count)
         assert row["lo95"] == pytest.approx(max(0.0, p0 - Z95 * se))
         assert row["hi95"] == pytest.approx(min(1.0, p0 + Z95 * se))
         assert row["lo998"] == pytest.approx(max(0.0, p0 - Z998 * se))
@@ -216,17 +216,17 @@ def test_rep_history_filters_calls_but_looks_ahead_through_the_whole_history(tin
 def test_rep_history_recurrence_lists_add_up_to_metrics_by_rep(tiny: Store) -> None:
     for window in (1, 2, 3):
         by_rep = metrics.metrics_json(tiny.con, metrics.Filters(window=window), by="rep")
-        for rep, m in by_rep["groups"].items():
+        for rep, figures in by_rep["groups"].items():
             rows = history(tiny, rep, window)
-            rec = m["recurrence"]["recognized"]
+            rec = figures["recurrence"]["recognized"]
             assert sum(len(r["came_back"]) for r in rows) == rec["recurred"], (rep, window)
             assert (
                 sum(len(r["came_back"]) + len(r["did_not_come_back"]) for r in rows)
                 == (rec["eligible"])
             )
-            assert len(rows) == m["calls"]
-            assert sum(len(r["praise_notes"]) for r in rows) == m["praise"]
-            assert sum(len(r["criticism_notes"]) for r in rows) == m["criticism"]
+            assert len(rows) == figures["calls"]
+            assert sum(len(r["praise_notes"]) for r in rows) == figures["praise"]
+            assert sum(len(r["criticism_notes"]) for r in rows) == figures["criticism"]
 
 
 # ---- chart helpers --------------------------------------------------------------------------
@@ -309,8 +309,8 @@ def test_funnel_labels_of_points_close_together_do_not_overlap() -> None:
         (x if side == "right" else x - 15, x + 15 if side == "right" else x, y)
         for x, y, side in zip(placed["calls"], placed["label_y"], placed["label_side"], strict=True)
     ]
-    for i, (a1, b1, y1) in enumerate(boxes):
-        for a2, b2, y2 in boxes[i + 1 :]:
+    for index, (a1, b1, y1) in enumerate(boxes):
+        for a2, b2, y2 in boxes[index + 1 :]:
             assert not (a1 < b2 and a2 < b1 and abs(y1 - y2) < 0.05)
 
 
@@ -410,14 +410,14 @@ def check_managers_table(at, store_path: Path) -> dict:
     table = table_with(at, "manager")
     assert sorted(table["manager"]) == sorted(g for g, m in groups.items() if m["calls"])
     for row in table.to_dict("records"):
-        m = groups[row["manager"]]
-        assert row["calls"] == m["calls"]
-        assert same(row["intervention"], pct(m["intervention_rate"]))
-        assert same(row["debrief"], pct(m["debrief_rate"]))
-        assert same(row["observer_took_over"], pct(m["planned_observer_took_over"]["rate"]))
-        assert same(row["recurs"], pct(m["recurrence"]["recognized"]["rate"]))
-        assert same(row["ratio"], m["praise_to_criticism"])
-        lo, hi = m["intervention_rate_ci"]
+        figures = groups[row["manager"]]
+        assert row["calls"] == figures["calls"]
+        assert same(row["intervention"], pct(figures["intervention_rate"]))
+        assert same(row["debrief"], pct(figures["debrief_rate"]))
+        assert same(row["observer_took_over"], pct(figures["planned_observer_took_over"]["rate"]))
+        assert same(row["recurs"], pct(figures["recurrence"]["recognized"]["rate"]))
+        assert same(row["ratio"], figures["praise_to_criticism"])
+        lo, hi = figures["intervention_rate_ci"]
         assert row["intervention_ci"] == f"{formatting.pct(lo)[:-1]}–{formatting.pct(hi)}"
     return groups
 
@@ -456,15 +456,15 @@ def test_behaviours_page_figures_equal_metrics_by_behavior(app, sample_store: Pa
     assert not at.exception
     filters = shown_filters(at)
     groups = expected(sample_store, filters, "behavior")["groups"]
-    table = table_with(at, "behaviour")
+    table = table_with(at, "behavior")
     praised = {
         g
         for g, m in groups.items()
         if m["recurrence"]["recognized"]["eligible"] + m["recurrence"]["unrecognized"]["eligible"]
     }
-    assert set(table["behaviour"]) == praised
+    assert set(table["behavior"]) == praised
     for row in table.to_dict("records"):
-        rec = groups[row["behaviour"]]["recurrence"]
+        rec = groups[row["behavior"]]["recurrence"]
         assert row["rec_n"] == rec["recognized"]["eligible"]
         assert row["unrec_n"] == rec["unrecognized"]["eligible"]
         assert same(row["rec"], pct(rec["recognized"]["rate"]))
@@ -503,23 +503,23 @@ def test_changing_the_window_recomputes_the_behaviours(app, sample_store: Path) 
 def check_rep_page(at, store_path: Path, rep: str) -> None:
     assert at.selectbox(key="rep_focus").value == rep
     filters = shown_filters(at).replace(reps=(rep,))
-    m = expected(store_path, filters)
+    figures = expected(store_path, filters)
     table = table_with(at, "Call no.")
     calls = list(table["Call no."])
-    assert len(calls) == m["calls"]
+    assert len(calls) == figures["calls"]
     assert calls == sorted(calls) and len(set(calls)) == len(calls)  # rep order
     assert list(table["Date"]) == sorted(table["Date"])
 
-    def n(cells) -> int:  # behaviours are listed with "; " between them
+    def listed(cells) -> int:  # behaviours are listed with "; " between them
         return sum(len(x.split("; ")) for x in cells if x)
 
-    assert n(table["Praise"]) == m["praise"]
-    assert n(table["Criticism"]) == m["criticism"]
-    recognised = m["recurrence"]["recognized"]
-    assert n(table["Came back"]) == recognised["recurred"]
-    assert n(table["Came back"]) + n(table["Did not come back"]) == recognised["eligible"]
+    assert listed(table["Praise"]) == figures["praise"]
+    assert listed(table["Criticism"]) == figures["criticism"]
+    recognized = figures["recurrence"]["recognized"]
+    assert listed(table["Came back"]) == recognized["recurred"]
+    assert listed(table["Came back"]) + listed(table["Did not come back"]) == recognized["eligible"]
     tiles = {t.label: t.value for t in at.metric}
-    assert tiles["Calls observed"] == f"{m['calls']:,}"
+    assert tiles["Calls observed"] == f"{figures['calls']:,}"
     assert at.query_params["focus"] in (rep, [rep])
 
 

@@ -42,7 +42,7 @@ CALL_COLUMNS = [
     "deal_value",
     "outcome",
 ]
-K = 3  # "recurred" / "repeated" look-ahead, in the rep's calls
+WINDOW = 3  # "recurred" / "repeated" look-ahead, in the rep's calls
 
 
 def norm(expr: pl.Expr) -> pl.Expr:
@@ -64,17 +64,17 @@ def calls(log: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_same_seed_same_frame_other_seed_other_frame() -> None:
-    a = sample.generate(2_000, seed=3)
-    assert a.equals(sample.generate(2_000, seed=3))
-    assert not a.equals(sample.generate(2_000, seed=4))
+    frame = sample.generate(2_000, seed=3)
+    assert frame.equals(sample.generate(2_000, seed=3))
+    assert not frame.equals(sample.generate(2_000, seed=4))
     assert sample.generate(2_000).equals(sample.generate(2_000, seed=7))
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 99, 2_500])
-def test_exact_number_of_calls(n: int) -> None:
-    df = sample.generate(n, seed=11)
-    assert df["observation_id"].n_unique() == n
-    assert df.height >= n
+@pytest.mark.parametrize("count", [0, 1, 2, 7, 99, 2_500])
+def test_exact_number_of_calls(count: int) -> None:
+    df = sample.generate(count, seed=11)
+    assert df["observation_id"].n_unique() == count
+    assert df.height >= count
     assert list(df.schema.items()) == list(sample.SCHEMA.items())
 
 
@@ -307,8 +307,8 @@ def events(log: pl.DataFrame) -> pl.DataFrame:
         .join(calls, on="observation_id")
         .sort("rep", "key", "polarity", "seq")
         .with_columns(following=pl.col("seq").shift(-1).over("rep", "key", "polarity"))
-        .with_columns(again=(pl.col("following") - pl.col("seq") <= K).fill_null(False))
-        .filter(pl.col("total") - 1 - pl.col("seq") >= K)
+        .with_columns(again=(pl.col("following") - pl.col("seq") <= WINDOW).fill_null(False))
+        .filter(pl.col("total") - 1 - pl.col("seq") >= WINDOW)
     )
 
 

@@ -118,10 +118,10 @@ def test_each_gone_session_is_reported_once_so_the_runtime_can_close_it():
         stores.keep("gone", Store(None))  # its check and an earlier one
     stores.keep("here", Store(None))
     told: list[str] = []
-    stores.sweep(lambda s: s == "here", told.append)
+    stores.sweep(lambda session_id: session_id == "here", told.append)
     clock.now += 5
-    assert stores.sweep(lambda s: s == "here", told.append) == 2
+    assert stores.sweep(lambda session_id: session_id == "here", told.append) == 2
     assert told == ["gone"]
     clock.now += 5
-    stores.sweep(lambda s: s == "here", told.append)
+    stores.sweep(lambda session_id: session_id == "here", told.append)
     assert told == ["gone"]

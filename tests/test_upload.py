@@ -171,7 +171,7 @@ def test_unrecognised_answers_list_each_spelling_once_with_its_rows():
     store = Store(None)
     with pytest.raises(importer.ImportFailed) as caught:
         store.ingest([DATA / "upload_unknown_headers.csv"], header_overrides=UNKNOWN_HEADERS)
-    found = mapping.unrecognised(caught.value.problems)
+    found = mapping.unrecognized(caught.value.problems)
     assert {f: v for f, v in found.items() if v} == {
         "manager_action": {"Shadowed": 2},
         "polarity": {"kudos": 1},

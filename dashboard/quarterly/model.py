@@ -26,7 +26,7 @@ from dashboard.quarterly.changes import (
 from dashboard.quarterly.highlights import highlights
 from dashboard.quarterly.quarters import (
     LOOKBACK_QUARTERS,
-    TOP_BEHAVIOURS,
+    TOP_BEHAVIORS,
     USUAL_SHARE,
     Quarter,
     ReviewError,
@@ -228,8 +228,8 @@ def build_review(
         if hidden
         else _groups(_metrics(run, this_f, "rep"), _metrics(run, prev_f, "rep"), PEOPLE, min_n)
     )
-    behaviours_now = _metrics(run, this_f, "behavior")
-    behaviours_before = _metrics(run, prev_f, "behavior")
+    behaviors_now = _metrics(run, this_f, "behavior")
+    behaviors_before = _metrics(run, prev_f, "behavior")
     coverage = {
         "start": chosen.start,
         "end": chosen.end,
@@ -255,8 +255,8 @@ def build_review(
         headline=headline,
         managers=managers,
         reps=reps,
-        worked=what_worked(behaviours_now, behaviours_before, min_n),
-        wrong=keeps_going_wrong(behaviours_now, min_n),
+        worked=what_worked(behaviors_now, behaviors_before, min_n),
+        wrong=keeps_going_wrong(behaviors_now, min_n),
         reps_unobserved=reps_unobserved,
         managers_coverage=managers_coverage,
         source=source,
@@ -272,7 +272,7 @@ def build_review(
 # ---- behaviours --------------------------------------------------------------------------------
 
 
-def _behaviour_key(col: str) -> pl.Expr:
+def _behavior_key(col: str) -> pl.Expr:
     # the behaviour's key (lower-cased, inner spaces collapsed), to match spellings across quarters
     return pl.col(col).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
@@ -281,17 +281,17 @@ def what_worked(now: pl.DataFrame, before: pl.DataFrame, min_n: int) -> pl.DataF
     """Recognised behaviours (praised on a debriefed call) that came back most this quarter:
     metrics.sql by behaviour, with last quarter's recognised recurrence beside it."""
     previous = before.select(
-        _behaviour_key("grp").alias("_key"),
+        _behavior_key("grp").alias("_key"),
         pl.col("rec_eligible").alias("rec_eligible_previous"),
         pl.col("rec_recurred").alias("rec_recurred_previous"),
         pl.col("rec_rate").alias("rec_rate_previous"),
     )
     return (
         now.filter(pl.col("rec_eligible") > 0)
-        .with_columns(_behaviour_key("grp").alias("_key"))
+        .with_columns(_behavior_key("grp").alias("_key"))
         .join(previous, on="_key", how="left")
         .sort(["rec_recurred", "rec_rate", "grp"], descending=[True, True, False])
-        .head(TOP_BEHAVIOURS)
+        .head(TOP_BEHAVIORS)
         .select(
             pl.col("grp").alias("behaviour"),
             "praise",
@@ -323,7 +323,7 @@ def keeps_going_wrong(now: pl.DataFrame, min_n: int) -> pl.DataFrame:
         .rename({"mistakes_repeated": "repeated", "mistakes_eligible": "eligible"})
         .filter(pl.col("eligible") > 0)
         .sort(["repeated", "criticism", "grp"], descending=[True, True, False])
-        .head(TOP_BEHAVIOURS)
+        .head(TOP_BEHAVIORS)
         .select(
             pl.col("grp").alias("behaviour"),
             "criticism",

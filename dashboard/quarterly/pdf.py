@@ -56,7 +56,8 @@ def latin1(value: str) -> str:
 
 def use_dejavu(pdf, font_dir: Path | None) -> None:
     """Write PDF with DejaVu Sans (every character) when `font_dir` has it; else the PDF keeps
-    its core font and `pdf.t` folds text to Latin-1. Shared by the review and the debrief sheet."""
+    its core font and `pdf.fit_text` folds text to Latin-1. Shared by the review and the
+    debrief sheet."""
     if font_dir is None:
         return
     regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
@@ -73,7 +74,7 @@ def _pdf(review: Review, font_dir: Path | None):
         family = "Helvetica"
         unicode = False
 
-        def t(self, value: str) -> str:
+        def fit_text(self, value: str) -> str:
             return value if self.unicode else latin1(value)
 
         def footer(self) -> None:
@@ -84,9 +85,9 @@ def _pdf(review: Review, font_dir: Path | None):
                 f"{review.title} · {review.scope} · Observational figures: a difference is a "
                 "reason to look closer, not proof of cause."
             )
-            self.cell(0, 5, self.t(left), align="L")
+            self.cell(0, 5, self.fit_text(left), align="L")
             self.set_x(self.l_margin)
-            self.cell(0, 5, self.t(f"Page {self.page_no()} of {{nb}}"), align="R")
+            self.cell(0, 5, self.fit_text(f"Page {self.page_no()} of {{nb}}"), align="R")
 
     pdf = ReviewPDF(orientation="L", unit="mm", format="A4")
     pdf.set_margins(12, 12, 12)
@@ -101,7 +102,7 @@ class Writer:
 
     def __init__(self, pdf: Any):
         self.pdf = pdf
-        self.t = pdf.t
+        self.fit_text = pdf.fit_text
         self.fam = pdf.family
         self.width = pdf.epw
 
@@ -113,10 +114,10 @@ class Writer:
     def h2(self, title: str) -> None:
         pdf = self.pdf
         self.room(30)
-        pdf.start_section(self.t(title))
+        pdf.start_section(self.fit_text(title))
         pdf.set_font(self.fam, "B", 14)
         pdf.set_text_color(*INK)
-        pdf.cell(0, 9, self.t(title), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 9, self.fit_text(title), new_x="LMARGIN", new_y="NEXT")
         pdf.set_draw_color(223, 227, 232)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + self.width, pdf.get_y())
         pdf.ln(2)
@@ -126,12 +127,12 @@ class Writer:
         self.room(25 if table is None else min(17 + 5 * len(table.rows), 70))
         self.pdf.set_font(self.fam, "B", 10.5)
         self.pdf.set_text_color(*INK)
-        self.pdf.cell(0, 7, self.t(title), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.cell(0, 7, self.fit_text(title), new_x="LMARGIN", new_y="NEXT")
 
     def para(self, body: str, size: float = 8.5, colour=SOFT, height: float = 4.2) -> None:
         self.pdf.set_font(self.fam, "", size)
         self.pdf.set_text_color(*colour)
-        self.pdf.multi_cell(0, height, self.t(body), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, height, self.fit_text(body), new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1)
 
     def table(
@@ -144,7 +145,7 @@ class Writer:
     ) -> None:
         from fpdf.fonts import FontFace
 
-        pdf, fold = self.pdf, self.t
+        pdf, fold = self.pdf, self.fit_text
         if not table.rows:
             self.para("None.")
             return
@@ -256,7 +257,7 @@ def render_pdf(review: Review, font_dir: Path | None = DEJAVU) -> bytes:
     text reduced to latin-1."""
     pdf = _pdf(review, font_dir)
     writer = Writer(pdf)
-    pdf.set_title(writer.t(f"{review.title} · {review.scope}"))
+    pdf.set_title(writer.fit_text(f"{review.title} · {review.scope}"))
     pdf.set_author("Ridealong")
     pdf.set_creation_date(dt.datetime.combine(review.made_on, dt.time(), dt.UTC))
     drawn = review_charts(review)
@@ -275,7 +276,7 @@ def render_pdf(review: Review, font_dir: Path | None = DEJAVU) -> bytes:
 
 
 def _cover(writer: Writer, review: Review) -> None:
-    pdf, fold = writer.pdf, writer.t
+    pdf, fold = writer.pdf, writer.fit_text
     sub, meta, warn = header_lines(review)
     pdf.set_font(writer.fam, "", 8)
     pdf.set_text_color(*SOFT)
@@ -298,7 +299,7 @@ def _cover(writer: Writer, review: Review) -> None:
 def _block(writer: Writer, block: Block, following: Block | None, drawn: dict[str, Any]) -> None:
     from dashboard import charts
 
-    pdf, fold = writer.pdf, writer.t
+    pdf, fold = writer.pdf, writer.fit_text
     if isinstance(block, Highlights):
         for line in block.items or (block.empty,):
             pdf.set_font(writer.fam, "", 10)

@@ -13,7 +13,7 @@ from dashboard.importer import FIRST_YEAR, LAST_YEAR
 LOOKBACK_QUARTERS = 4  # "usual" and "observed before" look at this many quarters back
 USUAL_SHARE = 0.75  # a manager is below usual with fewer calls than this share of usual
 MAX_CHANGE_HIGHLIGHTS = 6
-TOP_BEHAVIOURS = 8
+TOP_BEHAVIORS = 8
 
 SAMPLE_SOURCE = "the bundled sample data, not a real team's"
 

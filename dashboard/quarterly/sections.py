@@ -113,32 +113,32 @@ def worked_table(review: Review) -> Table:
         f"After recognition in {review.previous.label}",
     ]
     rows = []
-    for behaviour in review.worked.iter_rows(named=True):
+    for behavior in review.worked.iter_rows(named=True):
         rows.append(
             [
-                Cell(behaviour["behaviour"]),
-                Cell(f"{behaviour['praise']:,}"),
+                Cell(behavior["behaviour"]),
+                Cell(f"{behavior['praise']:,}"),
                 _share_cell(
-                    behaviour["rec_recurred"],
-                    behaviour["rec_eligible"],
-                    behaviour["rec_rate"],
-                    behaviour["rec_small"],
+                    behavior["rec_recurred"],
+                    behavior["rec_eligible"],
+                    behavior["rec_rate"],
+                    behavior["rec_small"],
                 ),
                 Cell(
-                    formatting.interval([behaviour["rec_rate_lo"], behaviour["rec_rate_hi"]]),
+                    formatting.interval([behavior["rec_rate_lo"], behavior["rec_rate_hi"]]),
                     muted=True,
                 ),
                 _share_cell(
-                    behaviour["unrec_recurred"],
-                    behaviour["unrec_eligible"],
-                    behaviour["unrec_rate"],
-                    behaviour["unrec_small"],
+                    behavior["unrec_recurred"],
+                    behavior["unrec_eligible"],
+                    behavior["unrec_rate"],
+                    behavior["unrec_small"],
                 ),
                 _share_cell(
-                    behaviour["rec_recurred_previous"],
-                    behaviour["rec_eligible_previous"],
-                    behaviour["rec_rate_previous"],
-                    behaviour["rec_eligible_previous"] < review.min_n,
+                    behavior["rec_recurred_previous"],
+                    behavior["rec_eligible_previous"],
+                    behavior["rec_rate_previous"],
+                    behavior["rec_eligible_previous"] < review.min_n,
                 ),
             ]
         )
@@ -148,23 +148,23 @@ def worked_table(review: Review) -> Table:
 def wrong_table(review: Review) -> Table:
     header = ["Mistake", "Criticism notes", "Came back (any response)", *RESPONSES.values()]
     rows = []
-    for behaviour in review.wrong.iter_rows(named=True):
+    for behavior in review.wrong.iter_rows(named=True):
         cells = [
-            Cell(behaviour["behaviour"]),
-            Cell(f"{behaviour['criticism']:,}"),
+            Cell(behavior["behaviour"]),
+            Cell(f"{behavior['criticism']:,}"),
             Cell(
-                f"{behaviour['repeated']} of {behaviour['eligible']}",
-                muted=behaviour["eligible"] < review.min_n,
+                f"{behavior['repeated']} of {behavior['eligible']}",
+                muted=behavior["eligible"] < review.min_n,
             ),
         ]
         for response in RESPONSES:
             prefix = f"mr_{response}"
             cells.append(
                 _share_cell(
-                    behaviour[f"{prefix}_repeated"],
-                    behaviour[f"{prefix}_eligible"],
-                    behaviour[f"{prefix}_rate"],
-                    behaviour[f"{prefix}_small"],
+                    behavior[f"{prefix}_repeated"],
+                    behavior[f"{prefix}_eligible"],
+                    behavior[f"{prefix}_rate"],
+                    behavior[f"{prefix}_small"],
                 )
             )
         rows.append(cells)

@@ -20,8 +20,8 @@ if overall["calls"][0] == 0:
     common.empty_message()
     st.stop()
 
-D = metrics.DEFINITIONS
-K = filters.window
+DEFINITIONS = metrics.DEFINITIONS
+window = filters.window
 CI_HELP = (
     "Wilson 95% interval: the range the rate could plausibly have, given how many events it "
     "rests on."
@@ -62,15 +62,15 @@ def small_texts(frame: pl.DataFrame, flags: dict[str, str]) -> pl.Series:
 st.subheader("Which behaviours come back after they are recognised?")
 st.caption(
     f"For each praised behaviour: how often the rep was praised for it again on one of their "
-    f"next {K} calls, when the praise was given on a call with a debrief (recognised) and when "
-    f"there was no debrief. Only praise with at least {K} later calls counts. Bars are 95% "
-    "intervals; faded points are small samples."
+    f"next {window} calls, when the praise was given on a call with a debrief (recognised) and "
+    f"when there was no debrief. Only praise with at least {window} later calls counts. Bars are "
+    "95% intervals; faded points are small samples."
 )
 lift_cols = st.columns(3)
 lift_cols[0].metric(
     "Recognition lift, within rep",
     formatting.times(row["adj_lift"]) + formatting.mark(row["adj_lift_small"]),
-    help=D["adjusted_lift"],
+    help=DEFINITIONS["adjusted_lift"],
 )
 lift_cols[0].caption(
     formatting.interval([row["adj_lift_lo"], row["adj_lift_hi"]], formatting.times)
@@ -80,7 +80,7 @@ lift_cols[0].caption(
 lift_cols[1].metric(
     "Recognition lift, crude",
     formatting.times(row["lift"]) + formatting.mark(row["rec_small"] or row["unrec_small"]),
-    help=D["lift"] + " Crude: pools every rep and manager.",
+    help=DEFINITIONS["lift"] + " Crude: pools every rep and manager.",
 )
 lift_cols[1].caption(
     formatting.interval([row["lift_lo"], row["lift_hi"]], formatting.times)
@@ -104,15 +104,15 @@ by_behavior = common.metrics_frame(filters, by="behavior")
 praised = by_behavior.filter(pl.col("rec_eligible") + pl.col("unrec_eligible") > 0)
 if praised.is_empty():
     st.info(
-        f"No praised behaviour in this selection has {K} later calls to look at yet. Widen the "
-        "date range or shorten the recurrence window.",
+        f"No praised behaviour in this selection has {window} later calls to look at yet. Widen "
+        "the date range or shorten the recurrence window.",
         icon=":material/hourglass_empty:",
     )
 else:
     common.chart(charts.recurrence_by_behavior(praised), "recurrence_by_behaviour", "recurrence")
     recurrence = praised.sort(["rec_rate", "grp"], descending=[True, False], nulls_last=True)
     table = recurrence.select(
-        pl.col("grp").alias("behaviour"),
+        pl.col("grp").alias("behavior"),
         pl.col("praise").alias("praise_notes"),
         (pl.col("rec_rate") * 100).alias("rec"),
         interval_texts(recurrence, "rec").alias("rec_ci"),
@@ -129,7 +129,7 @@ else:
             hide_index=True,
             width="stretch",
             column_config={
-                "behaviour": st.column_config.TextColumn(
+                "behavior": st.column_config.TextColumn(
                     "Behaviour",
                     help="Behaviours noted the same way (case and spacing ignored), shown in "
                     "their most common spelling.",
@@ -140,29 +140,29 @@ else:
                 "rec": st.column_config.NumberColumn(
                     "Recognised: came back",
                     format=pct_format,
-                    help=D["recognized_rate"].replace("next K", f"next {K}"),
+                    help=DEFINITIONS["recognized_rate"].replace("next K", f"next {window}"),
                 ),
                 "rec_ci": st.column_config.TextColumn("95% CI", help=CI_HELP, width="small"),
                 "rec_n": st.column_config.NumberColumn(
                     "n",
-                    help=f"Praise on debriefed calls with at least {K} later calls.",
+                    help=f"Praise on debriefed calls with at least {window} later calls.",
                     width="small",
                 ),
                 "unrec": st.column_config.NumberColumn(
                     "Not recognised: came back",
                     format=pct_format,
-                    help=D["unrecognized_rate"].replace("next K", f"next {K}"),
+                    help=DEFINITIONS["unrecognized_rate"].replace("next K", f"next {window}"),
                 ),
                 "unrec_ci": st.column_config.TextColumn("95% CI", help=CI_HELP, width="small"),
                 "unrec_n": st.column_config.NumberColumn(
                     "n",
-                    help=f"Praise on calls without a debrief with at least {K} later calls.",
+                    help=f"Praise on calls without a debrief with at least {window} later calls.",
                     width="small",
                 ),
                 "lift": st.column_config.NumberColumn(
                     "Lift (crude)",
                     format="%.2f×",
-                    help=D["lift"] + " Crude: within one behaviour, every rep pooled.",
+                    help=DEFINITIONS["lift"] + " Crude: within one behaviour, every rep pooled.",
                 ),
                 "note": st.column_config.TextColumn("Note", help=SMALL_HELP),
             },
@@ -196,15 +196,15 @@ else:
 st.divider()
 st.subheader("Crash and burn, or jump in?")
 st.caption(
-    f"Each mistake (criticism) with at least {K} later calls, by what the manager did on the "
-    f"call: how often the rep made it again on one of their next {K} calls (crude: everyone "
+    f"Each mistake (criticism) with at least {window} later calls, by what the manager did on the "
+    f"call: how often the rep made it again on one of their next {window} calls (crude: everyone "
     "pooled; the within-rep ratios above come first)."
 )
 RESPONSES = charts.RESPONSE_LABELS
 if row["mistakes_eligible"] == 0:
     st.info(
-        f"No mistake in this selection has {K} later calls to look at yet. Widen the date range "
-        "or shorten the recurrence window.",
+        f"No mistake in this selection has {window} later calls to look at yet. Widen the date "
+        "range or shorten the recurrence window.",
         icon=":material/hourglass_empty:",
     )
 else:
@@ -233,7 +233,7 @@ else:
         width="stretch",
         column_config={
             "Within rep vs observe + debrief": st.column_config.NumberColumn(
-                format="%.2f×", help=D["adjusted_ratio"]
+                format="%.2f×", help=DEFINITIONS["adjusted_ratio"]
             ),
             "95% CI": st.column_config.TextColumn(
                 help="Clustered by rep: a rep's mistakes are alike, so they count less than "
@@ -282,13 +282,14 @@ else:
             "debrief (or not recorded)."
         ),
         "Mistakes (eligible)": st.column_config.NumberColumn(
-            help=f"Criticism notes (one per call and behaviour) with at least {K} later calls."
+            help=f"Criticism notes (one per call and behaviour) with at least {window} later calls."
         ),
         "Repeated": st.column_config.NumberColumn(
-            help=f"Of those, noted again as criticism on one of the rep's next {K} calls."
+            help=f"Of those, noted again as criticism on one of the rep's next {window} calls."
         ),
         "Repeat rate": st.column_config.NumberColumn(
-            format=pct_format, help=D["mistake_repeat"].replace("next K", f"next {K}")
+            format=pct_format,
+            help=DEFINITIONS["mistake_repeat"].replace("next K", f"next {window}"),
         ),
         "95% CI": st.column_config.TextColumn(help=CI_HELP),
         "Note": st.column_config.TextColumn(help=SMALL_HELP),
@@ -330,14 +331,14 @@ else:
                     label: st.column_config.NumberColumn(
                         format=pct_format,
                         help=f"Repeat rate after '{label}': "
-                        + D["mistake_repeat"].replace("next K", f"next {K}"),
+                        + DEFINITIONS["mistake_repeat"].replace("next K", f"next {window}"),
                     )
                     for label in RESPONSES.values()
                 },
                 **{
                     f"{label} (n)": st.column_config.NumberColumn(
                         "n",
-                        help=f"Eligible mistakes after '{label}' (at least {K} later calls).",
+                        help=f"Eligible mistakes after '{label}' (at least {window} later calls).",
                         width="small",
                     )
                     for label in RESPONSES.values()
@@ -350,5 +351,5 @@ else:
                 "behavior", "criticism", "window", "^mr_.*$"
             ),
             "ridealong_mistake_repeat_by_behaviour.csv",
-            key="dl_mistakes_by_behaviour",
+            key="dl_mistakes_by_behavior",
         )

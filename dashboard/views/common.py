@@ -374,7 +374,7 @@ def sidebar_filters() -> metrics.Filters:
             "Team",
             teams,
             key="f_team",
-            format_func=lambda t: team_label.get(t, t),
+            format_func=lambda team: team_label.get(team, team),
             placeholder="All teams",
             on_change=_all_means_none,
             args=("f_team", teams),

@@ -36,8 +36,8 @@ def new_note_id() -> int:
     return st.session_state["_log_next_note"]
 
 
-def note_keys(i: int) -> tuple[str, str, str]:
-    return f"log_b_{i}", f"log_p_{i}", f"log_s_{i}"
+def note_keys(note_id: int) -> tuple[str, str, str]:
+    return f"log_b_{note_id}", f"log_p_{note_id}", f"log_s_{note_id}"
 
 
 def clear_form() -> None:
@@ -45,8 +45,8 @@ def clear_form() -> None:
     key leaves the browser showing (and sending back) the last choice."""
     st.session_state.update({key: None for key in FIELDS})
     st.session_state.update({"log_date": dt.date.today(), "log_deal": ""})
-    for i in st.session_state.get(NOTE_IDS, []):
-        for key in note_keys(i):
+    for note_id in st.session_state.get(NOTE_IDS, []):
+        for key in note_keys(note_id):
             st.session_state.pop(key, None)
     st.session_state[NOTE_IDS] = [new_note_id()]
     st.session_state.pop(EDITING, None)
@@ -69,10 +69,16 @@ def fill_form(entry: logbook.Entry) -> None:
     )
     ids = []
     for note in entry.notes:
-        i = new_note_id()
-        ids.append(i)
-        b, p, s = note_keys(i)
-        st.session_state.update({b: note.behavior, p: note.polarity, s: note.severity})
+        note_id = new_note_id()
+        ids.append(note_id)
+        behavior_widget, polarity_widget, severity_widget = note_keys(note_id)
+        st.session_state.update(
+            {
+                behavior_widget: note.behavior,
+                polarity_widget: note.polarity,
+                severity_widget: note.severity,
+            }
+        )
     st.session_state[NOTE_IDS] = ids or [new_note_id()]
     st.session_state[EDITING] = entry.observation_id
 
@@ -240,10 +246,11 @@ def draw_sheet(call_key: str) -> None:
             st.markdown(f"**{title}** — {intro}")
             if not points:
                 st.write(none)
-            for n, p in enumerate(points, start=1):
-                tag = f" *({p.tag})*" if p.tag else ""
+            for number, point in enumerate(points, start=1):
+                tag = f" *({point.tag})*" if point.tag else ""
                 st.markdown(
-                    f"{n}. **{formatting.plain(p.behavior)}**{tag}  \n{formatting.plain(p.history)}"
+                    f"{number}. **{formatting.plain(point.behavior)}**{tag}  \n"
+                    + formatting.plain(point.history)
                 )
         st.text_input(
             debrief.NEXT_STEP,
@@ -357,37 +364,37 @@ st.radio(
 )
 
 st.markdown("**Notes** — what the rep did well, and what to fix")
-behaviours = common.query("behaviour_choices", team=st.session_state.get("log_team"))["behavior"]
-behaviours = behaviours.to_list()
-for n, i in enumerate(list(st.session_state[NOTE_IDS]), start=1):
-    b, p, s = note_keys(i)
-    with st.container(border=True, key=f"note_box_{i}"):
+behaviors = common.query("behavior_choices", team=st.session_state.get("log_team"))["behavior"]
+behaviors = behaviors.to_list()
+for number, note_id in enumerate(list(st.session_state[NOTE_IDS]), start=1):
+    behavior_widget, polarity_widget, severity_widget = note_keys(note_id)
+    with st.container(border=True, key=f"note_box_{note_id}"):
         st.selectbox(
-            f"Behaviour {n}",
-            with_current(behaviours, st.session_state.get(b)),
+            f"Behaviour {number}",
+            with_current(behaviors, st.session_state.get(behavior_widget)),
             index=None,
-            key=b,
+            key=behavior_widget,
             accept_new_options=True,
             placeholder="Type to find one your team uses, or a new one",
         )
         st.segmented_control(
-            f"Praise or criticism {n}",
+            f"Praise or criticism {number}",
             list(logbook.POLARITIES),
-            key=p,
+            key=polarity_widget,
             format_func=str.capitalize,
             label_visibility="collapsed",
         )
-        if st.session_state.get(p) == "criticism":
+        if st.session_state.get(polarity_widget) == "criticism":
             st.segmented_control(
-                f"Severity {n}",
+                f"Severity {number}",
                 list(logbook.SEVERITIES),
-                key=s,
+                key=severity_widget,
                 format_func=str.capitalize,
             )
         if len(st.session_state[NOTE_IDS]) > 1 and st.button(
-            "Remove this note", key=f"remove_{i}", icon=":material/delete:"
+            "Remove this note", key=f"remove_{note_id}", icon=":material/delete:"
         ):
-            st.session_state[NOTE_IDS].remove(i)
+            st.session_state[NOTE_IDS].remove(note_id)
             st.rerun()
 if st.button("Add a note", key="add_note", icon=":material/add:"):
     st.session_state[NOTE_IDS].append(new_note_id())

@@ -22,7 +22,7 @@ if by_manager.is_empty():
     common.empty_message()
     st.stop()
 
-D = metrics.DEFINITIONS
+DEFINITIONS = metrics.DEFINITIONS
 CI_HELP = (
     "Wilson 95% interval: the range the rate could plausibly have, given how many calls or "
     "events it rests on."
@@ -57,7 +57,9 @@ table = by_manager.select(
     pl.col("calls"),
     pl.col("praise_to_criticism").alias("ratio"),
     _interval(
-        "praise_to_criticism_lo", "praise_to_criticism_hi", lambda v: formatting.rounded(v, 1)
+        "praise_to_criticism_lo",
+        "praise_to_criticism_hi",
+        lambda value: formatting.rounded(value, 1),
     ).alias("ratio_ci"),
     (pl.col("intervention_rate") * 100).alias("intervention"),
     _interval("intervention_rate_lo", "intervention_rate_hi").alias("intervention_ci"),
@@ -113,33 +115,38 @@ st.dataframe(
     width="stretch",
     column_config={
         "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
-        "calls": st.column_config.NumberColumn("Calls", help=D["calls"], width=WIDTHS["calls"]),
+        "calls": st.column_config.NumberColumn(
+            "Calls", help=DEFINITIONS["calls"], width=WIDTHS["calls"]
+        ),
         "ratio": st.column_config.NumberColumn(
             "Praise : criticism",
             format="%.1f:1",
-            help=D["praise_to_criticism"],
+            help=DEFINITIONS["praise_to_criticism"],
             width=WIDTHS["ratio"],
         ),
         "ratio_ci": ci_column(),
         "intervention": st.column_config.NumberColumn(
-            "Took over", format=pct_format, help=D["intervention_rate"], width=WIDTHS["rates"]
+            "Took over",
+            format=pct_format,
+            help=DEFINITIONS["intervention_rate"],
+            width=WIDTHS["rates"],
         ),
         "intervention_ci": ci_column(),
         "observer_took_over": st.column_config.NumberColumn(
             "Observer took over",
             format=pct_format,
-            help=D["planned_observer_took_over_rate"],
+            help=DEFINITIONS["planned_observer_took_over_rate"],
             width=WIDTHS["observer"],
         ),
         "observer_took_over_ci": ci_column(),
         "debrief": st.column_config.NumberColumn(
-            "Debriefed", format=pct_format, help=D["debrief_rate"], width=WIDTHS["rates"]
+            "Debriefed", format=pct_format, help=DEFINITIONS["debrief_rate"], width=WIDTHS["rates"]
         ),
         "debrief_ci": ci_column(),
         "recurs": st.column_config.NumberColumn(
             "Praise recurs",
             format=pct_format,
-            help=D["recognized_rate"].replace("next K", f"next {filters.window}"),
+            help=DEFINITIONS["recognized_rate"].replace("next K", f"next {filters.window}"),
             width=WIDTHS["recurs"],
         ),
         "recurs_ci": ci_column(),
@@ -204,19 +211,19 @@ st.dataframe(
     hide_index=True,
     column_config={
         "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
-        "calls": st.column_config.NumberColumn("Calls", help=D["calls"]),
+        "calls": st.column_config.NumberColumn("Calls", help=DEFINITIONS["calls"]),
         "intervention": st.column_config.NumberColumn(
-            "Took over", format=pct_format, help=D["intervention_rate"]
+            "Took over", format=pct_format, help=DEFINITIONS["intervention_rate"]
         ),
         "intervention_eb": eb_column("Took over, pooled"),
         "debrief": st.column_config.NumberColumn(
-            "Debriefed", format=pct_format, help=D["debrief_rate"]
+            "Debriefed", format=pct_format, help=DEFINITIONS["debrief_rate"]
         ),
         "debrief_eb": eb_column("Debriefed, pooled"),
         "recurs": st.column_config.NumberColumn(
             "Praise recurs",
             format=pct_format,
-            help=D["recognized_rate"].replace("next K", f"next {filters.window}"),
+            help=DEFINITIONS["recognized_rate"].replace("next K", f"next {filters.window}"),
         ),
         "recurs_eb": eb_column("Praise recurs, pooled"),
     },
@@ -256,7 +263,8 @@ with right:
     st.metric(
         "Team intervention rate",
         formatting.pct(team["p0"], 1),
-        help=D["intervention_rate"] + " Over all the selected calls: the funnel's centre line.",
+        help=DEFINITIONS["intervention_rate"]
+        + " Over all the selected calls: the funnel's centre line.",
     )
     st.caption(f"{team['team_took_over']:,} of {team['team_calls']:,} selected calls taken over.")
     st.metric(

@@ -62,10 +62,10 @@ if current["calls"] == 0:
 reference = st.session_state.get("reference_ratio", 5.6)
 
 
-def adjusted(f: metrics.Filters) -> metrics.Adjusted:
-    strata = common.query("effect_strata", by="all", adjust_by="rep", **f.params())
-    found = metrics.adjusted_from_strata(strata, f.min_n, "rep")
-    return found.get("") or metrics.empty_adjusted("rep", f.min_n)
+def adjusted(selection: metrics.Filters) -> metrics.Adjusted:
+    strata = common.query("effect_strata", by="all", adjust_by="rep", **selection.params())
+    found = metrics.adjusted_from_strata(strata, selection.min_n, "rep")
+    return found.get("") or metrics.empty_adjusted("rep", selection.min_n)
 
 
 current = metrics.with_adjusted(current, adjusted(filters))

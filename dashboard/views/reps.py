@@ -56,7 +56,7 @@ st.session_state["_rep_focus"] = rep
 if st.query_params.get(FOCUS) != rep:
     st.query_params[FOCUS] = rep
 
-K = filters.window
+window = filters.window
 
 
 def interval_text(bounds: list) -> str:
@@ -64,12 +64,12 @@ def interval_text(bounds: list) -> str:
     return formatting.interval(bounds) if bounds[0] is not None else ""
 
 
-D = metrics.DEFINITIONS
+DEFINITIONS = metrics.DEFINITIONS
 summary = common.metrics_frame(filters.replace(reps=(rep,))).row(0, named=True)
 history = common.query(
     "rep_history",
     rep=rep,
-    window=K,
+    window=window,
     start=filters.start,
     end=filters.end,
     teams=list(filters.teams),
@@ -77,20 +77,24 @@ history = common.query(
 )
 
 tiles = st.columns(5)
-tiles[0].metric("Calls observed", f"{summary['calls']:,}", help=D["calls"])
+tiles[0].metric("Calls observed", f"{summary['calls']:,}", help=DEFINITIONS["calls"])
 tiles[1].metric(
     "Praise : criticism",
     formatting.ratio(summary["praise_to_criticism"]),
-    help=D["praise_to_criticism"],
+    help=DEFINITIONS["praise_to_criticism"],
 )
 tiles[2].metric(
-    "Intervention rate", formatting.pct(summary["intervention_rate"]), help=D["intervention_rate"]
+    "Intervention rate",
+    formatting.pct(summary["intervention_rate"]),
+    help=DEFINITIONS["intervention_rate"],
 )
-tiles[3].metric("Debrief rate", formatting.pct(summary["debrief_rate"]), help=D["debrief_rate"])
+tiles[3].metric(
+    "Debrief rate", formatting.pct(summary["debrief_rate"]), help=DEFINITIONS["debrief_rate"]
+)
 tiles[4].metric(
     "Recognised praise recurs",
     formatting.pct(summary["rec_rate"]),
-    help=D["recognized_rate"].replace("next K", f"next {K}"),
+    help=DEFINITIONS["recognized_rate"].replace("next K", f"next {window}"),
 )
 ci = st.columns(5)
 ci[0].caption(f"{summary['praise']} praise, {summary['criticism']} criticism notes")
@@ -113,11 +117,11 @@ ci[3].caption(
     + (" · small sample" if summary["debrief_small"] else "")
 )
 ci[4].caption(
-    f"{summary['rec_recurred']} of {summary['rec_eligible']} within {K} calls "
+    f"{summary['rec_recurred']} of {summary['rec_eligible']} within {window} calls "
     + interval_text([summary["rec_rate_lo"], summary["rec_rate_hi"]])
     + (" · small sample" if summary["rec_small"] else "")
     if summary["rec_eligible"]
-    else f"No recognised praise with {K} later calls yet."
+    else f"No recognised praise with {window} later calls yet."
 )
 if filters.managers:
     st.caption(
@@ -133,9 +137,9 @@ common.chart(
 st.subheader(f"{formatting.plain(rep)}'s calls")
 st.caption(
     f"Oldest first. Praise given on a debriefed call counts as recognised; it **came back** if "
-    f"{formatting.plain(rep)} was praised for it again on one of the next {K} calls, and is **too "
-    f"soon to tell** when {formatting.plain(rep)} has had fewer than {K} calls since. Later calls "
-    "outside the date range count."
+    f"{formatting.plain(rep)} was praised for it again on one of the next {window} calls, and is "
+    f"**too soon to tell** when {formatting.plain(rep)} has had fewer than {window} calls since. "
+    "Later calls outside the date range count."
 )
 DEBRIEF = {True: "Yes", False: "No"}
 # The behaviours as text ("; " between them), in rows tall enough for Streamlit to wrap them
@@ -147,17 +151,17 @@ LISTS = {
     "came_back": (
         "Came back",
         110,
-        f"Recognised praise (debriefed call) noted again as praise within {K} calls.",
+        f"Recognised praise (debriefed call) noted again as praise within {window} calls.",
     ),
     "did_not_come_back": (
         "Did not come back",
         112,
-        f"Recognised praise not noted again as praise within {K} calls.",
+        f"Recognised praise not noted again as praise within {window} calls.",
     ),
     "too_soon": (
         "Too soon to tell",
         75,
-        f"Recognised praise with fewer than {K} later calls so far.",
+        f"Recognised praise with fewer than {window} later calls so far.",
     ),
 }
 table = history.select(

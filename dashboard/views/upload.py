@@ -415,7 +415,7 @@ def _show_values(columns: Sequence[mapping.Column], check: Check) -> None:
     used = _mapping()
     fields, _problems = mapping.fields_of([c.header for c in columns], used)
     by_header = {c.header: c for c in columns}
-    from_rows = mapping.unrecognised(check.problems)
+    from_rows = mapping.unrecognized(check.problems)
     entries: list[tuple[str, str, int]] = []  # (field, answer as written, rows)
     for fld in mapping.VALUE_FIELDS:
         seen: set[str] = set()

@@ -1,4 +1,4 @@
--- behaviour_choices: the behaviours to offer as a leader types a note, so spellings
+-- behavior_choices: the behaviours to offer as a leader types a note, so spellings
 -- converge: every behaviour noted on a call the session may see, under its usual spelling (behaviors.label), the
 -- team's own first, then by how often noted.
 --
