@@ -260,7 +260,6 @@ class Staged:
     notes: int
     columns: dict[str, str]  # field -> header as written in the file
     ignored: list[str]
-    has_observation_id: bool
     warnings: list[str] = field(default_factory=list)
     db: str = "temp"  # the database that holds the staged tables
 
@@ -899,7 +898,6 @@ def _stage(
         notes=notes,
         columns=columns,
         ignored=ignored,
-        has_observation_id="observation_id" in mapping,
         warnings=warnings,
         db=db,
     )

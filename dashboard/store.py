@@ -792,7 +792,6 @@ class Store:
                             notes=done.notes,
                             columns={},
                             ignored=done.ignored,
-                            has_observation_id=True,
                             warnings=done.warnings,
                         )
                     )
