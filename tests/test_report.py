@@ -272,6 +272,36 @@ def test_tiny_q1_what_worked_and_what_keeps_going_wrong(tiny: Store) -> None:
     assert (sa["mr_observed_only_repeated"], sa["mr_observed_only_eligible"]) == (1, 1)
 
 
+SPELLINGS_CSV = """\
+observation_id,observed_on,manager,rep,team,planned_role,manager_action,debrief,behavior,polarity,severity,category
+A1,2026-02-02,Maria,Ana,North,observer,observed,yes,Asked good questions,praise,,
+A2,2026-02-09,Maria,Ana,North,observer,observed,yes,asked good  questions,praise,,
+A3,2026-02-16,Maria,Ana,North,observer,observed,yes,,,,
+A4,2026-02-23,Maria,Ana,North,observer,observed,yes,,,,
+A5,2026-04-06,Maria,Ana,North,observer,observed,yes,ASKED GOOD QUESTIONS,praise,,
+A6,2026-04-13,Maria,Ana,North,observer,observed,yes,Asked good questions,praise,,
+A7,2026-04-20,Maria,Ana,North,observer,observed,yes,Asked good questions,praise,,
+A8,2026-04-27,Maria,Ana,North,observer,observed,yes,Asked good questions,praise,,
+"""
+
+
+def test_what_worked_matches_a_behaviour_across_quarters_whatever_its_spelling(
+    tmp_path: Path,
+) -> None:
+    # One behaviour key, four spellings: the store's label is the most common one (4 of 7).
+    # Q1: A1 and A2 recognised, each with >= 3 later calls, each back within 3 calls (A2; A5).
+    # Q2: A5 recognised with 3 later calls, back on A6; A6 has only 2 later calls: not eligible.
+    path = tmp_path / "spellings.csv"
+    path.write_text(SPELLINGS_CSV, encoding="utf-8")
+    store, _ = load_files([path])
+    review = quarterly.build_review(store.con, "2026-Q2", today=AFTER_Q2)
+    columns = ("behaviour", "rec_recurred", "rec_eligible")
+    previous = ("rec_recurred_previous", "rec_eligible_previous")
+    assert review.worked.select(*columns, *previous).rows() == [
+        ("Asked good questions", 1, 1, 2, 2)
+    ]
+
+
 # ---- coverage queries ------------------------------------------------------------------------
 
 COVERAGE_CSV = """\

@@ -272,24 +272,20 @@ def build_review(
 # ---- behaviours --------------------------------------------------------------------------------
 
 
-def _behavior_key(col: str) -> pl.Expr:
-    # the behaviour's key (lower-cased, inner spaces collapsed), to match spellings across quarters
-    return pl.col(col).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-
-
 def what_worked(now: pl.DataFrame, before: pl.DataFrame, min_n: int) -> pl.DataFrame:
     """Recognised behaviours (praised on a debriefed call) that came back most this quarter:
-    metrics.sql by behaviour, with last quarter's recognised recurrence beside it."""
+    metrics.sql by behaviour, with last quarter's recognised recurrence beside it. Both
+    quarters name a behaviour by the store's one label for its key (queries/metrics.sql reads
+    it from `behaviors`), so the two match on that name."""
     previous = before.select(
-        _behavior_key("grp").alias("_key"),
+        "grp",
         pl.col("rec_eligible").alias("rec_eligible_previous"),
         pl.col("rec_recurred").alias("rec_recurred_previous"),
         pl.col("rec_rate").alias("rec_rate_previous"),
     )
     return (
         now.filter(pl.col("rec_eligible") > 0)
-        .with_columns(_behavior_key("grp").alias("_key"))
-        .join(previous, on="_key", how="left")
+        .join(previous, on="grp", how="left")
         .sort(["rec_recurred", "rec_rate", "grp"], descending=[True, True, False])
         .head(TOP_BEHAVIORS)
         .select(
