@@ -5,7 +5,8 @@
 -- debrief metric. `notes` is the call's note count as call_facts keeps it (one definition,
 -- queries/derive/07_call_facts.sql).
 --
--- Grain: one row per call, oldest first (observed_on, then observation_id as text).
+-- Grain: one row per call, oldest first: observed_on, then (calls of one day) the order they
+-- were logged on the page (calls from a file first), then observation_id as text.
 --
 -- Parameters:
 --   $manager  the leader (VARCHAR; null = every manager)
@@ -45,4 +46,4 @@ select
     ($today::date - r.observed_on)::integer as days_ago
 from recent as r
 left join logbook as l on l.call_key = r.call_key
-order by r.observed_on, coalesce(r.observation_id, ''), r.call_key
+order by r.observed_on, l.logged_at nulls first, coalesce(r.observation_id, ''), r.call_key
