@@ -11,8 +11,14 @@ inactive for a while (views/common.py uses 80% of that TTL), and then has the ru
 session, which frees its uploaded files and state too; a session that does come back later
 finds its exploration ended and is told so (`Store.closed`).
 
-The runtime is passed in (`is_active`), so this module stays free of Streamlit and is tested
-with a fake clock.
+`SnapshotWatch` is the other thing a server keeps per session: which version of the team's
+store each session's page shows. One thread per server process looks for a newer snapshot every
+few seconds (another process's import, this dashboard's own upload) and has the runtime rerun
+only the sessions still showing an older one. A session left open costs nothing between
+imports — no timer in the browser, no fragment run on the server.
+
+The runtime is passed in (`is_active`, `rerun`), so this module stays free of Streamlit and is
+tested with a fake clock and fake sessions.
 """
 
 from __future__ import annotations
@@ -115,5 +121,61 @@ def sweep_every(
                 stores.sweep(is_active, on_gone)
 
     thread = threading.Thread(target=run, name="ridealong-session-stores", daemon=True)
+    thread.start()
+    return thread
+
+
+class SnapshotWatch:
+    """Which version of the team's store each session's page shows."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._shown: dict[str, int] = {}
+
+    def shown(self, session_id: str, version: int) -> None:
+        """`session_id`'s page has just drawn the store at `version`."""
+        with self._lock:
+            self._shown[session_id] = version
+
+    def behind(self, version: int, is_active: Callable[[str], bool]) -> list[str]:
+        """The sessions whose page shows another version than `version` (an undo may go back
+        to a lower number), each named once per version; sessions no longer active are
+        forgotten (one that comes back draws its page afresh and says so again)."""
+        stale = []
+        with self._lock:
+            for session_id, seen in list(self._shown.items()):
+                if not is_active(session_id):
+                    del self._shown[session_id]
+                elif seen != version:
+                    stale.append(session_id)
+                    self._shown[session_id] = version
+        return stale
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._shown)
+
+
+def watch_snapshots(
+    watch: SnapshotWatch,
+    version: Callable[[], int],
+    is_active: Callable[[str], bool],
+    rerun: Callable[[str], None],
+    seconds: float,
+) -> threading.Thread:
+    """A daemon thread asking `version()` every `seconds` (it opens a newer snapshot when one
+    has appeared) and calling `rerun` for each session showing another version."""
+
+    def run() -> None:
+        while True:
+            time.sleep(seconds)
+            # a failed look (a store being replaced, a session closing) must never end the
+            # thread; the next one retries
+            with contextlib.suppress(Exception):
+                for session_id in watch.behind(version(), is_active):
+                    with contextlib.suppress(Exception):
+                        rerun(session_id)
+
+    thread = threading.Thread(target=run, name="ridealong-snapshot-watch", daemon=True)
     thread.start()
     return thread

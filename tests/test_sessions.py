@@ -1,11 +1,17 @@
 """Uploads a session checked or explored are closed once the session has gone (hostile-input
-issue, item 10: twelve explored 27 MB uploads held 1.8 GB after their visitors had left)."""
+issue, item 10: twelve explored 27 MB uploads held 1.8 GB after their visitors had left); the
+snapshot watcher reruns only the sessions showing an older version of the store (shared-store
+issue, item 1)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard.sessions import SessionStores, sweep_every
+import inspect
+import threading
+import time
+
+from dashboard.sessions import SessionStores, SnapshotWatch, sweep_every, watch_snapshots
 from dashboard.store import Store, load_files
 from dashboard.views import common
 
@@ -125,3 +131,57 @@ def test_each_gone_session_is_reported_once_so_the_runtime_can_close_it():
     clock.now += 5
     stores.sweep(lambda session_id: session_id == "here", told.append)
     assert told == ["gone"]
+
+
+def test_the_snapshot_watch_names_each_session_behind_once_and_forgets_gone_ones():
+    watch = SnapshotWatch()
+    watch.shown("a", 3)
+    watch.shown("b", 4)
+    watch.shown("gone", 3)
+    active = {"a", "b"}
+    assert watch.behind(4, active.__contains__) == ["a"]
+    assert watch.count() == 2  # "gone" forgotten
+    assert watch.behind(4, active.__contains__) == []  # "a" was told once
+    watch.shown("a", 4)  # its rerun drew version 4
+    # an undo swaps back a snapshot with a lower version: everyone is behind it
+    assert sorted(watch.behind(3, active.__contains__)) == ["a", "b"]
+    # a run that started before the swap draws the old version after the watch looked
+    watch.shown("b", 4)
+    assert watch.behind(3, active.__contains__) == ["b"]
+
+
+def test_the_snapshot_thread_reruns_the_sessions_behind_a_new_snapshot():
+    watch = SnapshotWatch()
+    version = [1]
+    rerun: list[str] = []
+    done = threading.Event()
+
+    def told(session_id: str) -> None:
+        rerun.append(session_id)
+        if session_id == "fails":
+            raise RuntimeError("a session closing as it is told")
+        done.set()
+
+    watch.shown("fails", 1)
+    watch.shown("here", 1)
+    thread = watch_snapshots(watch, lambda: version[0], lambda _: True, told, seconds=0.01)
+    time.sleep(0.1)
+    assert rerun == [] and thread.daemon  # nothing changed: nobody reruns
+    version[0] = 2
+    assert done.wait(5)
+    assert sorted(rerun) == ["fails", "here"]  # a failure stops nobody
+    time.sleep(0.1)  # each told once
+    assert sorted(rerun) == ["fails", "here"]
+
+
+def test_the_streamlit_internals_the_rerun_uses_still_exist():
+    # views/common._rerun does what Streamlit's runOnSave does; no public call exists for it
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.session_manager import ActiveSessionInfo, SessionManager
+
+    assert "self._session_mgr" in inspect.getsource(Runtime.__init__)
+    assert "get_active_session_info" in dir(SessionManager)
+    assert "session" in ActiveSessionInfo.__dataclass_fields__
+    assert "self._client_state = ClientState()" in inspect.getsource(AppSession.__init__)
+    assert "self.request_rerun(self._client_state)" in inspect.getsource(AppSession)

@@ -18,7 +18,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from dashboard import access, audit, formatting, metrics
 from dashboard.formatting import csv_bytes, csv_safe, plain  # noqa: F401 (csv_safe: tests)
-from dashboard.sessions import SessionStores, sweep_every
+from dashboard.sessions import SessionStores, SnapshotWatch, sweep_every, watch_snapshots
 from dashboard.store import READ_ONLY_ENV, REFRESH_SECONDS, WRITE_LOCK, Store, default_db_path
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
@@ -48,8 +48,8 @@ SEEN_IMPORT = "_seen_import"  # session_state: the last import this session has 
 
 def store_updates(src: Source) -> None:
     """Say once when another process (or session) added data since this session last looked:
-    "Updated: N calls added"; and look for a new snapshot every few seconds, rerunning the
-    page when one appears."""
+    "Updated: N calls added"; and have the page rerun when a newer snapshot appears (the
+    server's one snapshot watcher, below, does the looking)."""
     if src.explore:
         return
     last = src.store.last_import_id()
@@ -60,13 +60,36 @@ def store_updates(src: Source) -> None:
         st.toast(
             f"Updated: {added:,} call{'s' if added != 1 else ''} added", icon=":material/sync:"
         )
-    _watch(src.store, src.key)
+    from streamlit import runtime
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and runtime.exists():  # a server (not AppTest) can rerun the page
+        snapshot_watch(src.store).shown(ctx.session_id, src.version)
 
 
-@st.fragment(run_every=REFRESH_SECONDS + 1)
-def _watch(store: Store, key: str) -> None:
-    if f"store:{store.path}:{store.version()}" != key:
-        st.rerun(scope="app")
+@st.cache_resource(show_spinner=False)
+def snapshot_watch(_store: Store) -> SnapshotWatch:
+    """One thread per server process looks for a newer snapshot of the team's store every
+    REFRESH_SECONDS + 1 and reruns the sessions whose page shows an older one: an import by
+    cron or another dashboard appears within a few seconds, and an open page costs nothing
+    while nothing changes (a timer per page, as an `st.fragment(run_every=…)` would be, kept
+    two cores busy at twenty idle sessions)."""
+    watch = SnapshotWatch()
+    watch_snapshots(watch, _store.version, _session_active, _rerun, REFRESH_SECONDS + 1)
+    return watch
+
+
+def _rerun(session_id: str) -> None:
+    """Rerun a session's page as it stands (its page, query string and widget values), the
+    way Streamlit's own runOnSave does when a source file changes. Streamlit has no public
+    call for this; tests/test_sessions.py checks that the names used here still exist."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return
+    info = runtime.get_instance()._session_mgr.get_active_session_info(session_id)
+    if info is not None:
+        info.session.request_rerun(info.session._client_state)
 
 
 def db_path() -> str:
@@ -81,6 +104,7 @@ class Source:
     key: str  # part of every cache key: changes whenever the data does
     explore: bool
     label: str
+    version: int = 0  # the team store's version the key names (0 for an upload)
 
 
 @st.cache_resource(show_spinner=False)
@@ -135,7 +159,8 @@ def source() -> Source:
             icon=":material/travel_explore:",
         )
     store = team_store(db_path())
-    return Source(store, f"store:{store.path}:{store.version()}", False, "team store")
+    version = store.version()
+    return Source(store, f"store:{store.path}:{version}", False, "team store", version)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

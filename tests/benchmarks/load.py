@@ -246,8 +246,8 @@ class Session:
             await route.abort()
 
     def _message(self, frame: bytes | str) -> None:
-        """Count the script runs the server reports finished (a fragment's run, the store
-        watcher's, is not one: tests/e2e/browser.py's RUN_ENDED)."""
+        """Count the script runs the server reports finished (tests/e2e/browser.py's
+        RUN_ENDED)."""
         if isinstance(frame, str) or len(frame) > 1000:  # script_finished is a few bytes
             return
         message = ForwardMsg()

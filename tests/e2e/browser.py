@@ -104,8 +104,8 @@ IDLE = """
 
 # A run of the page's script has ended (the server's ForwardMsg.script_finished). A run that
 # stops early because the script asked for a rerun (st.rerun) does not count: the next does.
-# Nor does a fragment's run: the only fragment is the store watcher (views/common.py), which
-# ticks every few seconds on its own and would end a wait before the page's run.
+# Nor does a fragment's run (Ridealong has none: the store is watched on the server, and a new
+# snapshot reruns the whole page, which does count).
 RUN_ENDED = {
     ForwardMsg.FINISHED_SUCCESSFULLY,
     ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
