@@ -19,13 +19,13 @@ Steps:
    Streamlit session of its own, open the Overview, Managers and Behaviours pages in turn
    (--arrivals at a time) and wait for their first run to be drawn (the warm-up, not timed;
    a session whose page never opens is counted as an error and left out); then all sit idle
-   for --idle seconds (the store watcher still ticks in each).
+   for --idle seconds (what an open page costs while nobody clicks).
 4. For SECONDS, each session repeats six filter changes through the sidebar's widgets, as a
    person would: add a team, add one of its managers, move the start date, remove the manager,
    remove the team, start date back to the first day (teams, managers and dates drawn at random,
    seeded per session). A quarter of the way in, `ridealong ingest` of the import files runs in
    a separate process, one file after the other. The sessions go on until the imports have
-   finished and every session has had time to show them (the store watcher looks every 3 s).
+   finished and every session has had time to show them (the server looks every 3 s).
 
 A repaint is timed on the page's own clock, as tests/benchmarks/repaint.py times it: from the
 last key or pointer press of the change (the option clicked, Enter on the date) to the last
