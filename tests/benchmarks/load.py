@@ -23,7 +23,9 @@ Steps:
 4. For SECONDS, each session repeats six filter changes through the sidebar's widgets, as a
    person would: add a team, add one of its managers, move the start date, remove the manager,
    remove the team, start date back to the first day (teams, managers and dates drawn at random,
-   seeded per session). A quarter of the way in, `ridealong ingest` of the import files runs in
+   seeded per session); --think S: reading the page 0.5-1.5 x S seconds between two changes
+   (by default none: each change right after the last is drawn, more than twenty people would
+   click). A quarter of the way in, `ridealong ingest` of the import files runs in
    a separate process, one file after the other. The sessions go on until the imports have
    finished and every session has had time to show them (the server looks every 3 s).
 
@@ -499,12 +501,15 @@ async def open_session(
 
 
 async def work(
-    session: Session, data: Data, until: Callable[[], bool], verbose: bool
+    session: Session, data: Data, until: Callable[[], bool], verbose: bool, think: float = 0
 ) -> list[Repaint]:
-    """Change filters until UNTIL says stop; after a failed change, reopen the page."""
+    """Change filters until UNTIL says stop; after a failed change, reopen the page. THINK:
+    between two changes, read the page for 0.5-1.5 x THINK seconds (0: at once)."""
     done = []
     step = 0
     while not until():
+        if think and done:
+            await asyncio.sleep(think * session.rng.uniform(0.5, 1.5))
         done.append(await session.change(step, data))
         if verbose:
             print(done[-1].line(), flush=True)
@@ -586,7 +591,9 @@ async def measure(
                     return now > began + args.seconds + GIVE_UP_S
                 return now > max((j.ended for j in imports), default=began) + SEEN_S
 
-            worked = await asyncio.gather(*(work(s, data, until, args.verbose) for s in sessions))
+            worked = await asyncio.gather(
+                *(work(s, data, until, args.verbose, args.think) for s in sessions)
+            )
             loop_s = time.monotonic() - began
             cpu = {k: v - cpu_before[k] for k, v in cpu_seconds(servers).items()}
             if not importing.done():
@@ -663,7 +670,7 @@ def figures(values: list[float]) -> str:
     )
 
 
-def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
+def report(result: Result, store_mb: float, servers: int, think: float = 0) -> tuple[str, bool]:
     """The printed figures, and whether all went well (no errors, imports done and seen)."""
     data, repaints = result.data, result.repaints
     ok = [r for r in repaints if r.repaint_s is not None]
@@ -675,7 +682,12 @@ def report(result: Result, store_mb: float, servers: int) -> tuple[str, bool]:
             if servers == 1
             else f"`ridealong serve` and {servers - 1} `serve --read-only`"
         )
-        + ", filters changed in a loop while `ridealong ingest` adds calls",
+        + ", filters changed in a loop while `ridealong ingest` adds calls"
+        + (
+            f" (each session reads the page {think:g} s on average between changes)"
+            if think
+            else " (each change right after the last is drawn)"
+        ),
         f"data: {data.calls:,} calls, {data.notes:,} notes (store {store_mb:,.0f} MiB); "
         + "pages: "
         + ", ".join(f"{name} ×{n}" for name, n in pages.items()),
@@ -779,6 +791,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--idle", type=float, default=10, help="seconds idle after the warm-up (CPU measured)"
     )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0,
+        help="seconds a session reads the page between changes (0.5-1.5 x; 0: at once)",
+    )
     parser.add_argument("--verbose", action="store_true", help="print every repaint")
     parser.add_argument("--dir", type=Path, help="work (and keep the store and logs) here")
     args = parser.parse_args(argv)
@@ -806,7 +824,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for server in servers:
                 server.stop()
-    printed, well = report(result, store_mb, args.servers)
+    printed, well = report(result, store_mb, args.servers, args.think)
     print(printed)
     if args.dir:
         print(f"Kept: {args.dir} (log, store, import files, server logs)")
