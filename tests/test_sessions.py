@@ -5,11 +5,10 @@ issue, item 1)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import inspect
 import threading
 import time
+from pathlib import Path
 
 from dashboard.sessions import SessionStores, SnapshotWatch, sweep_every, watch_snapshots
 from dashboard.store import Store, load_files
