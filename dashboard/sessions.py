@@ -110,12 +110,14 @@ def sweep_every(
     is_active: Callable[[str], bool],
     seconds: float,
     on_gone: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> threading.Thread:
-    """A daemon thread sweeping `stores` every `seconds` for as long as the process runs."""
+    """A daemon thread sweeping `stores` every `seconds` for as long as the process runs (or
+    until `stop` is set)."""
+    stop = stop or threading.Event()
 
     def run() -> None:
-        while True:
-            time.sleep(seconds)
+        while not stop.wait(seconds):
             # a sweep must never end the thread; the next one retries
             with contextlib.suppress(Exception):
                 stores.sweep(is_active, on_gone)
@@ -162,13 +164,15 @@ def watch_snapshots(
     is_active: Callable[[str], bool],
     rerun: Callable[[str], None],
     seconds: float,
+    stop: threading.Event | None = None,
 ) -> threading.Thread:
     """A daemon thread asking `version()` every `seconds` (it opens a newer snapshot when one
-    has appeared) and calling `rerun` for each session showing another version."""
+    has appeared) and calling `rerun` for each session showing another version, for as long
+    as the process runs (or until `stop` is set)."""
+    stop = stop or threading.Event()
 
     def run() -> None:
-        while True:
-            time.sleep(seconds)
+        while not stop.wait(seconds):
             # a failed look (a store being replaced, a session closing) must never end the
             # thread; the next one retries
             with contextlib.suppress(Exception):

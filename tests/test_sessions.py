@@ -76,9 +76,13 @@ def test_the_sweeping_thread_closes_a_gone_sessions_store_and_frees_its_data():
     store, _ = load_files([DATA / "tiny.csv"])
     stores = SessionStores(ttl=0)
     stores.keep("gone", store)
-    thread = sweep_every(stores, lambda _: False, seconds=0.01)
-    thread.join(timeout=0.5)  # runs forever; half a second is dozens of sweeps
-    assert thread.daemon
+    stop = threading.Event()
+    thread = sweep_every(stores, lambda _: False, seconds=0.01, stop=stop)
+    thread.join(timeout=0.5)  # runs until stopped; half a second is dozens of sweeps
+    assert thread.daemon and thread.is_alive()
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
     assert store.closed
     assert stores.count() == 0
 
@@ -163,7 +167,10 @@ def test_the_snapshot_thread_reruns_the_sessions_behind_a_new_snapshot():
 
     watch.shown("fails", 1)
     watch.shown("here", 1)
-    thread = watch_snapshots(watch, lambda: version[0], lambda _: True, told, seconds=0.01)
+    stop = threading.Event()
+    thread = watch_snapshots(
+        watch, lambda: version[0], lambda _: True, told, seconds=0.01, stop=stop
+    )
     time.sleep(0.1)
     assert rerun == [] and thread.daemon  # nothing changed: nobody reruns
     version[0] = 2
@@ -171,6 +178,9 @@ def test_the_snapshot_thread_reruns_the_sessions_behind_a_new_snapshot():
     assert sorted(rerun) == ["fails", "here"]  # a failure stops nobody
     time.sleep(0.1)  # each told once
     assert sorted(rerun) == ["fails", "here"]
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 def test_the_streamlit_internals_the_rerun_uses_still_exist():
