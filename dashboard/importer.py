@@ -963,7 +963,8 @@ def _typed(source: str, mapping: dict[str, int]) -> str:
     """SQL: queries/import/typed.sql over the one generated relation, `projection`: the
     columns of `source` (c0.., _row) renamed to the fields. Only column positions go into it."""
     cells = ", ".join(
-        (f"nullif(trim(c{mapping[f]}), '')" if f in mapping else "null::varchar") + f" as {name}"
+        (f"nullif(import_trim(c{mapping[f]}), '')" if f in mapping else "null::varchar")
+        + f" as {name}"
         for f, name in PROJECTED
     )
     return (
