@@ -7,7 +7,8 @@
 -- Columns beyond the store's: first_row (the call's first row in the file), disagree (its
 -- rows say different things about the call: the importer then reports each), fingerprint (a
 -- hash of the call and its notes, blind to the notes' order: tells an unchanged re-import).
--- Any non-null value is the call's (any_value skips nulls).
+-- Any non-null value is the call's (any_value skips nulls). The text of `norm` is trimmed
+-- already, '' as null (the importer's projection).
 --
 -- Parameters: none.
 
@@ -38,12 +39,12 @@ with calls as (
         -- the notes' hashes summed: their order does not count (the same notes as notes.sql;
         -- one sum of a per-row sum, which costs a file without went_well/to_fix nothing)
         sum(
-            case when n.behavior is not null then hash(trim(n.behavior), n.polarity,
-                n.severity, nullif(trim(n.category), ''))::hugeint else 0 end
+            case when n.behavior is not null then hash(n.behavior, n.polarity,
+                n.severity, n.category)::hugeint else 0 end
             + case when n.went_well is not null then hash(n.went_well, 'praise', null::varchar,
-                nullif(trim(n.category), ''))::hugeint else 0 end
+                n.category)::hugeint else 0 end
             + case when n.to_fix is not null then hash(n.to_fix, 'criticism', n.severity,
-                nullif(trim(n.category), ''))::hugeint else 0 end
+                n.category)::hugeint else 0 end
         ) filter (
             where n.behavior is not null or n.went_well is not null or n.to_fix is not null
         ) as notes_hash

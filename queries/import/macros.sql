@@ -10,6 +10,10 @@
 --       must be a time of day (0-23 h, or 1-12 with AM/PM; 0-59 min and s; a UTC offset).
 --   behavior_key(text)  a behaviour's key: lower case, runs of white space one space (the
 --       text is trimmed already); notes whose keys are equal are the same behaviour.
+--   import_trim(text)   trim(text), without its cost where it would change nothing: DuckDB's
+--       trim removes Unicode space separators, of ASCII only the space, so a text of ASCII
+--       that neither starts nor ends with a space is its own trim (at 10 million rows the
+--       fifteen cells of a row take 1.5 s instead of 3.3 s per 4 million rows on 2 cores).
 --   import_fold(text)   lower case, runs of spaces and underscores one space (the regular
 --       expression runs only where there is one).
 --   import_coded(raw, spellings, vals)  the value of a spelling: lower case first, folded
@@ -37,6 +41,14 @@ create or replace temp macro behavior_key(text) as (
         when regexp_matches(text, '\s\s|[\t\n\r\f\v]')
             then regexp_replace(lower(text), '\s+', ' ', 'g')
         else lower(text)
+    end
+);
+
+create or replace temp macro import_trim(text) as (
+    case
+        when starts_with(text, ' ') or ends_with(text, ' ') or strlen(text) <> length(text)
+            then trim(text)
+        else text
     end
 );
 

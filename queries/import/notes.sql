@@ -3,18 +3,19 @@
 -- Grain: one row per note. A row gives up to three: its behaviour (with its polarity and
 -- severity), what went well (praise) and what to fix (criticism, with the row's severity);
 -- the row's category goes with each. note_no is the row in the file (it orders a call's notes).
--- Reads `norm`, the staged file's typed rows (importer: a CTE over `<stage>_norm`).
+-- Reads `norm`, the staged file's typed rows (importer: a CTE over `<stage>_norm`), their text
+-- trimmed already and '' as null.
 --
 -- Parameters: none.
 
 select
     n.call_key,
     n._row::bigint as note_no,
-    trim(n.behavior) as behavior,
+    n.behavior,
     n.behavior_key,
     n.polarity,
     n.severity,
-    nullif(trim(n.category), '') as category
+    n.category
 from norm as n
 where n.behavior is not null
 union all
@@ -25,7 +26,7 @@ select
     n.went_well_key,
     'praise',
     null::varchar,
-    nullif(trim(n.category), '')
+    n.category
 from norm as n
 where n.went_well is not null
 union all
@@ -36,6 +37,6 @@ select
     n.to_fix_key,
     'criticism',
     n.severity,
-    nullif(trim(n.category), '')
+    n.category
 from norm as n
 where n.to_fix is not null
