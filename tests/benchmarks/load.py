@@ -142,6 +142,8 @@ STATE = """
 """
 READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
 READ_TOASTS = "() => [...new Set(window.__loadToasts)].map((t) => t.textContent)"
+NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers nothing
+OPTIONS_S = 10  # how long a list may take to offer an option
 UPDATED = re.compile(r"Updated: ([\d,]+) calls? added")
 
 
@@ -336,10 +338,21 @@ class Session:
         await self.multiselect(label).locator("input").click()
         options = self.page.get_by_role("option")
         if name is None:
-            await options.first.wait_for()
-            offered = [o for o in await options.all_inner_texts() if not o.startswith("Select ")]
+            # the list may still be the one of the run before (a manager list narrowed by the
+            # team just added arrives with that run): "No results" is no option to choose
+            offered: list[str] = []
+            waited = time.monotonic() + OPTIONS_S
+            while not offered and time.monotonic() < waited:
+                await options.first.wait_for()
+                offered = [
+                    o
+                    for o in await options.all_inner_texts()
+                    if not o.startswith("Select ") and o != NO_OPTIONS
+                ]
+                if not offered:
+                    await self.page.wait_for_timeout(200)
             if not offered:
-                raise Failed("widget step", f"no {label.lower()} offered")
+                raise Failed("widget step", f"no {label.lower()} offered in {OPTIONS_S:g} s")
             name = self.rng.choice(offered)
         else:
             await self.page.keyboard.type(name)
