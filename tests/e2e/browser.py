@@ -63,16 +63,19 @@ IGNORED_404 = re.compile(
 # fails the test like a console error.
 VEGA_WARNING = re.compile(r"^WARN\b")
 
-# When the page last changed (a MutationObserver over the whole document). And a frame asked
-# for at every frame: headless Chromium with nothing to draw can go seconds without the idle
-# periods requestIdleCallback (IDLE below) waits for.
+# When the page last changed (a MutationObserver over the whole document).
 WATCH_CHANGES = """
 window.__ridealongChanged = performance.now();
 new MutationObserver(() => { window.__ridealongChanged = performance.now(); }).observe(
   document, {subtree: true, childList: true, characterData: true, attributes: true},
 );
-(function tick() { requestAnimationFrame(tick); })();
 """
+# A frame asked for at every frame, for as long as the page is open: headless Chromium with
+# nothing to draw can go seconds without the idle periods requestIdleCallback (IDLE below)
+# waits for. It costs about 5% of a core per open page (measured: an idle Overview 0.5 CPU-s
+# in 10 s with it, 0.0 without), so the load benchmark, with twenty pages open, leaves it out
+# and relies on IDLE asking for frames while it waits.
+TICK_FRAMES = "(function tick() { requestAnimationFrame(tick); })();"
 QUIET_MS = 200  # how long the page must stay unchanged to count as drawn
 STILL_MS = 2000  # ... and to count as drawn while the browser stays busy (an animation)
 
@@ -96,9 +99,12 @@ DRAWN = """
 IDLE = """
 () => new Promise((resolve) => {
   const before = window.__ridealongChanged;
-  requestIdleCallback((d) => resolve(
-    d.didTimeout ? "busy" : window.__ridealongChanged === before ? "idle" : "changed"
-  ), {timeout: 1000});
+  let waiting = true;
+  (function tick() { if (waiting) requestAnimationFrame(tick); })();
+  requestIdleCallback((d) => {
+    waiting = false;
+    resolve(d.didTimeout ? "busy" : window.__ridealongChanged === before ? "idle" : "changed");
+  }, {timeout: 1000});
 })
 """
 
@@ -275,6 +281,7 @@ class Tab:
 
     def watch(self) -> None:
         self.page.context.add_init_script(WATCH_CHANGES)
+        self.page.context.add_init_script(TICK_FRAMES)
         self.page.context.route(lambda url: not url.startswith(self.base), self._outside)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
