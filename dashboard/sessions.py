@@ -23,6 +23,7 @@ tested with a fake clock and fake sessions.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import threading
@@ -124,7 +125,19 @@ def sweep_every(
 
     thread = threading.Thread(target=run, name="ridealong-session-stores", daemon=True)
     thread.start()
+    _stop_at_exit(stop, thread)
     return thread
+
+
+def _stop_at_exit(stop: threading.Event, thread: threading.Thread) -> None:
+    """Stop a daemon thread before Python shuts down: one still inside DuckDB then (its C++
+    code runs without the GIL) is killed as it comes back, and the process aborts."""
+
+    def stop_and_join() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    atexit.register(stop_and_join)
 
 
 class SnapshotWatch:
@@ -165,14 +178,15 @@ def watch_snapshots(
     rerun: Callable[[str], None],
     seconds: float,
     stop: threading.Event | None = None,
+    alive: Callable[[], bool] = lambda: True,
 ) -> threading.Thread:
     """A daemon thread asking `version()` every `seconds` (it opens a newer snapshot when one
     has appeared) and calling `rerun` for each session showing another version, for as long
-    as the process runs (or until `stop` is set)."""
+    as the process runs and `alive()` says so (or until `stop` is set)."""
     stop = stop or threading.Event()
 
     def run() -> None:
-        while not stop.wait(seconds):
+        while not stop.wait(seconds) and alive():
             # a failed look (a store being replaced, a session closing) must never end the
             # thread; the next one retries
             with contextlib.suppress(Exception):
@@ -182,4 +196,5 @@ def watch_snapshots(
 
     thread = threading.Thread(target=run, name="ridealong-snapshot-watch", daemon=True)
     thread.start()
+    _stop_at_exit(stop, thread)
     return thread

@@ -194,3 +194,24 @@ def test_the_streamlit_internals_the_rerun_uses_still_exist():
     assert "session" in ActiveSessionInfo.__dataclass_fields__
     assert "self._client_state = ClientState()" in inspect.getsource(AppSession.__init__)
     assert "self.request_rerun(self._client_state)" in inspect.getsource(AppSession)
+
+
+def test_a_snapshot_thread_ends_once_its_store_is_closed():
+    alive = threading.Event()
+    alive.set()
+    thread = watch_snapshots(
+        SnapshotWatch(), lambda: 1, lambda _: True, lambda _: None, 0.01, alive=alive.is_set
+    )
+    time.sleep(0.05)
+    assert thread.is_alive()
+    alive.clear()  # what a closed store says
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_no_snapshot_thread_is_started_under_apptest(app, sample_store):
+    # AppTest's runtime is a stand-in that reruns nothing: a watcher there would only poll
+    # a store every few seconds for the rest of the test run
+    at = app(sample_store)
+    assert not at.exception
+    assert not [t for t in threading.enumerate() if t.name == "ridealong-snapshot-watch"]

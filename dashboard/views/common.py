@@ -60,11 +60,17 @@ def store_updates(src: Source) -> None:
         st.toast(
             f"Updated: {added:,} call{'s' if added != 1 else ''} added", icon=":material/sync:"
         )
+    ctx = get_script_run_ctx()
+    if ctx is not None and _serving():  # a server can rerun the page; AppTest cannot
+        snapshot_watch(src.store).shown(ctx.session_id, src.version)
+
+
+def _serving() -> bool:
+    """True in a Streamlit server; False in bare mode and under AppTest, whose runtime is a
+    stand-in (a mock of Runtime) that reruns nothing."""
     from streamlit import runtime
 
-    ctx = get_script_run_ctx()
-    if ctx is not None and runtime.exists():  # a server (not AppTest) can rerun the page
-        snapshot_watch(src.store).shown(ctx.session_id, src.version)
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
 
 
 @st.cache_resource(show_spinner=False)
@@ -75,7 +81,14 @@ def snapshot_watch(_store: Store) -> SnapshotWatch:
     while nothing changes (a timer per page, as an `st.fragment(run_every=…)` would be, kept
     two cores busy at twenty idle sessions)."""
     watch = SnapshotWatch()
-    watch_snapshots(watch, _store.version, _session_active, _rerun, REFRESH_SECONDS + 1)
+    watch_snapshots(
+        watch,
+        _store.version,
+        _session_active,
+        _rerun,
+        REFRESH_SECONDS + 1,
+        alive=lambda: not _store.closed,
+    )
     return watch
 
 
