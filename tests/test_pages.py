@@ -314,6 +314,52 @@ def test_funnel_labels_of_points_close_together_do_not_overlap() -> None:
             assert not (a1 < b2 and a2 < b1 and abs(y1 - y2) < 0.05)
 
 
+def _managers(count: int) -> pl.DataFrame:
+    """metrics by manager for COUNT managers (only the columns the funnel reads)."""
+    calls = [10 + index for index in range(count)]
+    return pl.DataFrame(
+        {
+            "grp": [f"Manager {index:03}" for index in range(count)],
+            "calls": calls,
+            "took_over": [index % 5 for index in range(count)],
+            "intervention_rate": [(index % 5) / n for index, n in enumerate(calls)],
+            "intervention_rate_lo": [0.0] * count,
+            "intervention_rate_hi": [0.5] * count,
+            "calls_small": [False] * count,
+        }
+    )
+
+
+def _funnel_parts(count: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    managers = _managers(count)
+    grid = pl.DataFrame({"n": [1, 100, 1000]}).with_columns(
+        p0=pl.lit(0.2), lo95=pl.lit(0.1), hi95=pl.lit(0.3), lo998=pl.lit(0.05), hi998=pl.lit(0.4)
+    )
+    places = managers.select(pl.col("grp").alias("manager"), position=pl.lit("within"))
+    return managers, grid, places
+
+
+def test_the_funnel_names_a_few_managers_beside_their_dots() -> None:
+    chart = charts.funnel(*_funnel_parts(charts.MAX_LABELLED))
+    texts = [layer for layer in chart.layer if layer.to_dict()["mark"]["type"] == "text"]
+    assert texts  # a halo and a name for each side in use
+    assert set(texts[0].data["manager"]) == {f"Manager {i:03}" for i in range(charts.MAX_LABELLED)}
+
+
+def test_the_funnel_of_many_managers_names_none_and_places_no_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # placing labels takes time growing with the cube of the managers: 7 s for the 834 of a
+    # million notes, which the page spent on every run to then draw no label
+    def placed(*args: object) -> None:
+        raise AssertionError("labels placed for a funnel that shows none")
+
+    monkeypatch.setattr(charts, "_place_labels", placed)
+    chart = charts.funnel(*_funnel_parts(charts.MAX_LABELLED + 1))
+    assert [layer.to_dict()["mark"]["type"] for layer in chart.layer] == ["line", "circle"]
+    assert chart.layer[-1].data.height == charts.MAX_LABELLED + 1
+
+
 def test_charts_of_the_pages_carry_no_decimal_and_export(tiny: Store) -> None:
     by_behavior = metrics.metrics_frame(tiny.con, metrics.Filters(window=1), by="behavior")
     overall = metrics.metrics_frame(tiny.con, metrics.Filters(window=1))
