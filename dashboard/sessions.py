@@ -152,16 +152,25 @@ class SnapshotWatch:
         with self._lock:
             self._shown[session_id] = version
 
-    def behind(self, version: int, is_active: Callable[[str], bool]) -> list[str]:
+    def behind(
+        self,
+        version: int,
+        is_active: Callable[[str], bool],
+        is_busy: Callable[[str], bool] = lambda _: False,
+    ) -> list[str]:
         """The sessions whose page shows another version than `version` (an undo may go back
         to a lower number), each named once per version; sessions no longer active are
-        forgotten (one that comes back draws its page afresh and says so again)."""
+        forgotten (one that comes back draws its page afresh and says so again). A busy
+        session (its page running, or what the run drew not all sent yet) is left for a later
+        look: a rerun would interrupt a run that may already show `version`, and Streamlit
+        drops what a run queued but did not send when the next starts — its "Updated" toast
+        among it."""
         stale = []
         with self._lock:
             for session_id, seen in list(self._shown.items()):
                 if not is_active(session_id):
                     del self._shown[session_id]
-                elif seen != version:
+                elif seen != version and not is_busy(session_id):
                     stale.append(session_id)
                     self._shown[session_id] = version
         return stale
@@ -179,10 +188,12 @@ def watch_snapshots(
     seconds: float,
     stop: threading.Event | None = None,
     alive: Callable[[], bool] = lambda: True,
+    is_busy: Callable[[str], bool] = lambda _: False,
 ) -> threading.Thread:
     """A daemon thread asking `version()` every `seconds` (it opens a newer snapshot when one
     has appeared) and calling `rerun` for each session showing another version, for as long
-    as the process runs and `alive()` says so (or until `stop` is set)."""
+    as the process runs and `alive()` says so (or until `stop` is set); a session `is_busy`
+    says is busy is looked at again next time."""
     stop = stop or threading.Event()
 
     def run() -> None:
@@ -190,7 +201,7 @@ def watch_snapshots(
             # a failed look (a store being replaced, a session closing) must never end the
             # thread; the next one retries
             with contextlib.suppress(Exception):
-                for session_id in watch.behind(version(), is_active):
+                for session_id in watch.behind(version(), is_active, is_busy):
                     with contextlib.suppress(Exception):
                         rerun(session_id)
 

@@ -153,6 +153,21 @@ def test_the_snapshot_watch_names_each_session_behind_once_and_forgets_gone_ones
     assert watch.behind(3, active.__contains__) == ["b"]
 
 
+def test_the_snapshot_watch_leaves_a_busy_session_for_a_later_look():
+    # a rerun would interrupt a run that may already draw the new version, and Streamlit drops
+    # the messages a run queued but did not send (its "Updated" toast) when the next starts
+    watch = SnapshotWatch()
+    watch.shown("running", 1)
+    watch.shown("idle", 1)
+    busy = {"running"}
+    assert watch.behind(2, lambda _: True, busy.__contains__) == ["idle"]
+    assert watch.behind(2, lambda _: True, busy.__contains__) == []  # still running
+    busy.clear()  # its run ended on version 1: rerun it now
+    assert watch.behind(2, lambda _: True, busy.__contains__) == ["running"]
+    watch.shown("running", 3)  # or its run drew the newer version itself: no rerun for it
+    assert watch.behind(3, lambda _: True, busy.__contains__) == ["idle"]
+
+
 def test_the_snapshot_thread_reruns_the_sessions_behind_a_new_snapshot():
     watch = SnapshotWatch()
     version = [1]
@@ -194,6 +209,13 @@ def test_the_streamlit_internals_the_rerun_uses_still_exist():
     assert "session" in ActiveSessionInfo.__dataclass_fields__
     assert "self._client_state = ClientState()" in inspect.getsource(AppSession.__init__)
     assert "self.request_rerun(self._client_state)" in inspect.getsource(AppSession)
+    # views/common._session_busy: a run under way, or messages not yet sent
+    from streamlit.runtime.app_session import AppSessionState
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+
+    assert "self._state = AppSessionState.APP_IS_RUNNING" in inspect.getsource(AppSession)
+    assert "self._browser_queue = ForwardMsgQueue()" in inspect.getsource(AppSession.__init__)
+    assert AppSessionState.APP_IS_RUNNING and callable(ForwardMsgQueue.is_empty)
 
 
 def test_a_snapshot_thread_ends_once_its_store_is_closed():

@@ -88,6 +88,7 @@ def snapshot_watch(_store: Store) -> SnapshotWatch:
         _rerun,
         REFRESH_SECONDS + 1,
         alive=lambda: not _store.closed,
+        is_busy=_session_busy,
     )
     return watch
 
@@ -132,6 +133,21 @@ def session_stores() -> SessionStores:
     seconds = max(1.0, min(10.0, ttl / 4))
     sweep_every(stores, _session_active, seconds, on_gone=_close_session)
     return stores
+
+
+def _session_busy(session_id: str) -> bool:
+    """The session's page is running, or the messages its run drew are not all sent yet (the
+    watcher waits for it: tests/test_sessions.py checks the Streamlit internals used here)."""
+    from streamlit import runtime
+    from streamlit.runtime.app_session import AppSessionState
+
+    if not runtime.exists():
+        return False
+    info = runtime.get_instance()._session_mgr.get_active_session_info(session_id)
+    if info is None:
+        return False
+    session = info.session
+    return session._state == AppSessionState.APP_IS_RUNNING or not session._browser_queue.is_empty()
 
 
 def _session_active(session_id: str) -> bool:
