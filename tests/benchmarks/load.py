@@ -34,7 +34,11 @@ last key or pointer press of the change (the option clicked, Enter on the date) 
 change inside the main area. It is over when the server has finished a run of the script for
 the session, the URL holds the new filter, nothing is stale, every chart is drawn, nothing is
 loading and the page is idle (tests/e2e/browser.py's `Tab.settle`, whose wall time is printed
-as "settled": an upper bound, with the 200 ms it waits to be sure).
+as "settled": an upper bound, with the 200 ms it waits to be sure). "Served" is the server's
+part, on the driver's clock: from the press to the moment the driver hears the server say the
+run finished (it hears late when Playwright itself waits for a core). --server-first runs the
+servers ahead of everything else on the machine (nice -10), so that the browsers, which here
+share the server's two cores, take only what the server leaves.
 
 Errors, by kind: uncaught page exceptions; console errors and Vega warnings (the browser
 suite's rule, tests/e2e/browser.py: the two 404s of streamlit#7074 aside); requests that left
@@ -99,6 +103,7 @@ from tests.e2e.browser import (
 )
 
 TARGET_P95_S = 2.0
+SERVER_FIRST = -10  # --server-first: the servers' nice
 TARGET_NOTES = 1_000_000
 PAGES = {"/": "Overview", "/managers": "Managers", "/behaviours": "Behaviours"}
 SEEN_S = 10.0  # after the last import: time for every session to show it (watcher: 3 s)
@@ -165,6 +170,7 @@ class Repaint:
     repaint_s: float | None  # press -> the last change in the main area (None: it failed)
     settled_s: float  # the press -> settled, wall time
     error: str | None = None
+    served_s: float | None = None  # press -> the server said the run finished (driver's clock)
 
     def line(self) -> str:
         """One line for --verbose."""
@@ -209,6 +215,7 @@ class Session:
     rng: random.Random
     timeout_s: float
     runs: int = 0  # script runs the server has finished for this page
+    finished_at: float = 0.0  # monotonic: when the driver heard of the last of them
     opened: float = 0.0  # monotonic: when this page was (re)opened (a new Streamlit session)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail), not yet counted
     loading: set[Request] = field(default_factory=set)
@@ -258,6 +265,7 @@ class Session:
         message.ParseFromString(frame)
         if message.WhichOneof("type") == "script_finished" and message.script_finished in RUN_ENDED:
             self.runs += 1
+            self.finished_at = time.monotonic()
 
     # -- what the URL should say ---------------------------------------------------------------
 
@@ -407,6 +415,7 @@ class Session:
             await act()
             await self.settle(before + 1, query)
             settled = time.monotonic() - pressed_at
+            served = self.finished_at - pressed_at
             pressed, changed = await self.page.evaluate(READ_TIMELINE)
             shown = await self.page.get_by_test_id("stException").all_inner_texts()
             if shown:
@@ -416,8 +425,9 @@ class Session:
             await self.page.keyboard.press("Escape")  # close a list of options
             repaint = (changed - pressed) / 1000 if changed > pressed else settled
             return Repaint(
-                self.number, self.name, kind, started, time.monotonic(), repaint, settled
-            )
+                self.number, self.name, kind, started, time.monotonic(), repaint, settled,
+                served_s=served,
+            )  # fmt: skip
         except (Failed, PlaywrightError) as e:
             failed = e if isinstance(e, Failed) else Failed("widget step", str(e).splitlines()[0])
             return Repaint(
@@ -683,7 +693,9 @@ def figures(values: list[float]) -> str:
     )
 
 
-def report(result: Result, store_mb: float, servers: int, think: float = 0) -> tuple[str, bool]:
+def report(
+    result: Result, store_mb: float, servers: int, think: float = 0, first: bool = False
+) -> tuple[str, bool]:
     """The printed figures, and whether all went well (no errors, imports done and seen)."""
     data, repaints = result.data, result.repaints
     ok = [r for r in repaints if r.repaint_s is not None]
@@ -705,7 +717,8 @@ def report(result: Result, store_mb: float, servers: int, think: float = 0) -> t
         + "pages: "
         + ", ".join(f"{name} ×{n}" for name, n in pages.items()),
         f"machine: {os.cpu_count()} cores; load average (1 min) {result.load_before[0]:.1f} "
-        f"when the loop began, {result.load_after[0]:.1f} when it ended",
+        f"when the loop began, {result.load_after[0]:.1f} when it ended"
+        + (f"; the servers at nice {SERVER_FIRST} (the cores go to them first)" if first else ""),
         f"warm-up: {len(result.sessions)} sessions opened their page in {result.warmup_s:.1f} s"
         + (f"; {result.left_out} never did (left out)" if result.left_out else ""),
     ]
@@ -743,6 +756,11 @@ def report(result: Result, store_mb: float, servers: int, think: float = 0) -> t
     for kind in CYCLE:
         lines.append(f"  {kind}: {figures([r.repaint_s for r in ok if r.change == kind])}")
     lines.append(f"CPU in the loop: {cpu_shares(result.cpu, result.loop_s)}")
+    served = [r.served_s for r in ok if r.served_s is not None]
+    lines.append(
+        "served (press -> the server said the page's run finished, on the driver's clock: the "
+        f"server's part of a repaint): {figures(served)}"
+    )
     lines.append(
         f"settled (press -> drawn and idle, wall time): {figures([r.settled_s for r in ok])}"
     )
@@ -810,6 +828,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="seconds a session reads the page between changes (0.5-1.5 x; 0: at once)",
     )
+    parser.add_argument(
+        "--server-first",
+        action="store_true",
+        help=f"run the dashboard servers at nice {SERVER_FIRST} (needs root), so that they "
+        "have the cores before the browsers, as they would with each browser on its own "
+        "computer (Chromium sets its own renderers' priority: lowering it does not hold)",
+    )
     parser.add_argument("--verbose", action="store_true", help="print every repaint")
     parser.add_argument("--dir", type=Path, help="work (and keep the store and logs) here")
     args = parser.parse_args(argv)
@@ -828,16 +853,18 @@ def main(argv: list[str] | None = None) -> int:
             folder / f"log-{args.calls}.csv", folder, args.imports, args.import_calls
         )
         store_mb = db.stat().st_size / 2**20
-        servers = [start_server(folder, db)]
+        nice = SERVER_FIRST if args.server_first else 0
+        servers = [start_server(folder, db, nice=nice)]
         try:
             servers += [
-                start_server(folder, db, options=("--read-only",)) for _ in range(args.servers - 1)
+                start_server(folder, db, options=("--read-only",), nice=nice)
+                for _ in range(args.servers - 1)
             ]
             result = asyncio.run(measure(servers, db, data, imports, args))
         finally:
             for server in servers:
                 server.stop()
-    printed, well = report(result, store_mb, args.servers, args.think)
+    printed, well = report(result, store_mb, args.servers, args.think, args.server_first)
     print(printed)
     if args.dir:
         print(f"Kept: {args.dir} (log, store, import files, server logs)")

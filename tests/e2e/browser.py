@@ -192,10 +192,11 @@ def clean_env(home: Path | None = None) -> dict[str, str]:
 
 
 def start_server(
-    folder: Path, db: Path, wait: bool = True, options: tuple[str, ...] = ()
+    folder: Path, db: Path, wait: bool = True, options: tuple[str, ...] = (), nice: int = 0
 ) -> Server:
     """`ridealong serve --db DB [OPTIONS]` on a free port of 127.0.0.1, started in FOLDER (not
-    in the repository: only the packaged settings apply). WAIT: return once it is ready."""
+    in the repository: only the packaged settings apply). WAIT: return once it is ready. NICE:
+    the server's scheduling priority (negative: ahead of everything else; root only)."""
     home = folder / "home"
     home.mkdir(exist_ok=True)
     port = free_port()
@@ -210,6 +211,7 @@ def start_server(
             env=clean_env(home),
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
     server = Server(f"http://127.0.0.1:{port}", db, log, process)
     return server.ready() if wait else server
