@@ -22,6 +22,7 @@ from dashboard.store import (
     DERIVED_VERSION,
     LAYOUT_VERSION,
     READ_ONLY_ENV,
+    WAIT_ENV,
     Store,
     StoreBusy,
     StoreError,
@@ -821,8 +822,23 @@ def _check_auth_file(auth: Path, port: int) -> None:
     help="Never write the store (a replica, e.g. on shared storage): uploads and logging are "
     "off, and new snapshots written elsewhere show up by themselves.",
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=DEFAULT_WAIT,
+    show_default=True,
+    metavar="SECONDS",
+    help="If another process is writing the store, an upload or a ride-along logged on a page "
+    "waits this long for it (the page says so), then gives up and writes nothing.",
+)
 def serve(
-    db: Path | None, port: int, host: str, auth: Path | None, no_auth: bool, read_only: bool
+    db: Path | None,
+    port: int,
+    host: str,
+    auth: Path | None,
+    no_auth: bool,
+    read_only: bool,
+    wait: float,
 ) -> None:
     """Start the dashboard (headless: it prints its address and opens no browser). An empty
     store is filled with the bundled sample, unless the sample was cleared from it.
@@ -867,6 +883,7 @@ def serve(
             )
         os.environ.pop(READ_ONLY_ENV, None)
     os.environ["RIDEALONG_DB"] = str(path)
+    os.environ[WAIT_ENV] = f"{wait:g}"
     from dashboard.resources import streamlit_config
     from dashboard.uploads import receiving_room
 

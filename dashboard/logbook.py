@@ -413,6 +413,7 @@ def save(
     now: dt.datetime | None = None,
     admin: bool = False,
     waiting: Callable[[bool], None] | None = None,
+    other_process: Callable[[str], None] | None = None,
 ) -> Saved:
     """Check the form and write the call: a new call, or (entry.observation_id set) a
     correction that replaces it. `user` is who logs it (the imports log keeps it; None
@@ -452,6 +453,7 @@ def save(
                 store,
                 [path],
                 waiting=waiting,
+                other_process=other_process,
                 source=SOURCE,
                 display_names=[label(observation_id)],
                 logged_by=user,

@@ -82,7 +82,12 @@ class StoreError(Exception):
 
 
 class StoreBusy(StoreError):
-    """The store file is locked by another process."""
+    """The store file is locked by another process: `holder` describes it (a page says so in
+    its own words; the message speaks to the command line)."""
+
+    def __init__(self, message: str, holder: str = "another process") -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 # ---- snapshots ---------------------------------------------------------------------------------
@@ -101,6 +106,7 @@ DERIVED_VERSION = 2  # the derived tables and macros; a store without a recorded
 DEFAULT_WAIT = 60.0  # seconds a write waits for another process's write
 REFRESH_SECONDS = 2.0  # version() looks for a newer snapshot at most this often
 READ_ONLY_ENV = "RIDEALONG_READ_ONLY"  # set by `serve --read-only`: the dashboard never writes
+WAIT_ENV = "RIDEALONG_WAIT"  # set by `serve --wait`: how long the dashboard's writes wait
 
 
 def _config() -> dict[str, str]:
@@ -192,7 +198,8 @@ def writer_lock(
                 if time.monotonic() >= deadline:
                     raise StoreBusy(
                         f"the store {path} is being written by {holder}; waited {wait:g} s. "
-                        "Try again when it has finished (or wait longer: --wait SECONDS)"
+                        "Try again when it has finished (or wait longer: --wait SECONDS)",
+                        holder,
                     ) from None
                 if not told and waiting is not None:
                     waiting(holder)
@@ -608,6 +615,22 @@ class Store:
         return int(row[0])
 
     # ---- writing ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def telling_waits(self, waiting: Callable[[str], None] | None) -> Iterator[None]:
+        """Writes in this block tell `waiting` (with the holder's description, once) when
+        another process is writing the store and they wait for it — not `self.waiting`, which
+        a Store shared by the dashboard's sessions leaves unset. Holds this process's write
+        turn (WRITE_LOCK), so no other thread's write is told instead."""
+        if waiting is None:
+            yield
+            return
+        with WRITE_LOCK:
+            before, self.waiting = self.waiting, waiting
+            try:
+                yield
+            finally:
+                self.waiting = before
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -1334,15 +1357,18 @@ def locked_ingest(
     paths: Sequence[str | Path],
     *,
     waiting: Callable[[bool], None] | None = None,
+    other_process: Callable[[str], None] | None = None,
     **kwargs,
 ) -> IngestResult:
     """Store.ingest under WRITE_LOCK: for a Store shared by threads (the dashboard's sessions).
 
     Validation and the write run while the lock is held; the write itself is one transaction,
     so another session sees all of the new data or none of it. `waiting(True)` is called when
-    another write holds the lock, `waiting(False)` once this one has it.
+    another write of this process holds the lock, `waiting(False)` once this one has it;
+    `other_process(holder)` when another process is writing the store and this write waits
+    for it (Store.telling_waits).
     """
-    with write_turn(waiting):
+    with write_turn(waiting), store.telling_waits(other_process):
         return store.ingest(paths, **kwargs)
 
 

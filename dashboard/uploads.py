@@ -285,9 +285,11 @@ def add_uploads(
     waiting: Callable[[bool], None] | None = None,
     logged_by: str | None = None,
     check: Check | None = None,
+    other_process: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """All-or-nothing upsert into the shared store, one session at a time (see locked_ingest),
     recorded in the imports log with `logged_by` (the signed-in email, when there is one).
+    `waiting` and `other_process` are told of waits, as locked_ingest tells them.
 
     With a `check` of these uploads that still holds its store, the rows it checked are
     written (Store.ingest_checked): the files are not read or checked again. Otherwise (its
@@ -295,7 +297,7 @@ def add_uploads(
     Raises importer.ImportFailed (nothing written)."""
     reusable = check is not None and check.result is not None and check.store is not None
     if reusable and not check.expired():
-        with write_turn(waiting):
+        with write_turn(waiting), store.telling_waits(other_process):
             try:
                 return store.ingest_checked(
                     check.store,
@@ -312,6 +314,7 @@ def add_uploads(
             store,
             paths,
             waiting=waiting,
+            other_process=other_process,
             logged_by=logged_by,
             **_ingest_options(uploads, used, progress),
         )

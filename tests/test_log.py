@@ -519,6 +519,30 @@ def test_log_page_saves_a_valid_ride_along_into_the_store_and_the_imports_log(ap
     ]
 
 
+def test_saving_while_another_process_writes_waits_then_says_who_and_saves_nothing(
+    app, tiny_db, monkeypatch
+):
+    from tests.test_store_sharing import hold_writer_lock
+
+    monkeypatch.setenv("RIDEALONG_WAIT", "1")  # `serve --wait 1`
+    at = app(tiny_db, page=LOG)
+    before = stored(tiny_db)
+    holder = hold_writer_lock(tiny_db, 30)  # a nightly `ridealong ingest`, say
+    try:
+        fill(at, notes=[("Built rapport", "praise", None)], debrief="yes")
+    finally:
+        holder.kill()
+        holder.wait()
+    (said,) = [e.value for e in at.error]
+    assert said.startswith(
+        f"Nothing was saved: the team's store is being written by process {holder.pid} ("
+    )
+    assert said.endswith("which had not finished after 1 s. Try again when it has.")
+    assert not at.success and stored(tiny_db) == before
+    fill(at, notes=[("Built rapport", "praise", None)], debrief="yes")  # once it has finished
+    assert at.success and stored(tiny_db)[0] == before[0] + 1
+
+
 @pytest.mark.parametrize(
     ("form", "says"),
     [

@@ -188,6 +188,52 @@ def test_a_second_writer_that_waits_long_enough_goes_ahead(db: Path, tmp_path: P
     assert state(Store(db, read_only=True))[0] == 3
 
 
+def test_a_dashboard_write_says_which_process_it_waits_for_then_names_it(
+    db: Path, tmp_path: Path
+) -> None:
+    before = contents(db)
+    store = Store(db, wait=1)  # as the dashboard holds it: shared, no `waiting` of its own
+    told: list[str] = []
+    holder = hold_writer_lock(db, 30)
+    try:
+        with pytest.raises(StoreBusy) as busy:
+            store_mod.locked_ingest(
+                store, [write(tmp_path / "more.csv", MORE)], other_process=told.append
+            )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(told) == 1 and told[0].startswith(f"process {holder.pid} (")
+    assert busy.value.holder == told[0]  # what a page names in its own words
+    assert store.waiting is None  # only that write was told
+    store.close()
+    assert contents(db) == before
+
+
+def test_serve_wait_is_how_long_the_pages_writes_wait(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.web import cli as stcli
+
+    from dashboard.views import common
+
+    seen = []
+
+    def started() -> int:
+        seen.append(common.write_wait())
+        return 0
+
+    monkeypatch.setattr(stcli, "main", started)
+    monkeypatch.delenv(store_mod.WAIT_ENV, raising=False)
+    assert common.write_wait() == store_mod.DEFAULT_WAIT == 60
+    for args, wait in (([], 60.0), (["--wait", "5"], 5.0), (["--wait", "0"], 0.0)):
+        result = CliRunner().invoke(main, ["serve", "--db", str(db), *args])
+        assert result.exit_code == 0, result.output
+        assert seen.pop() == wait
+    refused = CliRunner().invoke(main, ["serve", "--db", str(db), "--wait", "-1"])
+    assert refused.exit_code == 2 and "--wait" in refused.output
+
+
 def test_writers_in_one_process_take_turns_without_waiting_on_themselves(db: Path) -> None:
     with Store(db) as store, store.writing() as con:  # the dashboard: sessions share one Store
         con.execute("select 1")

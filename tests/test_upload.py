@@ -533,6 +533,30 @@ def test_add_upserts_into_the_team_store_and_says_how_many_calls(app, sample_sto
     assert [r["calls_replaced"] for r in store.imports()] == [14, 0]
 
 
+def test_adding_while_another_process_writes_says_who_and_writes_nothing(
+    app, sample_store, monkeypatch
+):
+    from tests.test_store_sharing import hold_writer_lock
+
+    monkeypatch.setenv("RIDEALONG_WAIT", "1")  # `serve --wait 1`
+    at = upload(app(sample_store, page=PAGE), "tiny.csv")
+    holder = hold_writer_lock(sample_store, 30)  # a nightly `ridealong ingest`, say
+    try:
+        at.button(key="upl_add").click().run()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception
+    (said,) = [t for t in texts(at.error) if t.startswith("Nothing was written")]
+    assert said.startswith(
+        f"Nothing was written: the team's store is being written by process {holder.pid} ("
+    )
+    assert "had not finished after 1 s. Try again when it has." in said
+    assert calls_in(team(sample_store)) == 3000  # the sample, untouched
+    at.button(key="upl_add").click().run()  # once it has finished
+    assert calls_in(team(sample_store)) == 14
+
+
 def test_two_sessions_one_adds_and_the_other_sees_it_on_its_next_interaction(app, sample_store):
     reader = app(sample_store)  # the Overview
     writer = app(sample_store, page=PAGE)

@@ -19,7 +19,16 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from dashboard import access, audit, formatting, metrics
 from dashboard.formatting import csv_bytes, csv_safe, plain  # noqa: F401 (csv_safe: tests)
 from dashboard.sessions import SessionStores, SnapshotWatch, sweep_every, watch_snapshots
-from dashboard.store import READ_ONLY_ENV, REFRESH_SECONDS, WRITE_LOCK, Store, default_db_path
+from dashboard.store import (
+    DEFAULT_WAIT,
+    READ_ONLY_ENV,
+    REFRESH_SECONDS,
+    WAIT_ENV,
+    WRITE_LOCK,
+    Store,
+    StoreBusy,
+    default_db_path,
+)
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
 SCOPE_KEY = "_scope"  # session_state: the signed-in person's access.Scope (views/signin.py)
@@ -33,9 +42,18 @@ def team_store(path: str) -> Store:
     --read-only` opens it for reading only."""
     if read_only():
         return Store(Path(path), read_only=True)
-    store = Store(Path(path))
+    store = Store(Path(path), wait=write_wait())
     store.load_sample_if_empty()
     return store
+
+
+def write_wait() -> float:
+    """How long an upload or a logged ride-along waits for another process writing the store
+    (`serve --wait`), in seconds."""
+    try:
+        return max(float(os.environ.get(WAIT_ENV) or DEFAULT_WAIT), 0.0)
+    except ValueError:
+        return DEFAULT_WAIT
 
 
 def read_only() -> bool:
@@ -44,6 +62,23 @@ def read_only() -> bool:
 
 
 SEEN_IMPORT = "_seen_import"  # session_state: the last import this session has shown
+
+
+def other_writer_text(holder: str, wait: float) -> str:
+    """What a page says while its write waits for another process writing the store."""
+    return (
+        f"Waiting for {plain(holder)} to finish writing the team's store (writes take turns; "
+        f"up to {wait:g} s)…"
+    )
+
+
+def busy_text(exc: StoreBusy, wait: float, what: str) -> str:
+    """What a page says when its write gave up waiting for another process: nothing was
+    WHAT ("saved", "written")."""
+    return (
+        f"Nothing was {what}: the team's store is being written by {plain(exc.holder)}, which "
+        f"had not finished after {wait:g} s. Try again when it has."
+    )
 
 
 def store_updates(src: Source) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import access, debrief, formatting, logbook
+from dashboard.store import StoreBusy
 from dashboard.views import common
 
 MANAGER_KEY = "log_manager"
@@ -413,9 +414,22 @@ if store.is_sample():
 
 if st.button("Save the ride-along", key="log_save", type="primary", width="stretch"):
     entry = entry_from_form(manager or "")
+    told = st.empty()
     try:
         with st.spinner("Saving…"):
-            saved = logbook.save(store, entry, user=user, today=today, admin=admin)
+            saved = logbook.save(
+                store,
+                entry,
+                user=user,
+                today=today,
+                admin=admin,
+                other_process=lambda holder: told.info(
+                    common.other_writer_text(holder, store.wait), icon=":material/hourglass_top:"
+                ),
+            )
+    except StoreBusy as exc:
+        told.empty()
+        st.error(common.busy_text(exc, store.wait, "saved"), icon=":material/schedule:")
     except logbook.FormInvalid as exc:
         st.error(
             "Nothing was saved. Please fix:\n\n" + "\n".join(f"- {p}" for p in exc.problems),

@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard import importer, mapping
 from dashboard.formatting import plain
-from dashboard.store import IngestResult
+from dashboard.store import IngestResult, StoreBusy
 from dashboard.uploads import (
     Check,
     Read,
@@ -739,7 +739,7 @@ def _added_text(result: IngestResult, steps: Steps) -> str:
 def _add(uploads: Sequence[Upload], check: Check) -> None:
     team = common.team_store(common.db_path())
     used = _mapping()
-    failure = None
+    failure = busy = None
     with st.status("Adding to the team's store…", expanded=True) as status:
         checking = f"Writing the checked rows of {_md(_what(uploads))} in one transaction"
         bar = st.progress(0.0, text=checking)
@@ -761,12 +761,18 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
                 waiting=waiting,
                 logged_by=common.signed_in_email(),
                 check=check,
+                other_process=lambda holder: bar.progress(
+                    0.0, text=common.other_writer_text(holder, team.wait)
+                ),
             )
         except importer.ImportFailed as exc:
             status.update(label="Nothing was written", state="error")
             st.session_state[CHECK] = Check(check.signature, None, None, exc.problems)
             _flash("error", "Nothing was written: the files have problems (listed above).")
             st.rerun()
+        except StoreBusy as exc:
+            status.update(label="Nothing was written", state="error")
+            busy = common.busy_text(exc, team.wait, "written")
         except Exception as exc:  # disk full, store removed...: say so, never a traceback
             status.update(label="Nothing was written", state="error")
             lacking = server_fault(exc)
@@ -778,6 +784,9 @@ def _add(uploads: Sequence[Upload], check: Check) -> None:
             else:
                 text = scrub(str(exc)).strip()
                 failure = text.splitlines()[0] if text else type(exc).__name__
+    if busy is not None:
+        st.error(busy, icon=":material/schedule:")
+        return
     if failure is not None:
         st.error(f"Nothing was written: the team's store could not be updated ({_md(failure)}).")
         return
