@@ -64,6 +64,30 @@ def test_the_upload_page_undoes_the_last_import_after_a_second_click(app, tiny_s
     assert log == [(2, "undo", None), (1, "file", 2)]
 
 
+def test_an_undo_while_another_process_writes_says_who_and_undoes_nothing(
+    app, tiny_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_store_sharing import hold_writer_lock
+
+    monkeypatch.setenv("RIDEALONG_WAIT", "1")  # `serve --wait 1`
+    at = app(tiny_store, page="views/upload.py")
+    at.button(key="upl_undo").click().run()
+    holder = hold_writer_lock(tiny_store, 30)
+    try:
+        at.button(key="upl_undo_yes").click().run()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception
+    (said,) = [e.value for e in at.error if "Nothing was undone" in e.value]
+    assert said.startswith(
+        f"Nothing was undone: the team's store is being written by process {holder.pid} ("
+    )
+    assert said.endswith("which had not finished after 1 s. Try again when it has.")
+    with Store(tiny_store, read_only=True) as store:
+        assert [r["source"] for r in store.imports()] == ["file"]
+
+
 def test_a_read_only_dashboard_writes_nothing_and_says_where_imports_happen(
     app, tiny_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -838,8 +838,16 @@ def _offer_undo() -> None:
     row = st.container(horizontal=True, gap="small")
     if row.button("Yes, undo it", key="upl_undo_yes", type="primary"):
         st.session_state.pop(UNDO_CONFIRM, None)
+        told = st.empty()
         try:
-            undone = store.undo(last)
+            with store.telling_waits(
+                lambda holder: told.info(
+                    common.other_writer_text(holder, store.wait), icon=":material/hourglass_top:"
+                )
+            ):
+                undone = store.undo(last)
+        except StoreBusy as exc:
+            _flash("error", common.busy_text(exc, store.wait, "undone"))
         except Exception as exc:  # refused (another write came first), disk full...
             _flash("error", f"Nothing was undone: {_md(scrub(str(exc)).splitlines()[0])}")
         else:
