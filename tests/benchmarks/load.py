@@ -148,7 +148,6 @@ STATE = """
 READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
 READ_TOASTS = "() => [...new Set(window.__loadToasts)].map((t) => t.textContent)"
 NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers nothing
-OPTIONS_S = 10  # how long a list may take to offer an option
 UPDATED = re.compile(r"Updated: ([\d,]+) calls? added")
 
 
@@ -349,7 +348,8 @@ class Session:
             # the list may still be the one of the run before (a manager list narrowed by the
             # team just added arrives with that run): "No results" is no option to choose
             offered: list[str] = []
-            waited = time.monotonic() + OPTIONS_S
+            # as long as a repaint may take: the list comes with a run, which waits its turn
+            waited = time.monotonic() + self.timeout_s
             while not offered and time.monotonic() < waited:
                 await options.first.wait_for()
                 offered = [
@@ -360,7 +360,7 @@ class Session:
                 if not offered:
                     await self.page.wait_for_timeout(200)
             if not offered:
-                raise Failed("widget step", f"no {label.lower()} offered in {OPTIONS_S:g} s")
+                raise Failed("widget step", f"no {label.lower()} offered in {self.timeout_s:g} s")
             name = self.rng.choice(offered)
         else:
             await self.page.keyboard.type(name)
