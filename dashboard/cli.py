@@ -132,16 +132,25 @@ def _load_mapping(mapping_file: Path | None, files: tuple[str, ...]) -> mapping_
     return loaded
 
 
-def _wait_option(command):
-    return click.option(
-        "--wait",
-        type=click.FloatRange(0),
-        default=DEFAULT_WAIT,
-        show_default=True,
-        metavar="SECONDS",
-        help="If another process is writing the store, wait this long for it, then give up "
-        "(exit status 2).",
-    )(command)
+def _wait_option(
+    command=None,
+    *,
+    words: str = "If another process is writing the store, wait this long for it, then give up "
+    "(exit status 2).",
+):
+    """--wait SECONDS (DEFAULT_WAIT); `@_wait_option(words=...)`: its help for one command."""
+
+    def add(command):
+        return click.option(
+            "--wait",
+            type=click.FloatRange(0),
+            default=DEFAULT_WAIT,
+            show_default=True,
+            metavar="SECONDS",
+            help=words,
+        )(command)
+
+    return add if command is None else add(command)
 
 
 def _waiting(wait: float) -> Callable[[str], None]:
@@ -822,14 +831,9 @@ def _check_auth_file(auth: Path, port: int) -> None:
     help="Never write the store (a replica, e.g. on shared storage): uploads and logging are "
     "off, and new snapshots written elsewhere show up by themselves.",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=DEFAULT_WAIT,
-    show_default=True,
-    metavar="SECONDS",
-    help="If another process is writing the store, an upload or a ride-along logged on a page "
-    "waits this long for it (the page says so), then gives up and writes nothing.",
+@_wait_option(
+    words="If another process is writing the store, an upload or a ride-along logged on a page "
+    "waits this long for it (the page says so), then gives up and writes nothing."
 )
 def serve(
     db: Path | None,

@@ -522,17 +522,13 @@ def test_log_page_saves_a_valid_ride_along_into_the_store_and_the_imports_log(ap
 def test_saving_while_another_process_writes_waits_then_says_who_and_saves_nothing(
     app, tiny_db, monkeypatch
 ):
-    from tests.test_store_sharing import hold_writer_lock
+    from tests.test_store_sharing import another_writer
 
     monkeypatch.setenv("RIDEALONG_WAIT", "1")  # `serve --wait 1`
     at = app(tiny_db, page=LOG)
     before = stored(tiny_db)
-    holder = hold_writer_lock(tiny_db, 30)  # a nightly `ridealong ingest`, say
-    try:
+    with another_writer(tiny_db) as holder:
         fill(at, notes=[("Built rapport", "praise", None)], debrief="yes")
-    finally:
-        holder.kill()
-        holder.wait()
     (said,) = [e.value for e in at.error]
     assert said.startswith(
         f"Nothing was saved: the team's store is being written by process {holder.pid} ("

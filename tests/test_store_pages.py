@@ -67,17 +67,13 @@ def test_the_upload_page_undoes_the_last_import_after_a_second_click(app, tiny_s
 def test_an_undo_while_another_process_writes_says_who_and_undoes_nothing(
     app, tiny_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_store_sharing import hold_writer_lock
+    from tests.test_store_sharing import another_writer
 
     monkeypatch.setenv("RIDEALONG_WAIT", "1")  # `serve --wait 1`
     at = app(tiny_store, page="views/upload.py")
     at.button(key="upl_undo").click().run()
-    holder = hold_writer_lock(tiny_store, 30)
-    try:
+    with another_writer(tiny_store) as holder:
         at.button(key="upl_undo_yes").click().run()
-    finally:
-        holder.kill()
-        holder.wait()
     assert not at.exception
     (said,) = [e.value for e in at.error if "Nothing was undone" in e.value]
     assert said.startswith(

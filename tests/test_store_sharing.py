@@ -6,11 +6,13 @@ renames it over the file (store.py, "snapshots"). These tests run real processes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,18 @@ def test_a_reader_opened_before_a_write_moves_to_the_new_snapshot(db: Path, tmp_
     reader.close()
 
 
+@contextlib.contextmanager
+def another_writer(db: Path) -> Iterator[subprocess.Popen]:
+    """Another process holding the store's writer lock (a nightly `ridealong ingest`, say)
+    for as long as the block runs."""
+    holder = hold_writer_lock(db, 60)
+    try:
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def hold_writer_lock(db: Path, seconds: float) -> subprocess.Popen:
     """Another process that holds the store's writer lock for `seconds`, as an import does."""
     code = (
@@ -194,15 +208,10 @@ def test_a_dashboard_write_says_which_process_it_waits_for_then_names_it(
     before = contents(db)
     store = Store(db, wait=1)  # as the dashboard holds it: shared, no `waiting` of its own
     told: list[str] = []
-    holder = hold_writer_lock(db, 30)
-    try:
-        with pytest.raises(StoreBusy) as busy:
-            store_mod.locked_ingest(
-                store, [write(tmp_path / "more.csv", MORE)], other_process=told.append
-            )
-    finally:
-        holder.kill()
-        holder.wait()
+    with another_writer(db) as holder, pytest.raises(StoreBusy) as busy:
+        store_mod.locked_ingest(
+            store, [write(tmp_path / "more.csv", MORE)], other_process=told.append
+        )
     assert len(told) == 1 and told[0].startswith(f"process {holder.pid} (")
     assert busy.value.holder == told[0]  # what a page names in its own words
     assert store.waiting is None  # only that write was told

@@ -536,16 +536,12 @@ def test_add_upserts_into_the_team_store_and_says_how_many_calls(app, sample_sto
 def test_adding_while_another_process_writes_says_who_and_writes_nothing(
     app, sample_store, monkeypatch
 ):
-    from tests.test_store_sharing import hold_writer_lock
+    from tests.test_store_sharing import another_writer
 
     monkeypatch.setenv("RIDEALONG_WAIT", "1")  # `serve --wait 1`
     at = upload(app(sample_store, page=PAGE), "tiny.csv")
-    holder = hold_writer_lock(sample_store, 30)  # a nightly `ridealong ingest`, say
-    try:
+    with another_writer(sample_store) as holder:
         at.button(key="upl_add").click().run()
-    finally:
-        holder.kill()
-        holder.wait()
     assert not at.exception
     (said,) = [t for t in texts(at.error) if t.startswith("Nothing was written")]
     assert said.startswith(
