@@ -1119,14 +1119,20 @@ def _find_problems(
             return field
         return f"{header} ({field})"
 
-    # Fast path: the problem flag of each row and the disagreement flag of each call (both
-    # computed on the way) say whether there is anything to report at all.
-    flagged = con.execute(
+    # Fast path: the problem flag of each row and the calls whose rows are not all alike
+    # (both computed on the way) say whether there is anything to report at all; only those
+    # calls are read again to tell whether their rows disagree (queries/import/disagree.sql).
+    bad, suspect = con.execute(
         f"""select
             (select count(*) from {table}_norm where bad),
-            (select count(*) from {table}_calls where disagree and call_key is not null)"""
+            (select count(*) from {table}_calls where may_disagree and call_key is not null)"""
     ).fetchone()
-    if flagged == (0, 0):
+    if suspect:
+        (suspect,) = con.execute(
+            f"with norm as (select * from {table}_norm), calls as (select * from "
+            f"{table}_calls where call_key is not null) select * from ({import_sql('disagree')})"
+        ).fetchone()
+    if (bad, suspect) == (0, 0):
         return []
     describe()  # creates {q}_norm_v
     messages = check_messages(dayfirst)
