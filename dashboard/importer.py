@@ -1009,9 +1009,8 @@ def _normalise(
         _create(db, "table", f"{name}_typed")
         + f"""
         as select _row, call_key, observation_id is not null as has_id, observed_on, manager,
-            rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
-            went_well, went_well_key, to_fix, to_fix_key, severity, category, deal, deal_value,
-            outcome, bad
+            rep, team, planned_role, manager_action, debrief, behavior, polarity, went_well,
+            to_fix, severity, category, deal, deal_value, outcome, bad
         from ({_typed(source, mapping)})
         """,
         {**_typed_params(dayfirst, vocab), **params},
