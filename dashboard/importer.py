@@ -1009,9 +1009,8 @@ def _normalise(
         _create(db, "table", f"{name}_typed")
         + f"""
         as select _row, call_key, observation_id is not null as has_id, observed_on, manager,
-            rep, team, planned_role, manager_action, debrief, behavior, behavior_key, polarity,
-            went_well, went_well_key, to_fix, to_fix_key, severity, category, deal, deal_value,
-            outcome, bad
+            rep, team, planned_role, manager_action, debrief, behavior, polarity, went_well,
+            to_fix, severity, category, deal, deal_value, outcome, bad
         from ({_typed(source, mapping)})
         """,
         {**_typed_params(dayfirst, vocab), **params},
@@ -1119,14 +1118,20 @@ def _find_problems(
             return field
         return f"{header} ({field})"
 
-    # Fast path: the problem flag of each row and the disagreement flag of each call (both
-    # computed on the way) say whether there is anything to report at all.
-    flagged = con.execute(
+    # Fast path: the problem flag of each row and the calls whose rows are not all alike
+    # (both computed on the way) say whether there is anything to report at all; only those
+    # calls are read again to tell whether their rows disagree (queries/import/disagree.sql).
+    bad, suspect = con.execute(
         f"""select
             (select count(*) from {table}_norm where bad),
-            (select count(*) from {table}_calls where disagree and call_key is not null)"""
+            (select count(*) from {table}_calls where may_disagree and call_key is not null)"""
     ).fetchone()
-    if flagged == (0, 0):
+    if suspect:
+        (suspect,) = con.execute(
+            f"with norm as (select * from {table}_norm), calls as (select * from "
+            f"{table}_calls where call_key is not null) select * from ({import_sql('disagree')})"
+        ).fetchone()
+    if (bad, suspect) == (0, 0):
         return []
     describe()  # creates {q}_norm_v
     messages = check_messages(dayfirst)

@@ -344,6 +344,31 @@ def test_rows_of_one_call_disagreeing_on_manager_or_rep(tmp_path: Path) -> None:
     ]
 
 
+def test_an_empty_team_role_or_debrief_on_some_rows_of_a_call_is_no_disagreement(
+    tmp_path: Path,
+) -> None:
+    """Rows not all alike (an empty cell beside a filled one) are checked again, one call at
+    a time (queries/import/disagree.sql): only the team disagrees, on call B."""
+    path = write(
+        tmp_path,
+        "call_id,date,coach,seller,action,team,role,debrief\n"
+        "A,2026-03-02,Dana,Eli,observed,North,observer,yes\n"  # line 2
+        "A,2026-03-02,Dana,Eli,observed,,,\n"  # line 3: empty cells agree with any
+        "B,2026-03-03,Dana,Eli,observed,,,no\n"  # line 4
+        "B,2026-03-03,Dana,Eli,observed,North,,\n"  # line 5
+        "B,2026-03-03,Dana,Eli,observed,South,,no\n",  # line 6: North on line 5
+    )
+    assert problems_of(path) == [
+        "export.csv:6: team: 'South' disagrees with line 5 of the same call "
+        "(observation_id 'B', which says 'North')",
+    ]
+    fixed = write(tmp_path, path.read_text().replace(",South,", ",North,"), "fixed.csv")
+    assert calls_of(fixed) == [
+        ("A", "A", dt.date(2026, 3, 2), "Dana", "Eli", "North", "observer", "observed", True),
+        ("B", "B", dt.date(2026, 3, 3), "Dana", "Eli", "North", None, "observed", False),
+    ]
+
+
 def test_line_numbers_count_physical_lines_of_multiline_cells(tmp_path: Path) -> None:
     text = (
         HEADER + 'C1,2026-03-02,Dana,Eli,observed,"two\nlines",praise\n'  # lines 2-3
@@ -606,7 +631,7 @@ def test_problems_carry_their_field_and_a_code_and_messages_list_the_vocabulary(
 # ---- the importer's SQL lives in queries/import/*.sql ----------------------------------------
 
 
-@pytest.mark.parametrize("name", ["macros", "typed", "notes", "calls"])
+@pytest.mark.parametrize("name", ["macros", "typed", "notes", "calls", "disagree"])
 def test_each_import_query_opens_with_its_grain_and_documents_its_parameters(name):
     import re
 

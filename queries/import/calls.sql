@@ -4,8 +4,9 @@
 -- Grain: one row per call (call_key: the observation_id, else date|manager|rep). Reads
 -- `norm`, the staged file's typed rows (importer: a CTE over `<stage>_norm`).
 --
--- Columns beyond the store's: first_row (the call's first row in the file), disagree (its
--- rows say different things about the call: the importer then reports each), fingerprint (a
+-- Columns beyond the store's: first_row (the call's first row in the file), may_disagree (its
+-- rows are not all alike: queries/import/disagree.sql tells whether they say different
+-- things about the call, which the importer then reports), fingerprint (a
 -- hash of the call and its notes, blind to the notes' order: tells an unchanged re-import).
 -- Any non-null value is the call's (any_value skips nulls). The text of `norm` is trimmed
 -- already, '' as null (the importer's projection).
@@ -28,14 +29,13 @@ with calls as (
         arg_min(n.deal_value, n._row) filter (where n.deal_value is not null) as deal_value,
         arg_min(n.outcome, n._row) filter (where n.outcome is not null) as outcome,
         min(n._row) as first_row,
-        -- rows of one call that disagree on its fields (cheap: hashes, not strings)
-        min(hash(n.observed_on, n.manager, n.rep, n.manager_action))
-            <> max(hash(n.observed_on, n.manager, n.rep, n.manager_action))
-        or min(case when n.team is not null then hash(n.team) end)
-            <> max(case when n.team is not null then hash(n.team) end)
-        or min(case when n.planned_role is not null then hash(n.planned_role) end)
-            <> max(case when n.planned_role is not null then hash(n.planned_role) end)
-        or min(n.debrief::integer) <> max(n.debrief::integer) as disagree,
+        -- rows of one call that may disagree on its fields: not all alike, nulls included
+        -- (one pair of aggregates instead of eight; queries/import/disagree.sql then checks
+        -- these calls alone, where an empty team, role or debrief agrees with any)
+        min(hash(n.observed_on, n.manager, n.rep, n.manager_action, n.team, n.planned_role,
+            n.debrief))
+            <> max(hash(n.observed_on, n.manager, n.rep, n.manager_action, n.team,
+                n.planned_role, n.debrief)) as may_disagree,
         -- the notes' hashes summed: their order does not count (the same notes as notes.sql;
         -- one sum of a per-row sum, which costs a file without went_well/to_fix nothing)
         sum(

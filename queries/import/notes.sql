@@ -2,8 +2,10 @@
 --
 -- Grain: one row per note. A row gives up to three: its behaviour (with its polarity and
 -- severity), what went well (praise) and what to fix (criticism, with the row's severity);
--- the row's category goes with each. note_no is the row in the file (it orders a call's notes).
--- Reads `norm`, the staged file's typed rows (importer: a CTE over `<stage>_norm`), their text
+-- the row's category goes with each. note_no is the row in the file (it orders a call's notes);
+-- behavior_key is the importer's key of the note's text (behavior_key in
+-- queries/import/macros.sql, a temp macro of the connection that staged the file). Reads
+-- `norm`, the staged file's typed rows (importer: a CTE over `<stage>_norm`), their text
 -- trimmed already and '' as null.
 --
 -- Parameters: none.
@@ -12,7 +14,7 @@ select
     n.call_key,
     n._row::bigint as note_no,
     n.behavior,
-    n.behavior_key,
+    behavior_key(n.behavior) as behavior_key,
     n.polarity,
     n.severity,
     n.category
@@ -23,7 +25,7 @@ select
     n.call_key,
     n._row::bigint,
     n.went_well,
-    n.went_well_key,
+    behavior_key(n.went_well),
     'praise',
     null::varchar,
     n.category
@@ -34,7 +36,7 @@ select
     n.call_key,
     n._row::bigint,
     n.to_fix,
-    n.to_fix_key,
+    behavior_key(n.to_fix),
     'criticism',
     n.severity,
     n.category

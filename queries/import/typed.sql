@@ -23,7 +23,9 @@
 --   $control        the characters no name or note may hold (importer.CONTROL_SQL, RE2)
 --
 -- Written for speed at millions of rows: a plain ISO date takes a cast, and regular
--- expressions run only on the rows that need them.
+-- expressions run only on the rows that need them. Behaviour keys are not worked out here
+-- but where the notes are written (queries/import/notes.sql): the staged rows are written
+-- and read back once, and three more columns of text cost more there than the keys do.
 
 with typed as (
     select
@@ -44,10 +46,7 @@ with typed as (
             when p.deal_value_raw is null then null
             when regexp_full_match(p.deal_value_raw, $money)
                 then try_cast(regexp_replace(p.deal_value_raw, '[^0-9.\-]', '', 'g') as double)
-        end as deal_value,
-        behavior_key(p.behavior) as behavior_key,
-        behavior_key(p.went_well) as went_well_key,
-        behavior_key(p.to_fix) as to_fix_key
+        end as deal_value
     from projection as p
 ),
 checked as (
