@@ -74,7 +74,7 @@ def other_writer_text(holder: str, wait: float) -> str:
 
 def busy_text(exc: StoreBusy, wait: float, what: str) -> str:
     """What a page says when its write gave up waiting for another process: nothing was
-    WHAT ("saved", "written")."""
+    WHAT ("saved", "written", "undone")."""
     return (
         f"Nothing was {what}: the team's store is being written by {plain(exc.holder)}, which "
         f"had not finished after {wait:g} s. Try again when it has."
