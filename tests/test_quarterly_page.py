@@ -178,3 +178,41 @@ def test_tiny_page_shows_the_hand_computed_manager_table(app, tmp_path: Path) ->
     coverage = frame_with(at, "Usual a quarter")
     assert coverage["Manager"].tolist() == ["Maria", "Tom"]
     assert coverage[""].tolist() == ["below usual", "below usual"]
+
+
+def test_a_table_too_long_to_colour_is_shown_whole_without_colours(app, tmp_path: Path) -> None:
+    """pandas styles at most `styler.render.max_elements` cells (262,144): the reps of a whole
+    sales organisation (33,333 at 10 million notes) used to stop the page with an exception.
+    Here the limit is lowered to 30 cells: the reps table (3 rows of 13 columns) and the
+    headline's (9 rows of 4) go over it and are shown whole, without colours; the managers'
+    (2 rows of 13) and the coverage table (2 rows of 5) stay coloured."""
+    import pandas as pd
+
+    db = tmp_path / "tiny.duckdb"
+    with Store(db) as store:
+        store.ingest([ex.TINY_CSV])
+    at = app(db, page=PAGE, query={"quarter": "2026-Q2"})
+
+    def coloured() -> dict[str, bool]:
+        return {
+            " | ".join(df.value.columns[:2]): df.proto.arrow_data.styler.styles != ""
+            for df in at.dataframe
+        }
+
+    rep_table = "Rep | Calls 2026-Q2"
+    assert coloured()[rep_table]
+    with pd.option_context("styler.render.max_elements", 30):
+        at.run()
+        assert not at.exception
+        assert coloured() == {
+            "Measure | 2026-Q2": False,  # the headline as a table: 9 rows of 4
+            "Manager | Calls 2026-Q2": True,
+            "Manager | Calls in 2026-Q2": True,
+            rep_table: False,
+        }
+    reps = frame_with(at, "Rep")
+    assert reps["Rep"].tolist() == ["Ana", "Ben", "Cleo"]  # every rep, nothing dropped
+    assert (
+        "3 rows: too many to colour here. The figures are the same; choose teams to see them "
+        "coloured, or download the CSV."
+    ) in [caption.value for caption in at.caption]

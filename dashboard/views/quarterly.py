@@ -163,18 +163,29 @@ def show(table: quarterly.Table, frame: pl.DataFrame, name: str) -> None:
         return
     columns = table.columns()
     cells = [[c.text + (f" · {c.note}" if c.note else "") for c in row] for row in table.rows]
-    styles = [
-        [
-            f"color: {TONE[c.tone]}; font-weight: 600"
-            if c.tone
-            else (f"color: {quarterly.MUTED}" if c.muted else "")
-            for c in row
-        ]
-        for row in table.rows
-    ]
     data = pd.DataFrame(cells, columns=columns)
-    colours = pd.DataFrame(styles, columns=columns)
-    st.dataframe(data.style.apply(lambda _: colours, axis=None), hide_index=True, width="stretch")
+    if data.size > pd.get_option("styler.render.max_elements"):
+        # pandas styles at most this many cells (262,144 unless set): the reps of a whole
+        # sales organisation (33,333 at 10 million notes) would stop the page
+        st.dataframe(data, hide_index=True, width="stretch")
+        st.caption(
+            f"{len(table.rows):,} rows: too many to colour here. The figures are the same; "
+            "choose teams to see them coloured, or download the CSV."
+        )
+    else:
+        styles = [
+            [
+                f"color: {TONE[c.tone]}; font-weight: 600"
+                if c.tone
+                else (f"color: {quarterly.MUTED}" if c.muted else "")
+                for c in row
+            ]
+            for row in table.rows
+        ]
+        colours = pd.DataFrame(styles, columns=columns)
+        st.dataframe(
+            data.style.apply(lambda _: colours, axis=None), hide_index=True, width="stretch"
+        )
     common.download_csv(frame, f"{stem}_{name}.csv", key=f"dl_{name}")
 
 
