@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -19,6 +20,7 @@ from dashboard import effects, metrics, quarterly
 from dashboard.access import EVERYTHING
 from dashboard.cli import main
 from dashboard.quarterly import pdf as quarterly_pdf
+from dashboard.quarterly import sections as quarterly_sections
 from dashboard.store import Store, load_files
 from tests import expected_tiny as ex
 
@@ -511,6 +513,68 @@ def test_html_charts_do_not_share_ids(tiny_q2: quarterly.Review) -> None:
     page = quarterly.render_html(tiny_q2)
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
+
+
+# ---- many managers ----------------------------------------------------------------------------
+
+
+def test_the_managers_charts_show_the_busiest_and_say_so(
+    tiny_q2: quarterly.Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quarterly_sections, "MAX_CHARTED", 1)
+    # Maria and Tom had 2 calls each in 2026-Q2; in the quarter before Maria 6, Tom 4
+    charted = quarterly_sections.charted_managers(tiny_q2)
+    assert [name for name, _changes in charted] == ["Maria"]
+    drawn = quarterly.review_charts(tiny_q2)
+    for name in ("manager_intervention", "manager_debrief"):
+        assert set(drawn[name].data["manager"]) == {"Maria"}
+    note = (
+        "The charts show the 1 manager with the most calls in 2026-Q2, of 2; the table above "
+        "has every manager, and choosing teams charts theirs."
+    )
+    managers = next(s for s in quarterly.outline(tiny_q2) if s.key == "managers")
+    assert managers.blocks[-1] == quarterly_sections.Para(note)
+    page = html.unescape(quarterly.render_html(tiny_q2))
+    assert note in page
+    assert [row[0] for row in table_rows(page, 1)] == ["Maria", "Tom"]  # the table has both
+
+
+def test_a_few_managers_are_all_charted_without_a_note(tiny_q2: quarterly.Review) -> None:
+    assert quarterly_sections.charted_managers(tiny_q2) == list(tiny_q2.managers)
+    assert quarterly_sections.charted_note(tiny_q2) == ""
+    managers = next(s for s in quarterly.outline(tiny_q2) if s.key == "managers")
+    assert not isinstance(managers.blocks[-1], quarterly_sections.Para)
+
+
+def test_thousands_of_managers_are_charted_without_altair_refusing() -> None:
+    """8,339 managers at 10 million notes: two rows each made the charts refuse to draw
+    (Altair's 5,000 rows), which stopped `ridealong report` and the review's downloads."""
+    from altair import MaxRowsError
+
+    from dashboard import charts
+
+    q2 = quarterly.Quarter.parse("2026-Q2")
+    review = SimpleNamespace(
+        quarter=q2,
+        previous=q2.previous(),
+        # 10..59 calls in the quarter, 10 in the one before: 60 managers have 59 calls
+        managers=[
+            (f"M{i:04}", _changes(_manager(10 + i % 50, i % 7), _manager(10, 1)))
+            for i in range(3000)
+        ],
+    )
+    charted = quarterly_sections.charted_managers(review)
+    busiest = [f"M{i:04}" for i in range(49, 3000, 50)][: quarterly_sections.MAX_CHARTED]
+    assert [name for name, _changes in charted] == busiest
+    frame = quarterly_sections.people_chart_frame(
+        review, charted, quarterly.INTERVENTION, "manager"
+    )
+    assert charts.period_comparison(frame, "manager", "Took over").to_dict()
+    every = quarterly_sections.people_chart_frame(
+        review, review.managers, quarterly.INTERVENTION, "manager"
+    )
+    with pytest.raises(MaxRowsError):  # what every manager in one chart did
+        charts.period_comparison(every, "manager", "Took over").to_dict()
 
 
 # ---- PDF -------------------------------------------------------------------------------------

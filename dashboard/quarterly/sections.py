@@ -64,10 +64,11 @@ def people_table(review: Review, groups: Sequence[Group], label: str) -> Table:
     for name, changes in groups:
         row = [Cell(name)]
         for change in changes:
+            tone = change.tone  # a test per call: thousands of rows in an organisation's review
             row += [
                 _value_cell(change, change.now, people=True),
                 _value_cell(change, change.before, people=True),
-                Cell(change.change_text(), change.tone, change.tone == 0),
+                Cell(change.change_text(), tone, tone == 0),
             ]
         rows.append(row)
     return Table(header, rows, "L" + "R" * (len(header) - 1), tuple(spans))
@@ -276,6 +277,38 @@ def headline_chart_frame(review: Review) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_chart_schema("measure"))
 
 
+MAX_CHARTED = 30  # the managers' charts show at most this many managers (a row each)
+
+
+def charted_managers(review: Review) -> list[Group]:
+    """The managers the review's charts show, in the table's order: every one when there are
+    at most MAX_CHARTED, else the MAX_CHARTED with the most calls in the quarter (then in the
+    quarter before, then by name). A chart of thousands of rows is a wall of dots, and past
+    5,000 rows Altair refuses to draw it."""
+    groups = list(review.managers)
+    if len(groups) <= MAX_CHARTED:
+        return groups
+
+    def busiest(group: Group) -> tuple[int, int, str, str]:
+        name, changes = group
+        return (-changes[0].now["calls"], -changes[0].before["calls"], name.casefold(), name)
+
+    chosen = {name for name, _changes in sorted(groups, key=busiest)[:MAX_CHARTED]}
+    return [group for group in groups if group[0] in chosen]
+
+
+def charted_note(review: Review) -> str:
+    """What the managers' charts leave out, in words ('' when they show every manager)."""
+    shown, every = len(charted_managers(review)), len(review.managers)
+    if shown == every:
+        return ""
+    return (
+        f"The charts show the {shown} manager{'s' if shown != 1 else ''} with the most calls in "
+        f"{review.quarter.label}, "
+        f"of {every:,}; the table above has every manager, and choosing teams charts theirs."
+    )
+
+
 def people_chart_frame(
     review: Review, groups: Sequence[Group], measure: Measure, label: str
 ) -> pl.DataFrame:
@@ -318,6 +351,7 @@ def review_charts(review: Review, width: int = 640) -> dict[str, Any]:
     """The review's Altair charts by name (the page draws them; the report inlines them)."""
     from dashboard import charts
 
+    charted = charted_managers(review)
     out = {
         "headline": charts.period_comparison(
             headline_chart_frame(review),
@@ -325,13 +359,13 @@ def review_charts(review: Review, width: int = 640) -> dict[str, Any]:
             f"{review.quarter.label} against {review.previous.label}",
         ),
         "manager_intervention": charts.period_comparison(
-            people_chart_frame(review, review.managers, INTERVENTION, "manager"),
+            people_chart_frame(review, charted, INTERVENTION, "manager"),
             "manager",
             "Share of calls each manager took over",
             "Took over (95% interval)",
         ),
         "manager_debrief": charts.period_comparison(
-            people_chart_frame(review, review.managers, DEBRIEF, "manager"),
+            people_chart_frame(review, charted, DEBRIEF, "manager"),
             "manager",
             "Share of calls each manager debriefed",
             "Debriefed (95% interval)",
@@ -524,6 +558,7 @@ def outline(review: Review) -> list[Section]:
                     "Managers: take-overs and debriefs, with 95% intervals",
                     ("manager_intervention", "manager_debrief"),
                 ),
+                *(Para(note) for note in (charted_note(review),) if note),
             ),
             new_page=True,
         ),
