@@ -685,14 +685,33 @@ def _drawable(value: Any) -> Any:
     return value
 
 
+def _inlined(chart: Any) -> Any:
+    """A copy of `chart` with its data frames inlined as values, however many rows they hold.
+    Altair refuses more than 5,000 by default (a guard for a notebook's browser: vl-convert
+    draws these files here), which stopped the PNG and SVG of the Managers page's charts at
+    8,339 managers; lifting the limit is a setting global to every thread, Streamlit's too."""
+    from altair.vegalite.data import default_data_transformer
+
+    chart = chart.copy(deep=False)
+    data = getattr(chart, "data", alt.Undefined)
+    if data is not alt.Undefined and not isinstance(data, dict | str | alt.SchemaBase):
+        chart.data = alt.InlineData(**default_data_transformer(data, max_rows=None))
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        parts = getattr(chart, key, alt.Undefined)
+        if parts is not alt.Undefined:
+            setattr(chart, key, [_inlined(part) for part in parts])
+    return chart
+
+
 def to_svg(chart: alt.TopLevelMixin) -> bytes:
     import vl_convert as vlc
 
-    spec = _drawable(chart.to_dict())
+    spec = _drawable(_inlined(chart).to_dict())
     return vlc.vegalite_to_svg(spec, allowed_base_urls=[]).encode("utf-8")
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(_drawable(chart.to_dict()), scale=scale, allowed_base_urls=[])
+    spec = _drawable(_inlined(chart).to_dict())
+    return vlc.vegalite_to_png(spec, scale=scale, allowed_base_urls=[])

@@ -1,9 +1,13 @@
 """Chart specs a new user met: the ratio trend of one rep (a month of few notes reached 150:1
-and flattened the line), and specs Vega warned about ("Dropping fit-y", "Infinite extent")."""
+and flattened the line), specs Vega warned about ("Dropping fit-y", "Infinite extent"), and
+charts of an organisation's thousands of managers drawn to files."""
 
 from __future__ import annotations
 
+import altair as alt
 import polars as pl
+import pytest
+from altair import MaxRowsError
 
 from dashboard import charts
 
@@ -114,3 +118,19 @@ def test_a_name_with_control_characters_is_drawn_not_a_crash() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "drawn", out.stderr[-2000:]
+
+
+def test_a_chart_of_more_rows_than_altair_allows_still_draws() -> None:
+    """Altair refuses more than 5,000 rows by default; the Managers page's funnel at 10 million
+    notes has 8,339 managers, and its PNG and SVG downloads stopped there. to_png/to_svg
+    inline every row without changing Altair's setting, which every thread shares."""
+    frame = pl.DataFrame({"x": list(range(6000)), "y": [i % 7 for i in range(6000)]})
+    points = alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q")
+    chart = alt.layer(points, points.mark_line())
+    with pytest.raises(MaxRowsError):
+        chart.to_dict()  # Altair's own limit, still in force for everything else
+    svg = charts.to_svg(chart).decode()
+    assert svg.count("<path") >= 6000  # every point drawn
+    assert charts.to_png(chart, scale=1).startswith(b"\x89PNG")
+    with pytest.raises(MaxRowsError):
+        chart.to_dict()  # and left as it was
