@@ -41,6 +41,13 @@ def test_the_benchmark_runs_at_a_tiny_size_and_its_side_by_side_counts_agree(
     assert report["pandas"]["mismatches"] == []
     assert set(report["metrics"]["figures"]) == {name for name, _, _ in bench.FIGURES}
     assert report["build"]["ingest"]["peak_rss_mb"] > 0
+    # every page opened without an exception, and the review was written
+    assert "Pages: no errors." in printed
+    assert report["pages"]["errors"] == []
+    assert set(report["pages"]["pages"]) == {name for name, _page in bench.PAGES}
+    assert "page Quarterly review (first run; again)" in printed
+    assert report["review"]["returncode"] == 0
+    assert "<h2>Reps</h2>" in (out / "review.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("by", ["all", "manager", "month", "behavior"])
@@ -77,3 +84,28 @@ def test_pandas_gives_the_counts_of_metrics_sql_on_the_sample(sample_store: Path
             got_counts = {g: [v[c] for c in bench.COUNTS] for g, v in got.items()}
             assert len(want) >= 1
             assert bench.compare(want, got_counts) == []
+
+
+def test_a_page_that_raises_is_reported_as_an_error(
+    sample_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    from dashboard import quarterly
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the review broke")
+
+    monkeypatch.setenv("RIDEALONG_DB", str(sample_store))  # restored afterwards
+    monkeypatch.setattr(quarterly, "build_review", broken)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        result = bench.phase_pages(str(sample_store), [])
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    assert [line.split(":")[0] for line in result["errors"]] == ["Quarterly review"] * 2
+    assert "the review broke" in result["errors"][0]
+    assert set(result["pages"]) == {name for name, _page in bench.PAGES}
+    assert all(times["first_s"] > 0 for times in result["pages"].values())

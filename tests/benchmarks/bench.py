@@ -2,7 +2,7 @@
 
     python -m tests.benchmarks.bench --calls 400000 [--runs 5] [--out-dir DIR]
         [--build-runs N] [--handwritten-runs N] [--skip-pandas] [--pandas-calls 400000]
-        [--skip-cli]
+        [--skip-cli] [--skip-pages]
 
 Steps (each figure is the median of its runs):
 
@@ -20,11 +20,16 @@ Steps (each figure is the median of its runs):
    printed loudly and fails the run). Ratio = metrics.sql / hand-written. metrics_json (what
    the CLI computes) and the CLI itself (`ridealong metrics --json`, a child process, Python
    start-up included) are timed too.
-4. pandas (tests/benchmarks/pandas_metrics.py) at --pandas-calls calls on the same kind of log:
+4. The pages (unless --skip-pages): one visitor opens every page of the dashboard in turn
+   (Streamlit's AppTest in a child process: the page script, its queries and Streamlit's
+   marshalling, not the browser's drawing), each run twice (first, then again with its
+   queries cached); and `ridealong report --out review.html` (a child process). A page that
+   raises an exception or a review that cannot be written fails the run.
+5. pandas (tests/benchmarks/pandas_metrics.py) at --pandas-calls calls on the same kind of log:
    read the CSV (reported apart), prepare (normalise, order, look ahead), then the filtered
    counts for all and by manager; its counts must equal metrics.sql's on a store built from the
    same file. Ratios against metrics.sql for the same filters.
-5. One table (plain text on stdout, Markdown in DIR/bench.md) and every raw figure in
+6. One table (plain text on stdout, Markdown in DIR/bench.md) and every raw figure in
    DIR/bench.json.
 
 Peak memory: of a child process, its maximum resident set size as reported by the kernel when it
@@ -642,7 +647,63 @@ def phase_pandas_sql(store_path: str, plan: list[dict]) -> dict[str, Any]:
     return {"seconds": median(times), "runs_s": times, "counts": counts}
 
 
-PHASES = {"metrics": phase_metrics, "pandas": phase_pandas, "pandas_sql": phase_pandas_sql}
+# ---- phase: the pages (a child process running the dashboard's scripts) ---------------------
+
+PAGES = (
+    ("Overview", "views/overview.py"),
+    ("Managers", "views/managers.py"),
+    ("Behaviours", "views/behaviours.py"),
+    ("Reps", "views/reps.py"),
+    ("Log a ride-along", "views/log.py"),
+    ("Quarterly review", "views/quarterly.py"),
+    ("Upload", "views/upload.py"),
+)
+
+
+def phase_pages(store_path: str, plan: list[dict]) -> dict[str, Any]:
+    """Every page opened in turn by one visitor, through Streamlit's AppTest in this process:
+    the page script, its queries and Streamlit's marshalling of what it draws (not the
+    browser's drawing). "first": the page's first run (its queries not cached yet); "again":
+    the same page run again (cached queries, as after a click that changes none of them). An
+    exception on a page is recorded as an error, which fails the benchmark: at 10 million
+    notes the Quarterly review stopped with one (a table too long to colour, 3 December 2026).
+    `plan` is unused: the pages open on their defaults."""
+    os.environ["RIDEALONG_DB"] = store_path
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    shown = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")  # the error itself, not "redacted"
+    try:
+        app = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+        at = AppTest.from_file(app, default_timeout=900)
+        results: dict[str, dict[str, float]] = {}
+        errors: list[str] = []
+        for index, (name, page) in enumerate(PAGES):
+            times = []
+            for attempt in range(2):
+                if index and not attempt:
+                    at.switch_page(page)
+                started = time.perf_counter()
+                at.run()
+                times.append(time.perf_counter() - started)
+                errors += [
+                    f"{name}: {' '.join(exc.message.split())[:300]} "
+                    f"({' / '.join(line.strip() for line in exc.stack_trace[-2:])})"
+                    for exc in at.exception
+                ]
+            results[name] = {"first_s": times[0], "again_s": times[1]}
+    finally:
+        config.set_option("client.showErrorDetails", shown)
+    return {"pages": results, "errors": errors}
+
+
+PHASES = {
+    "metrics": phase_metrics,
+    "pandas": phase_pandas,
+    "pandas_sql": phase_pandas_sql,
+    "pages": phase_pages,
+}
 
 
 def run_phase(name: str, target: Path, plan: list[dict], work: Path) -> dict[str, Any]:
@@ -863,6 +924,28 @@ def table_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                 peak_RSS_MB=f"{phase['peak_rss_mb']:.0f}" if name == "overview" else "″",
             )
         )
+    pages = report.get("pages")
+    if pages:
+        failed = {line.split(":")[0] for line in pages["errors"]}
+        for name, times in pages["pages"].items():
+            rows.append(
+                _row(
+                    f"page {name} (first run; again)",
+                    median_s=f"{_s(times['first_s'])}; {_s(times['again_s'])}",
+                    met="ERROR" if name in failed else "",
+                    peak_RSS_MB=f"{pages['peak_rss_mb']:.0f}" if name == "Overview" else "″",
+                )
+            )
+    review = report.get("review")
+    if review:
+        rows.append(
+            _row(
+                "quarterly review as HTML (ridealong report)",
+                CLI_s=_s(review["seconds"]),
+                met="ERROR" if review["returncode"] else "",
+                peak_RSS_MB=f"{review['peak_rss_mb']:.0f}",
+            )
+        )
     pandas = report.get("pandas")
     if pandas:
         sql_s = pandas["sql"]["seconds"]
@@ -924,7 +1007,12 @@ NOTES = [
     '("one team": and a different team).',
     "json s: metrics.metrics_json (what the CLI computes); CLI s: `ridealong metrics --json` "
     "as a child process, Python start-up included (overview: without --by).",
-    "peak RSS: ru_maxrss of each child process (os.wait4); the metrics rows share one child.",
+    "peak RSS: ru_maxrss of each child process (os.wait4); the metrics rows share one child, "
+    "the pages another.",
+    "page: the page's script as Streamlit's AppTest runs it in one process (its queries, the "
+    "script and Streamlit's marshalling; not the browser's drawing), one visitor opening each "
+    "page in turn on its defaults: its first run, then the same page again (queries cached). "
+    "ERROR: the page raised an exception (listed above the table and in bench.json).",
     "† data smaller than the targets' 10M notes / 4M calls: met or not at this size only.",
 ]
 
@@ -962,7 +1050,11 @@ def _agreement(report: dict[str, Any]) -> str:
     if report.get("pandas"):
         bad = report["pandas"]["mismatches"]
         parts.append("pandas counts " + ("AGREE" if not bad else f"DISAGREE ({len(bad)})"))
-    return "Checks: " + ", ".join(parts) + " with metrics.sql."
+    text = "Checks: " + ", ".join(parts) + " with metrics.sql."
+    if report.get("pages"):
+        errors = report["pages"]["errors"]
+        text += " Pages: " + (f"{len(errors)} ERRORS" if errors else "no errors") + "."
+    return text
 
 
 # ---- main ------------------------------------------------------------------------------------
@@ -1018,6 +1110,20 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_cli:
         report["cli"] = cli_times(store, plan, _log)
         _save(work, report)
+    if not args.skip_pages:
+        _log("the pages, each opened by a visitor; the quarterly review as HTML")
+        report["pages"] = run_phase("pages", store, [], work)
+        for line in report["pages"]["errors"]:
+            _log(f"PAGE ERROR {line}")
+        review = run_child(
+            [*ridealong(), "report", "--db", str(store), "--out", str(work / "review.html")],
+            check=False,
+        )
+        report["review"] = {k: review[k] for k in ("seconds", "peak_rss_mb", "returncode")}
+        if review["returncode"]:
+            report["review"]["stderr"] = review["stderr"][-2000:]
+            _log(f"REPORT FAILED (exit {review['returncode']}): {review['stderr'][-2000:]}")
+        _save(work, report)
 
     if not args.skip_pandas:
         if args.pandas_calls == args.calls:
@@ -1054,8 +1160,11 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         }
     report["load_average"]["end"] = list(os.getloadavg())
     report["finished"] = dt.datetime.now().isoformat(timespec="seconds")
-    report["ok"] = not report["metrics"]["mismatches"] and not (
-        report.get("pandas") and report["pandas"]["mismatches"]
+    report["ok"] = (
+        not report["metrics"]["mismatches"]
+        and not (report.get("pandas") and report["pandas"]["mismatches"])
+        and not (report.get("pages") and report["pages"]["errors"])
+        and not (report.get("review") and report["review"]["returncode"])
     )
     return report
 
@@ -1085,6 +1194,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-cli", action="store_true", help="do not time `ridealong metrics` itself"
     )
+    parser.add_argument(
+        "--skip-pages",
+        action="store_true",
+        help="do not open the pages nor write the quarterly review",
+    )
     # internal: run one phase in this (child) process
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
@@ -1110,7 +1224,10 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"Written: {work / 'bench.md'}, {work / 'bench.json'}")
     if not report["ok"]:
-        print("MISMATCH: a side-by-side implementation disagrees with metrics.sql (see above)")
+        print(
+            "FAILED: a side-by-side implementation disagrees with metrics.sql (MISMATCH), a page "
+            "raised an exception or the quarterly review could not be written (see above)"
+        )
         return 1
     return 0
 
