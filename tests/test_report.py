@@ -579,6 +579,52 @@ def test_thousands_of_managers_chart_the_busiest_thirty() -> None:
         charts.period_comparison(every, "manager", "Took over").to_dict()
 
 
+def test_the_pdf_cuts_a_long_table_to_the_busiest_and_says_so(
+    tiny_q2: quarterly.Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def tables(outline) -> dict[str, quarterly_sections.Table]:
+        return {
+            block.name: block.table
+            for section in outline
+            for block in section.blocks
+            if isinstance(block, quarterly_sections.TableBlock)
+        }
+
+    def cut_notes(outline) -> list[str]:
+        return [
+            block.text
+            for section in outline
+            for block in section.blocks
+            if isinstance(block, quarterly_sections.Para) and block.text.startswith("This PDF")
+        ]
+
+    whole = quarterly.outline(tiny_q2)
+    assert quarterly.outline(tiny_q2, max_rows=3) == whole  # nothing longer: nothing cut
+    # 2026-Q2: Ana 2 calls, Ben and Cleo 1 each (3 each the quarter before: then by name)
+    two = quarterly.outline(tiny_q2, max_rows=2)
+    assert [row[0].text for row in tables(two)["reps"].rows] == ["Ana", "Ben"]
+    assert tables(two)["reps"].rows == tables(whole)["reps"].rows[:2]
+    assert tables(two)["managers"] == tables(whole)["managers"]  # 2 rows: kept whole
+    assert cut_notes(two) == [
+        "This PDF lists the 2 reps with the most calls in 2026-Q2, of 3: the HTML review and "
+        "the table's CSV on the Quarterly review page list every one."
+    ]
+    one = tables(quarterly.outline(tiny_q2, max_rows=1))
+    assert [row[0].text for row in one["managers"].rows] == ["Maria"]  # 6 calls before, Tom 4
+    assert one["managers_coverage"].rows == tables(whole)["managers_coverage"].rows[:1]
+
+    asked = []
+    real = quarterly_pdf.outline
+
+    def spy(review, max_rows=None):
+        asked.append(max_rows)
+        return real(review, max_rows)
+
+    monkeypatch.setattr(quarterly_pdf, "outline", spy)
+    assert quarterly.render_pdf(tiny_q2).startswith(b"%PDF-")
+    assert asked == [quarterly_pdf.MAX_ROWS]
+
+
 # ---- PDF -------------------------------------------------------------------------------------
 
 SECTIONS = [

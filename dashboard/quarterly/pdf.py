@@ -245,6 +245,10 @@ PARA = {
     "rule": (8, SOFT, 3.8),
     "caveat": (8, INK, 3.8),
 }
+# A table of more rows is cut in the PDF, and says so (sections.outline): the 32,042 reps and
+# 8,339 managers of a 10-million-note organisation made 1,802 pages in 144 s, long enough to
+# hold up the server whose page asked for it.
+MAX_ROWS = 300
 # The PDF's own pagination: these sections start a page, and so does every block of charts.
 NEW_PAGE = {"reps", "behaviours"}
 
@@ -263,7 +267,7 @@ def render_pdf(review: Review, font_dir: Path | None = DEJAVU) -> bytes:
     drawn = review_charts(review)
     pdf.add_page()
     _cover(writer, review)
-    for section in outline(review):
+    for section in outline(review, max_rows=MAX_ROWS):
         if section.key in NEW_PAGE:
             pdf.add_page()
         if section.key == "notes":

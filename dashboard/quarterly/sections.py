@@ -3,6 +3,7 @@ charts). The page (views/quarterly.py), the HTML (html.py) and the PDF (pdf.py) 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -280,21 +281,25 @@ def headline_chart_frame(review: Review) -> pl.DataFrame:
 MAX_CHARTED = 30  # the managers' charts show at most this many managers (a row each)
 
 
-def charted_managers(review: Review) -> list[Group]:
-    """The managers the review's charts show, in the table's order: every one when there are
-    at most MAX_CHARTED, else the MAX_CHARTED with the most calls in the quarter (then in the
-    quarter before, then by name). A chart of thousands of rows is a wall of dots, and past
-    5,000 rows Altair refuses to draw it."""
-    groups = list(review.managers)
-    if len(groups) <= MAX_CHARTED:
-        return groups
+def busiest(groups: Sequence[Group], most: int) -> list[Group]:
+    """`groups` (managers or reps, in the table's order) cut to the `most` with the most calls
+    in the quarter (then in the quarter before, then by name), still in the table's order."""
+    if len(groups) <= most:
+        return list(groups)
 
-    def busiest(group: Group) -> tuple[int, int, str, str]:
+    def calls(group: Group) -> tuple[int, int, str, str]:
         name, changes = group
         return (-changes[0].now["calls"], -changes[0].before["calls"], name.casefold(), name)
 
-    chosen = {name for name, _changes in sorted(groups, key=busiest)[:MAX_CHARTED]}
+    chosen = {name for name, _changes in sorted(groups, key=calls)[:most]}
     return [group for group in groups if group[0] in chosen]
+
+
+def charted_managers(review: Review) -> list[Group]:
+    """The managers the review's charts show, in the table's order: every one when there are
+    at most MAX_CHARTED, else the MAX_CHARTED with the most calls. A chart of thousands of
+    rows is a wall of dots (8,339 managers at 10 million notes: 140,000 px tall)."""
+    return busiest(review.managers, MAX_CHARTED)
 
 
 def charted_note(review: Review) -> str:
@@ -515,10 +520,14 @@ class Section:
     new_page: bool = False  # starts a new page when printed
 
 
-def outline(review: Review) -> list[Section]:
+def outline(review: Review, max_rows: int | None = None) -> list[Section]:
     """The review's sections in order; every form of the review renders this list. Under
     privacy mode a first section says what the policy changed, and with reps hidden there is
-    no Reps section and no table of reps nobody observed."""
+    no Reps section and no table of reps nobody observed.
+
+    `max_rows` (the PDF's): a table of people (CUT_RULES) with more rows is cut to that many —
+    the managers and reps with the most calls, the first rows of the coverage tables in their
+    order — and a line after it says so; None keeps every row (the page, the HTML)."""
     quarter, previous = review.quarter.label, review.previous.label
     privacy = [Para(text, "rule") for text in (review.folded,) if text]
     if review.reps_hidden:
@@ -605,8 +614,51 @@ def outline(review: Review) -> list[Section]:
         ),
     ]
     # privacy mode: said first when it changes the review; the per-rep section goes entirely
-    return [
+    kept = [
         s
         for s in sections
         if (s.key != "privacy" or s.blocks) and (s.key != "reps" or not review.reps_hidden)
     ]
+    return kept if max_rows is None else [_cut(s, review, max_rows) for s in kept]
+
+
+# The tables that grow with the organisation, and what a cut one keeps: (the review's groups
+# to choose the busiest from, else None: the table's first rows; what is kept, in words). The
+# headline and the behaviours' tables have a few rows whatever the size.
+CUT_RULES = {
+    "managers": ("managers", "the {n} managers with the most calls in {quarter}"),
+    "reps": ("reps", "the {n} reps with the most calls in {quarter}"),
+    "managers_coverage": (None, "the first {n} managers: those below their usual, then by name"),
+    "reps_not_observed": (None, "the {n} reps observed most recently"),
+}
+
+
+def _cut(section: Section, review: Review, max_rows: int) -> Section:
+    """`section` with each table of more than `max_rows` rows cut, and a line saying so."""
+    blocks: list[Block] = []
+    for block in section.blocks:
+        if (
+            not isinstance(block, TableBlock)
+            or block.name not in CUT_RULES
+            or len(block.table.rows) <= max_rows
+        ):
+            blocks.append(block)
+            continue
+        people, words = CUT_RULES[block.name]
+        table = block.table
+        if people is not None:
+            groups = getattr(review, people)
+            label = table.header[0]
+            table = people_table(review, busiest(groups, max_rows), label)
+        else:
+            table = Table(table.header, table.rows[:max_rows], table.align, table.groups)
+        kept = words.format(n=f"{max_rows:,}", quarter=review.quarter.label)
+        blocks.append(dataclasses.replace(block, table=table))
+        blocks.append(
+            Para(
+                f"This PDF lists {kept}, of {len(block.table.rows):,}: the HTML review and the "
+                "table's CSV on the Quarterly review page list every one.",
+                "rule",
+            )
+        )
+    return dataclasses.replace(section, blocks=tuple(blocks))
