@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from dashboard import formatting, metrics, quarterly
-from dashboard.store import Store
+from dashboard.store import REFRESH_SECONDS, Store
 from tests import expected_tiny as ex
 
 PAGE = "views/quarterly.py"
@@ -216,3 +217,41 @@ def test_a_table_too_long_to_colour_is_shown_whole_without_colours(app, tmp_path
         "3 rows: too many to colour here. The figures are the same; choose teams to see them "
         "coloured, or download the CSV."
     ) in [caption.value for caption in at.caption]
+
+
+def test_the_review_is_built_once_for_the_same_data_and_again_after_an_import(
+    app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole organisation's review takes seconds of Python to build (6 s a run at 10 million
+    notes): a rerun, or another session asking for the same review, reuses it; new data (the
+    store's next version) or another quarter builds it again."""
+    db = tmp_path / "tiny.duckdb"
+    with Store(db) as store:
+        store.ingest([ex.TINY_CSV])
+    built = []
+    real = quarterly.build_review
+
+    def counted(*args, **kwargs):
+        built.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(quarterly, "build_review", counted)
+    at = app(db, page=PAGE, query={"quarter": "2026-Q2"})
+    at.run()
+    assert built == ["2026-Q2"]
+    assert tiles(at)["Calls observed"][0] == "4*"  # * too few to tell
+
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "observation_id,observed_on,manager,rep,team,manager_action,behavior,polarity\n"
+        "C99,2026-05-04,Tom,Ana,North,observed,Asked good questions,praise\n",
+        encoding="utf-8",
+    )
+    with Store(db) as store:  # another process's import
+        store.ingest([more])
+    time.sleep(REFRESH_SECONDS + 0.2)  # how often a running dashboard looks for a new version
+    at.run()
+    assert built == ["2026-Q2", "2026-Q2"]
+    assert tiles(at)["Calls observed"][0] == "5*"
+    at.selectbox(key="q_quarter").select("2026-Q1").run()
+    assert built == ["2026-Q2", "2026-Q2", "2026-Q1"]

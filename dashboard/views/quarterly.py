@@ -4,6 +4,8 @@ what worked and what keeps going wrong — and the same review as HTML or PDF to
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -99,16 +101,46 @@ for key, values in url.items():
         elif key in st.query_params:
             del st.query_params[key]
 
-try:
+
+@st.cache_resource(show_spinner=False, max_entries=2, ttl=dt.timedelta(minutes=30))
+def reviewed(
+    key: str,
+    quarter: str,
+    teams: tuple[str, ...],
+    window: int,
+    today: dt.date,
+    label: str,
+    scope_key: str,
+    _scope: Any,
+) -> tuple[quarterly.Review, list[sections.Section], dict[str, pl.DataFrame], dict[str, Any]]:
+    """The review, its outline, its tables and its charts, worked out once for every session
+    that asks for the same review of the same data (`key`: the store and its version) within
+    the same scope. A whole organisation's review is slow to build in Python (at 10 million
+    notes 6 s a run, queries cached) and large (about 340 MB): two are kept, for 30 minutes."""
     review = quarterly.build_review(
-        src.store.con,
+        None,
         quarter,
         teams,
         window,
         today=today,
         runner=common.query,
-        source=quarterly.SAMPLE_SOURCE if src.store.is_sample() else src.label,
-        scope=common.session_scope(),  # privacy mode: which sections the review has
+        source=label,
+        scope=_scope,  # privacy mode: which sections the review has
+    )
+    return review, quarterly.outline(review), review.tables(), quarterly.review_charts(review)
+
+
+scope = common.session_scope()
+try:
+    review, outline, tables, drawn = reviewed(
+        src.key,
+        quarter,
+        tuple(teams),
+        window,
+        today,
+        quarterly.SAMPLE_SOURCE if src.store.is_sample() else src.label,
+        json.dumps(scope.param(), sort_keys=True),
+        scope,
     )
 except quarterly.ReviewError as exc:
     st.warning(
@@ -237,11 +269,8 @@ def show_headline(section: sections.Section) -> None:
             show_charts(block)
 
 
-tables = review.tables()
-drawn = quarterly.review_charts(review)
-
 # The same outline as the HTML and the PDF; the page draws the headline as tiles.
-for section in quarterly.outline(review):
+for section in outline:
     if section.key == "headline":
         show_headline(section)
         continue
