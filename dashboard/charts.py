@@ -169,6 +169,19 @@ def reference_label(reference: float) -> str:
     return f"{reference:.1f}:1 reference"
 
 
+MAX_BARS = 30  # a chart with a bar per manager shows this many at most: the busiest
+
+
+def busiest(frame: pl.DataFrame, most: int) -> pl.DataFrame:
+    """The `most` groups of metrics by a group (`grp`) with the most calls (then by name), in
+    the frame's order: the Managers page's actions of 820 managers at a million notes were a
+    barcode of bars thinner than a pixel."""
+    if frame.height <= most:
+        return frame
+    chosen = frame.sort(["calls", "grp"], descending=[True, False]).head(most)["grp"]
+    return frame.filter(pl.col("grp").is_in(chosen.implode()))
+
+
 def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
     """Share of calls observed / assisted / taken over per period (metrics by period: each
     action's count and its share, metrics.sql's <action>_share)."""

@@ -360,6 +360,41 @@ def test_the_funnel_of_many_managers_names_none_and_places_no_label(
     assert chart.layer[-1].data.height == charts.MAX_LABELLED + 1
 
 
+def test_busiest_keeps_the_managers_with_the_most_calls_in_their_order() -> None:
+    managers = _managers(5).with_columns(calls=pl.Series([30, 10, 30, 20, 40]))
+    # 40 calls (Manager 004), then the two with 30, kept in the frame's order
+    kept = charts.busiest(managers, 3)
+    assert kept["grp"].to_list() == ["Manager 000", "Manager 002", "Manager 004"]
+    assert charts.busiest(managers, 5).equals(managers)
+
+
+def test_the_managers_actions_chart_shows_the_busiest_and_says_so(
+    app, sample_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import pyarrow as pa
+
+    with Store(sample_store, read_only=True) as store:
+        by_manager = metrics.metrics_frame(store.con, metrics.Filters(), by="manager")
+    busiest = by_manager.sort(["calls", "grp"], descending=[True, False])["grp"][:3]
+    monkeypatch.setattr(charts, "MAX_BARS", 3)  # the sample has 5 managers
+    at = app(sample_store, page=MANAGERS)
+    assert not at.exception
+    chart = next(
+        element
+        for element in at.get("vega_lite_chart")
+        if json.loads(element.proto.spec).get("title") == "What managers did on the call"
+    )
+    (dataset,) = chart.proto.datasets
+    drawn = pa.ipc.open_stream(dataset.data.data).read_all()
+    assert set(drawn.column("manager").to_pylist()) == set(busiest)
+    assert (
+        f"The 3 managers with the most calls, of {by_manager.height}; the table above lists "
+        "every one."
+    ) in [caption.value for caption in at.caption]
+
+
 def test_charts_of_the_pages_carry_no_decimal_and_export(tiny: Store) -> None:
     by_behavior = metrics.metrics_frame(tiny.con, metrics.Filters(window=1), by="behavior")
     overall = metrics.metrics_frame(tiny.con, metrics.Filters(window=1))

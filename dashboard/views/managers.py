@@ -296,7 +296,13 @@ with right:
         st.caption(f"Faded dots: fewer than {filters.min_n} calls (small sample).")
 
 with st.expander("What each manager did on the call"):
-    common.chart(charts.action_share(by_manager, "manager"), "manager_actions", "actions")
+    charted = charts.busiest(by_manager, charts.MAX_BARS)
+    common.chart(charts.action_share(charted, "manager"), "manager_actions", "actions")
+    if charted.height < by_manager.height:
+        st.caption(
+            f"The {charted.height} managers with the most calls, of {by_manager.height:,}; the "
+            "table above lists every one."
+        )
     common.download_csv(
         limits, "ridealong_funnel_limits.csv", key="dl_limits", label="Download funnel limits"
     )
