@@ -198,12 +198,26 @@ def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
             for action, label in ACTION_LABELS.items()
         ]
     )
+    share = {"field": "share", "type": "quantitative", "title": "Share of calls"}
+    if period == "manager":  # a bar per manager, across: names side by side overlap
+        managers = frame["grp"].to_list()
+        axes = {
+            "x": alt.X(**share, axis=alt.Axis(format="%")),
+            "y": alt.Y("manager:N", title=None, sort=managers, axis=alt.Axis(labelLimit=220)),
+        }
+        # the height holds the title, the axis and the legend too (about 170 px)
+        height = BAR_PX * max(len(managers), 1) + 170
+    else:
+        axes = {
+            "x": alt.X(f"{period}:O", title=None, axis=alt.Axis(labelAngle=0)),
+            "y": alt.Y(**share, axis=alt.Axis(format="%")),
+        }
+        height = 260
     return (
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X(f"{period}:O", title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("share:Q", title="Share of calls", axis=alt.Axis(format="%")),
+            **axes,
             color=alt.Color(
                 "label:N",
                 title="What the manager did",
@@ -215,14 +229,17 @@ def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
             ),
             order=alt.Order("action:N", sort="descending"),
             tooltip=[
-                alt.Tooltip(f"{period}:O"),
+                alt.Tooltip(f"{period}:{'N' if period == 'manager' else 'O'}"),
                 alt.Tooltip("label:N", title="action"),
                 alt.Tooltip("n:Q", title="calls"),
                 alt.Tooltip("share:Q", format=".0%"),
             ],
         )
-        .properties(height=260, title="What managers did on the call")
+        .properties(height=height, title="What managers did on the call")
     )
+
+
+BAR_PX = 22  # action_share by manager: a manager's bar and its gap (a name fits beside it)
 
 
 SMALL_LABEL = "small sample"

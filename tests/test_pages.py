@@ -368,6 +368,29 @@ def test_busiest_keeps_the_managers_with_the_most_calls_in_their_order() -> None
     assert charts.busiest(managers, 5).equals(managers)
 
 
+def test_the_managers_actions_run_across_a_row_per_manager_tall_enough_for_names() -> None:
+    # side by side, thirty names overlapped and Vega drew one in four (or one in two, slanted)
+    frame = pl.DataFrame(
+        {
+            "grp": ["Ana", "Bo", "Cy"],
+            "calls": [4, 2, 2],
+            "observed": [2, 1, 0],
+            "assisted": [1, 1, 1],
+            "took_over": [1, 0, 1],
+        }
+    ).with_columns(
+        (pl.col(action) / pl.col("calls")).alias(f"{action}_share")
+        for action in ("observed", "assisted", "took_over")
+    )
+    spec = charts.action_share(frame, "manager").to_dict()
+    assert spec["encoding"]["y"]["field"] == "manager"
+    assert spec["encoding"]["y"]["sort"] == ["Ana", "Bo", "Cy"]
+    assert spec["encoding"]["x"]["field"] == "share"
+    assert spec["height"] == 3 * charts.BAR_PX + 170
+    by_month = charts.action_share(frame, "month").to_dict()  # the Overview's, by period
+    assert by_month["encoding"]["x"]["field"] == "month"
+
+
 def test_the_managers_actions_chart_shows_the_busiest_and_says_so(
     app, sample_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
