@@ -233,9 +233,15 @@ def signed_in_app(store_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("RIDEALONG_DB", str(store_path))
     monkeypatch.setenv("RIDEALONG_AUTH", "1")
 
-    def open_as(email: str | None, page: str | None = None, query: dict | None = None):
-        st.cache_resource.clear()
-        st.cache_data.clear()
+    def open_as(
+        email: str | None,
+        page: str | None = None,
+        query: dict | None = None,
+        keep_caches: bool = False,  # True: what the sessions before left cached, as a server
+    ):
+        if not keep_caches:
+            st.cache_resource.clear()
+            st.cache_data.clear()
         at = AppTest.from_file(str(Path(__file__).parents[1] / "dashboard" / "app.py"))
         at.user = (
             {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()}
@@ -627,3 +633,24 @@ def test_the_review_folds_small_groups_into_other_and_says_so(store_path: Path) 
     page = html.unescape(quarterly.render_html(review))
     assert review.folded in page and "Maria" not in page
     assert named_reps(page) == list(REP_NAMES)  # reps stay: only --no-individual-reps hides them
+
+
+def test_a_quarterly_review_built_for_one_grant_is_never_shown_to_another(signed_in_app) -> None:
+    """The Quarterly review page keeps a built review for every session that asks for the same
+    one: its key holds the session's scope, so a grant never gets another's review."""
+
+    def people(at) -> tuple[set[str], set[str]]:
+        tables = {df.value.columns[0]: df.value for df in at.dataframe}
+        return set(tables["Manager"]["Manager"]), set(tables["Rep"]["Rep"])
+
+    page = "views/quarterly.py"
+    everyone = ({"Maria", "Tom", "Uma"}, {"Ana", "Ben", "Cleo", "Dan"})
+    assert people(signed_in_app("boss@example.com", page)) == everyone
+    # North: A1 A2 A4 A6; Tom's calls and his reps' (Ana, Ben): A1 A3 A4 A6 A7
+    north = signed_in_app("lea@example.com", page, keep_caches=True)
+    assert people(north) == ({"Maria", "Tom"}, {"Ana", "Cleo"})
+    assert people(signed_in_app("tom@example.com", page, keep_caches=True)) == (
+        {"Maria", "Tom", "Uma"},
+        {"Ana", "Ben"},
+    )
+    assert people(signed_in_app("boss@example.com", page, keep_caches=True)) == everyone

@@ -107,5 +107,4 @@ def test_a_page_that_raises_is_reported_as_an_error(
         st.cache_resource.clear()
     assert [line.split(":")[0] for line in result["errors"]] == ["Quarterly review"] * 2
     assert "the review broke" in result["errors"][0]
-    assert set(result["pages"]) == {name for name, _page in bench.PAGES}
-    assert all(times["first_s"] > 0 for times in result["pages"].values())
+    assert set(result["pages"]) == {name for name, _page in bench.PAGES}  # the others ran

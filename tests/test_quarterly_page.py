@@ -183,7 +183,8 @@ def test_tiny_page_shows_the_hand_computed_manager_table(app, tmp_path: Path) ->
 
 def test_a_table_too_long_to_colour_is_shown_whole_without_colours(app, tmp_path: Path) -> None:
     """pandas styles at most `styler.render.max_elements` cells (262,144): the reps of a whole
-    sales organisation (33,333 at 10 million notes) used to stop the page with an exception.
+    sales organisation (32,042 in a quarter at 10 million notes) stopped the page with an
+    exception.
     Here the limit is lowered to 30 cells: the reps table (3 rows of 13 columns) and the
     headline's (9 rows of 4) go over it and are shown whole, without colours; the managers'
     (2 rows of 13) and the coverage table (2 rows of 5) stay coloured."""
@@ -215,7 +216,7 @@ def test_a_table_too_long_to_colour_is_shown_whole_without_colours(app, tmp_path
     assert reps["Rep"].tolist() == ["Ana", "Ben", "Cleo"]  # every rep, nothing dropped
     assert (
         "3 rows: too many to colour here. The figures are the same; choose teams to see them "
-        "coloured, or download the CSV."
+        "coloured, or download the CSV for every figure."
     ) in [caption.value for caption in at.caption]
 
 

@@ -519,7 +519,7 @@ def test_html_charts_do_not_share_ids(tiny_q2: quarterly.Review) -> None:
 
 
 def test_the_managers_charts_show_the_busiest_and_say_so(
-    tiny_q2: quarterly.Review, monkeypatch: pytest.MonkeyPatch
+    tiny: Store, tiny_q2: quarterly.Review, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(quarterly_sections, "MAX_CHARTED", 1)
     # Maria and Tom had 2 calls each in 2026-Q2; in the quarter before Maria 6, Tom 4
@@ -529,14 +529,18 @@ def test_the_managers_charts_show_the_busiest_and_say_so(
     for name in ("manager_intervention", "manager_debrief"):
         assert set(drawn[name].data["manager"]) == {"Maria"}
     note = (
-        "The charts show the 1 manager with the most calls in 2026-Q2, of 2; the table above "
-        "has every manager, and choosing teams charts theirs."
+        "The charts show the 1 manager with the most calls in 2026-Q2, of 2. Choose teams to "
+        "chart theirs."
     )
     managers = next(s for s in quarterly.outline(tiny_q2) if s.key == "managers")
     assert managers.blocks[-1] == quarterly_sections.Para(note)
     page = html.unescape(quarterly.render_html(tiny_q2))
     assert note in page
     assert [row[0] for row in table_rows(page, 1)] == ["Maria", "Tom"]  # the table has both
+    north = quarterly.build_review(tiny.con, "2026-Q2", ["North"], today=AFTER_Q2)
+    assert quarterly_sections.charted_note(north) == (
+        "The charts show the 1 manager with the most calls in 2026-Q2, of 2."  # teams chosen
+    )
 
 
 def test_a_few_managers_are_all_charted_without_a_note(tiny_q2: quarterly.Review) -> None:

@@ -307,10 +307,10 @@ def charted_note(review: Review) -> str:
     shown, every = len(charted_managers(review)), len(review.managers)
     if shown == every:
         return ""
+    narrower = "" if review.teams else " Choose teams to chart theirs."
     return (
         f"The charts show the {shown} manager{'s' if shown != 1 else ''} with the most calls in "
-        f"{review.quarter.label}, "
-        f"of {every:,}; the table above has every manager, and choosing teams charts theirs."
+        f"{review.quarter.label}, of {every:,}.{narrower}"
     )
 
 

@@ -4,14 +4,13 @@ what worked and what keeps going wrong — and the same review as HTML or PDF to
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pandas as pd
 import polars as pl
 import streamlit as st
 
-from dashboard import formatting, metrics, quarterly
+from dashboard import access, formatting, metrics, quarterly
 from dashboard.formatting import plain
 from dashboard.quarterly import sections
 from dashboard.views import common
@@ -111,12 +110,14 @@ def reviewed(
     today: dt.date,
     label: str,
     scope_key: str,
-    _scope: Any,
+    _scope: access.Scope,
 ) -> tuple[quarterly.Review, list[sections.Section], dict[str, pl.DataFrame], dict[str, Any]]:
     """The review, its outline, its tables and its charts, worked out once for every session
     that asks for the same review of the same data (`key`: the store and its version) within
-    the same scope. A whole organisation's review is slow to build in Python (at 10 million
-    notes 6 s a run, queries cached) and large (about 340 MB): two are kept, for 30 minutes."""
+    the same scope (`scope_key`: all of it, the privacy policy's minimum group included). A
+    whole organisation's review is slow to build in Python (at 10 million notes 6 s a run,
+    queries cached) and large (about 340 MB): two are kept, for 30 minutes. Shared by every
+    session that asks: read it, never change it."""
     review = quarterly.build_review(
         None,
         quarter,
@@ -139,7 +140,7 @@ try:
         window,
         today,
         quarterly.SAMPLE_SOURCE if src.store.is_sample() else src.label,
-        json.dumps(scope.param(), sort_keys=True),
+        repr(scope),  # a frozen dataclass: every field
         scope,
     )
 except quarterly.ReviewError as exc:
@@ -197,12 +198,14 @@ def show(table: quarterly.Table, frame: pl.DataFrame, name: str) -> None:
     cells = [[c.text + (f" · {c.note}" if c.note else "") for c in row] for row in table.rows]
     data = pd.DataFrame(cells, columns=columns)
     if data.size > pd.get_option("styler.render.max_elements"):
-        # pandas styles at most this many cells (262,144 unless set): the reps of a whole
-        # sales organisation (33,333 at 10 million notes) would stop the page
+        # pandas styles at most this many cells (262,144 unless set; its max_rows and
+        # max_columns, unset, would cut the table instead): the 32,042 reps of a quarter at
+        # 10 million notes stopped the page
         st.dataframe(data, hide_index=True, width="stretch")
+        narrower = "choose teams to see them coloured, or " if not teams else ""
         st.caption(
             f"{len(table.rows):,} rows: too many to colour here. The figures are the same; "
-            "choose teams to see them coloured, or download the CSV."
+            f"{narrower}download the CSV for every figure."
         )
     else:
         styles = [

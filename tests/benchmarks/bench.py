@@ -663,8 +663,9 @@ PAGES = (
 def phase_pages(store_path: str, plan: list[dict]) -> dict[str, Any]:
     """Every page opened in turn by one visitor, through Streamlit's AppTest in this process:
     the page script, its queries and Streamlit's marshalling of what it draws (not the
-    browser's drawing). "first": the page's first run (its queries not cached yet); "again":
-    the same page run again (cached queries, as after a click that changes none of them). An
+    browser's drawing). "first": the page's first run, after the pages before it (its own
+    queries not cached yet; what it shares with them, the filter choices, is); "again": the
+    same page run again (cached queries, as after a click that changes none of them). An
     exception on a page is recorded as an error, which fails the benchmark: at 10 million
     notes the Quarterly review stopped with one (a table too long to colour, 3 December 2026).
     `plan` is unused: the pages open on their defaults."""
