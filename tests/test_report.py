@@ -377,8 +377,14 @@ NO_REPS = pl.DataFrame(
     {"rep": [], "calls_before": []}, schema={"rep": pl.String, "calls_before": pl.Int64}
 )
 NO_MANAGERS = pl.DataFrame(
-    {"manager": [], "calls": [], "usual": [], "below": []},
-    schema={"manager": pl.String, "calls": pl.Int64, "usual": pl.Float64, "below": pl.Boolean},
+    {"manager": [], "calls": [], "usual": [], "share_of_usual": [], "below": []},
+    schema={
+        "manager": pl.String,
+        "calls": pl.Int64,
+        "usual": pl.Float64,
+        "share_of_usual": pl.Float64,
+        "below": pl.Boolean,
+    },
 )
 
 
@@ -424,6 +430,7 @@ def test_coverage_highlights_need_a_usual_worth_the_name() -> None:
             "manager": ["Amir", "Bo", "Cy"],
             "calls": [20, 1, 40],
             "usual": [30.0, 6.0, 41.0],
+            "share_of_usual": [20 / 30, 1 / 6, 40 / 41],
             "below": [True, True, False],
         }
     )
@@ -431,6 +438,37 @@ def test_coverage_highlights_need_a_usual_worth_the_name() -> None:
         "Olu was not observed this quarter, after at least 10 observed calls in the 4 quarters "
         "before.",
         "Amir observed 20 calls, below 75% of a usual 30 a quarter.",
+    ]
+
+
+def test_coverage_highlights_name_a_few_and_count_the_rest() -> None:
+    """An organisation has hundreds of reps not observed and managers below their usual: the
+    highlights listed every one (150 names in one sentence, a line per manager)."""
+    reps = pl.DataFrame(
+        {"rep": [f"Rep {i:02}" for i in range(12)], "calls_before": [10 + i for i in range(12)]}
+    )
+    usual = [40.0 - i for i in range(9)]
+    managers = pl.DataFrame(
+        {
+            "manager": [f"M{i}" for i in range(9)],
+            "calls": [10 + i for i in range(9)],
+            "usual": usual,
+            "share_of_usual": [(10 + i) / u for i, u in enumerate(usual)],
+            "below": [True] * 9,
+        }
+    )
+    out = quarterly.highlights([], [], reps, managers, 10, 3)
+    assert quarterly.MAX_COVERAGE_NAMES == 5
+    # the reps observed most before first; the managers furthest below their usual first
+    assert out == [
+        "Rep 11, Rep 10, Rep 09, Rep 08, Rep 07 and 7 more reps were not observed this quarter, "
+        "after at least 10 observed calls in the 4 quarters before.",
+        "M0 observed 10 calls, below 75% of a usual 40 a quarter.",
+        "M1 observed 11 calls, below 75% of a usual 39 a quarter.",
+        "M2 observed 12 calls, below 75% of a usual 38 a quarter.",
+        "M3 observed 13 calls, below 75% of a usual 37 a quarter.",
+        "M4 observed 14 calls, below 75% of a usual 36 a quarter.",
+        "4 more managers observed below 75% of their usual: see Coaching coverage.",
     ]
 
 

@@ -39,6 +39,7 @@ from dashboard.quarterly.model import (
 from dashboard.quarterly.pdf import render_pdf
 from dashboard.quarterly.quarters import (
     MAX_CHANGE_HIGHLIGHTS,
+    MAX_COVERAGE_NAMES,
     SAMPLE_SOURCE,
     Quarter,
     ReviewError,
@@ -73,6 +74,7 @@ __all__ = [
     "HEADLINE_CAVEAT",
     "INTERVENTION",
     "MAX_CHANGE_HIGHLIGHTS",
+    "MAX_COVERAGE_NAMES",
     "MUTED",
     "NO_HIGHLIGHTS",
     "PEOPLE",

@@ -9,7 +9,12 @@ import polars as pl
 
 from dashboard import formatting
 from dashboard.quarterly.changes import Change, Group
-from dashboard.quarterly.quarters import LOOKBACK_QUARTERS, MAX_CHANGE_HIGHLIGHTS, USUAL_SHARE
+from dashboard.quarterly.quarters import (
+    LOOKBACK_QUARTERS,
+    MAX_CHANGE_HIGHLIGHTS,
+    MAX_COVERAGE_NAMES,
+    USUAL_SHARE,
+)
 
 
 def highlights_rule(min_n: int) -> str:
@@ -105,18 +110,35 @@ def highlights(
             f"{extra} more change{'s' if extra > 1 else ''} beyond chance: see the coloured "
             "figures in the tables."
         )
-    missed = reps_unobserved.filter(pl.col("calls_before") >= min_n)
+    # the reps observed most before, and the managers furthest below their usual, by name
+    missed = reps_unobserved.filter(pl.col("calls_before") >= min_n).sort(
+        ["calls_before", "rep"], descending=[True, False]
+    )
     if missed.height:
         reps = missed["rep"].to_list()
+        more = len(reps) - MAX_COVERAGE_NAMES
+        who = (
+            formatting.names(reps)
+            if more <= 0
+            else f"{', '.join(reps[:MAX_COVERAGE_NAMES])} and {more:,} more reps"
+        )
         verb = "was" if len(reps) == 1 else "were"
         out.append(
-            f"{formatting.names(reps)} {verb} not observed this quarter, after at least {min_n} "
-            f"observed calls in the {LOOKBACK_QUARTERS} quarters before."
+            f"{who} {verb} not observed this quarter, after at least {min_n} observed calls in "
+            f"the {LOOKBACK_QUARTERS} quarters before."
         )
-    below = managers_coverage.filter(pl.col("below") & (pl.col("usual") >= min_n))
-    for manager in below.iter_rows(named=True):
+    below = managers_coverage.filter(pl.col("below") & (pl.col("usual") >= min_n)).sort(
+        ["share_of_usual", "manager"]
+    )
+    for manager in below.head(MAX_COVERAGE_NAMES).iter_rows(named=True):
         out.append(
             f"{manager['manager']} observed {manager['calls']:,} calls, below {USUAL_SHARE:.0%} "
             f"of a usual {manager['usual']:.0f} a quarter."
+        )
+    more = below.height - MAX_COVERAGE_NAMES
+    if more > 0:
+        out.append(
+            f"{more:,} more manager{'s' if more > 1 else ''} observed below {USUAL_SHARE:.0%} "
+            "of their usual: see Coaching coverage."
         )
     return out

@@ -13,6 +13,9 @@ from dashboard.importer import FIRST_YEAR, LAST_YEAR
 LOOKBACK_QUARTERS = 4  # "usual" and "observed before" look at this many quarters back
 USUAL_SHARE = 0.75  # a manager is below usual with fewer calls than this share of usual
 MAX_CHANGE_HIGHLIGHTS = 6
+# coverage highlights name at most this many reps not observed, and write up at most this many
+# managers below their usual; the rest are counted (an organisation has hundreds of each)
+MAX_COVERAGE_NAMES = 5
 TOP_BEHAVIORS = 8
 
 SAMPLE_SOURCE = "the bundled sample data, not a real team's"
