@@ -190,7 +190,7 @@ def bucket(counts: dict[str, Any], hit: str) -> str:
     if not counts["eligible"]:
         return "–"
     small = mark(counts.get("small_sample"))
-    return f"{pct(counts['rate'])} ({counts[hit]}/{counts['eligible']}){small}"
+    return f"{pct(counts['rate'])} ({count(counts[hit])}/{count(counts['eligible'])}){small}"
 
 
 def adjusted_lift(rec: dict[str, Any]) -> str:

@@ -191,3 +191,13 @@ def test_the_ratio_trend_labels_the_reference_line_and_fades_small_periods(data_
     points = [layer for layer in layers if layer["mark"]["type"] == "point"]
     assert "ratio_small" in str(points[0]["encoding"]["opacity"])
     assert trend["ratio_small"].to_list() == [True]
+
+
+def test_the_counts_under_the_overviews_tiles_carry_thousands_separators(
+    app, sample_store: Path
+) -> None:
+    # "61105 of 400000 calls" beside "400,000" in the tile above it, at a million notes
+    m = everything(sample_store)
+    at = app(sample_store)
+    assert m["calls"] >= 1000
+    assert f"{m['actions']['took_over']:,} of {m['calls']:,} calls [" in captions(at)

@@ -94,3 +94,8 @@ def test_names_are_listed_with_and() -> None:
     assert formatting.names([]) == ""
     assert formatting.names(["Ana"]) == "Ana"
     assert formatting.names(["Ana", "Ben", "Cy"]) == "Ana, Ben and Cy"
+
+
+def test_a_recurrence_bucket_counts_with_thousands_separators() -> None:
+    counts = {"rate": 0.6, "recurred": 2400, "eligible": 4000, "small_sample": False}
+    assert formatting.bucket(counts, "recurred") == "60% (2,400/4,000)"

@@ -472,6 +472,15 @@ def test_coverage_highlights_name_a_few_and_count_the_rest() -> None:
     ]
 
 
+def test_counts_in_the_reviews_cells_carry_thousands_separators() -> None:
+    cell = quarterly_sections._share_cell(1234, 5678, 1234 / 5678, False)
+    assert cell.text == "22% (1,234 of 5,678)"
+    change = _changes(_manager(5678, 1234), _manager(20, 4))[1]  # the intervention rate
+    assert quarterly_sections._value_cell(change, change.now, people=True).text == (
+        "22% (1,234/5,678)"
+    )
+
+
 def test_highlights_are_capped_and_say_how_many_more() -> None:
     groups = [
         (f"M{i}", _changes(_manager(20, 18), _manager(22, 4))[1:]) for i in range(8)

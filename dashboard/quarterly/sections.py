@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from dashboard import formatting, metrics
+from dashboard.formatting import count
 from dashboard.quarterly.changes import (
     DEBRIEF,
     INTERVENTION,
@@ -83,9 +84,9 @@ def _value_cell(change: Change, row: dict[str, Any], people: bool = False) -> Ce
     if change.value(row) is None:
         return Cell("–", muted=True)
     if people and change.measure.kind == "rate":
-        shown = f"{shown} ({change.hits(row)}/{change.base(row)})"
+        shown = f"{shown} ({count(change.hits(row))}/{count(change.base(row))})"
     if people and change.measure.kind == "ratio":
-        shown = f"{shown} ({row['praise']}/{row['criticism']})"
+        shown = f"{shown} ({count(row['praise'])}/{count(row['criticism'])})"
     return Cell(shown + formatting.mark(small), muted=small)
 
 
@@ -155,7 +156,7 @@ def wrong_table(review: Review) -> Table:
             Cell(behavior["behaviour"]),
             Cell(f"{behavior['criticism']:,}"),
             Cell(
-                f"{behavior['repeated']} of {behavior['eligible']}",
+                f"{count(behavior['repeated'])} of {count(behavior['eligible'])}",
                 muted=behavior["eligible"] < review.min_n,
             ),
         ]
@@ -176,7 +177,10 @@ def wrong_table(review: Review) -> Table:
 def _share_cell(hits: int, base: int, rate: float | None, small: bool) -> Cell:
     if not base:
         return Cell("–", muted=True)
-    return Cell(f"{formatting.pct(rate)} ({hits} of {base}){formatting.mark(small)}", muted=small)
+    return Cell(
+        f"{formatting.pct(rate)} ({count(hits)} of {count(base)}){formatting.mark(small)}",
+        muted=small,
+    )
 
 
 def _day(value: dt.date) -> str:

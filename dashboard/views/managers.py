@@ -280,7 +280,7 @@ with right:
             if unadjusted or not phi or phi <= 1
             else f"Limits widened by √φ = {phi**0.5:.2f}"
         )
-        + f": {outside} of {by_manager.height} managers outside the 95% limits."
+        + f": {outside:,} of {by_manager.height:,} managers outside the 95% limits."
     )
     st.markdown(
         "**How to read it.** Each dot is a manager: calls observed across, share taken over up. "

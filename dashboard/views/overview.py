@@ -7,6 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import charts, formatting, logbook, metrics, quarterly
+from dashboard.formatting import count
 from dashboard.views import common
 
 REFERENCE_HELP = (
@@ -125,14 +126,14 @@ tile(
     tiles[2],
     quarterly.INTERVENTION,
     formatting.pct(current["intervention_rate"]),
-    f"{current['took_over']} of {current['calls']} calls "
+    f"{count(current['took_over'])} of {count(current['calls'])} calls "
     + formatting.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]]),
 )
 tile(
     tiles[3],
     quarterly.DEBRIEF,
     formatting.pct(current["debrief_rate"]),
-    f"{current['debriefed']} of {current['debrief_known']} known "
+    f"{count(current['debriefed'])} of {count(current['debrief_known'])} known "
     + formatting.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]]),
 )
 tile(
@@ -140,7 +141,8 @@ tile(
     quarterly.ADJ_LIFT,
     formatting.times(current["adj_lift"]),
     formatting.interval([current["adj_lift_lo"], current["adj_lift_hi"]], formatting.times)
-    + f" within {current['adj_lift_strata']} reps · crude {formatting.times(current['lift'])} "
+    + f" within {count(current['adj_lift_strata'])} reps"
+    + f" · crude {formatting.times(current['lift'])} "
     + formatting.interval([current["lift_lo"], current["lift_hi"]], formatting.times),
 )
 if previous is not None:
