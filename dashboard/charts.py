@@ -143,13 +143,13 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
             tooltip=[alt.Tooltip("line:N", title="line")],
         )
     )
-    title = alt.TitleParams(
-        "Praise-to-criticism ratio",
-        subtitle=(
-            ["Intervals reaching past the chart's edge are cut there: hover for the full one."]
-            if data["cut"].any()
-            else []
-        ),
+    # a subtitle only when there is one: an empty one pushed the title out of the top of the
+    # chart in the browser (half of it cut off)
+    cut = "Intervals reaching past the chart's edge are cut there: hover for the full one."
+    title = (
+        alt.TitleParams("Praise-to-criticism ratio", subtitle=[cut])
+        if data["cut"].any()
+        else alt.TitleParams("Praise-to-criticism ratio")
     )
     layers = [rules, band, line, points]
     if reference:
