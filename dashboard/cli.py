@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import json
 import os
 import signal
@@ -909,8 +910,27 @@ def serve(
     ]
     mode = ", read-only" if read_only else ""
     how = "sign-in required" if auth is not None else "no sign-in"
+    _import_for_pages()
     click.echo(f"Ridealong on http://{host}:{port} (store: {path}{mode}; {how})", err=True)
     sys.exit(stcli.main())
+
+
+# What the pages import, imported before the server takes its first session. Sessions run in
+# threads: two first runs importing pandas at once let Altair see it half imported
+# ("partially initialized module 'pandas' has no attribute 'Timestamp'"), and the first
+# visitors after a start got an error page (seen with twenty sessions opening at once).
+PAGE_IMPORTS = (
+    "pandas",
+    "pyarrow",
+    "altair",
+    "dashboard.charts",
+    "dashboard.quarterly",
+)
+
+
+def _import_for_pages() -> None:
+    for name in PAGE_IMPORTS:
+        importlib.import_module(name)
 
 
 # ---- access and audit ------------------------------------------------------------------------

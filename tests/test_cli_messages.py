@@ -90,3 +90,34 @@ def test_a_failed_ingest_into_an_existing_store_keeps_it(tmp_path: Path) -> None
     assert run("ingest", bad, "--db", db).exit_code == 2
     result = run("metrics", "--db", db, "--json")
     assert '"calls": 14' in result.stdout
+
+
+def test_serve_imports_what_the_pages_import_before_the_server_starts(tmp_path: Path) -> None:
+    """Sessions run their pages in threads: two first runs importing pandas at once let
+    Altair see it half imported, and the first visitors after a start got an error page
+    ("partially initialized module 'pandas' has no attribute 'Timestamp'"). In a fresh
+    process (this one has imported everything already), with the server itself stubbed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from streamlit.web import cli as stcli\n"
+        "from dashboard.cli import PAGE_IMPORTS, main\n"
+        "before = [n for n in PAGE_IMPORTS if n in sys.modules]\n"
+        "def started():\n"
+        "    print('before', before)\n"
+        "    print('at start', [n for n in PAGE_IMPORTS if n not in sys.modules])\n"
+        "    return 0\n"
+        "stcli.main = started\n"
+        "main(['serve', '--db', sys.argv[1]])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "team.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "before []" in out.stdout  # nothing of them was imported by the command itself
+    assert "at start []" in out.stdout  # every one imported when the server starts
