@@ -332,6 +332,13 @@ class Session:
         self.opened = time.monotonic()
         await self.page.goto(self.base + self.path, timeout=(timeout_s or self.timeout_s) * 1000)
         await self.settle(before + 1, None, timeout_s)
+        # counted like a change's (the warm-up's errors too: twenty first runs at once once
+        # met a half-imported pandas, unseen until the server's log was read)
+        shown = await self.page.get_by_test_id("stException").all_inner_texts()
+        if shown:
+            self.problems.append(
+                ("Streamlit exception", shown[0].splitlines()[0] if shown[0] else "")
+            )
 
     # -- the widgets ---------------------------------------------------------------------------
 
