@@ -488,6 +488,10 @@ def test_highlights_are_capped_and_say_how_many_more() -> None:
     out = quarterly.highlights([], groups, NO_REPS, NO_MANAGERS, 10, 3)
     assert len(out) == quarterly.MAX_CHANGE_HIGHLIGHTS + 1
     assert out[-1] == "2 more changes beyond chance: see the coloured figures in the tables."
+    many = [(f"M{i}", groups[0][1]) for i in range(1006)]  # 2,270 at 10 million notes
+    assert quarterly.highlights([], many, NO_REPS, NO_MANAGERS, 10, 3)[-1] == (
+        "1,000 more changes beyond chance: see the coloured figures in the tables."
+    )
 
 
 def test_sample_highlights_rest_on_enough_calls(sample_store: Path) -> None:

@@ -107,7 +107,7 @@ def highlights(
     if extra > 0:
         out = out[:MAX_CHANGE_HIGHLIGHTS]
         out.append(
-            f"{extra} more change{'s' if extra > 1 else ''} beyond chance: see the coloured "
+            f"{extra:,} more change{'s' if extra > 1 else ''} beyond chance: see the coloured "
             "figures in the tables."
         )
     # the reps observed most before, and the managers furthest below their usual, by name
