@@ -632,6 +632,9 @@ CURRENT_PERIOD = "#1f4e79"  # dark blue: the period under review
 
 
 ROW_PX = 24  # period_comparison: the height of a row (both periods)
+# ... and of its title, axis and legend: with 140 the four rows of the review's headline were
+# squeezed to 16 px, their two dots on top of each other
+FRAME_PX = 190
 
 
 def period_comparison(
@@ -687,9 +690,9 @@ def period_comparison(
     )
     # 17 px per row, as a number: a height per row (alt.Step) makes Vega warn 'Dropping "fit-y"
     # because spec has discrete height' under Streamlit's autosize, whatever autosize the spec
-    # asks for. The chart's height holds its title, axis and legend too (about 140 px).
+    # asks for. The chart's height holds its title, axis and legend too (FRAME_PX).
     return alt.layer(bars, dots).properties(
-        height=ROW_PX * max(len(categories), 1) + 140, title=title
+        height=ROW_PX * max(len(categories), 1) + FRAME_PX, title=title
     )
 
 

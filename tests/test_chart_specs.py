@@ -69,7 +69,7 @@ def test_charts_with_a_height_per_row_give_it_as_a_number() -> None:
     )
     spec = charts.period_comparison(frame, "manager", "Took over").to_dict()
     # a step height ({"step": 17}) makes Vega drop Streamlit's fit-y with a warning
-    assert spec["height"] == charts.ROW_PX + 140  # one manager
+    assert spec["height"] == charts.ROW_PX + charts.FRAME_PX  # one manager
 
 
 def test_the_funnel_of_one_manager_draws_no_layer_without_rows() -> None:

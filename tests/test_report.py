@@ -626,7 +626,7 @@ def test_thousands_of_managers_chart_the_busiest_thirty() -> None:
         review, charted, quarterly.INTERVENTION, "manager"
     )
     chart = charts.period_comparison(frame, "manager", "Took over")
-    assert chart.to_dict()["height"] == charts.ROW_PX * 30 + 140
+    assert chart.to_dict()["height"] == charts.ROW_PX * 30 + charts.FRAME_PX
     every = quarterly_sections.people_chart_frame(
         review, review.managers, quarterly.INTERVENTION, "manager"
     )
