@@ -688,7 +688,7 @@ def period_comparison(
             alt.Tooltip("n:Q", title="based on"),
         ],
     )
-    # 17 px per row, as a number: a height per row (alt.Step) makes Vega warn 'Dropping "fit-y"
+    # ROW_PX a row, as a number: a height per row (alt.Step) makes Vega warn 'Dropping "fit-y"
     # because spec has discrete height' under Streamlit's autosize, whatever autosize the spec
     # asks for. The chart's height holds its title, axis and legend too (FRAME_PX).
     return alt.layer(bars, dots).properties(

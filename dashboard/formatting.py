@@ -123,6 +123,11 @@ def count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def of(hits: int | None, base: int | None, joiner: str = " of ") -> str:
+    """1204, 5310 -> '1,204 of 5,310' (with joiner '/': '1,204/5,310')."""
+    return f"{count(hits)}{joiner}{count(base)}"
+
+
 BY_KIND: dict[str, Callable[[Any], str]] = {
     "count": count,
     "rate": pct,
@@ -190,7 +195,7 @@ def bucket(counts: dict[str, Any], hit: str) -> str:
     if not counts["eligible"]:
         return "–"
     small = mark(counts.get("small_sample"))
-    return f"{pct(counts['rate'])} ({count(counts[hit])}/{count(counts['eligible'])}){small}"
+    return f"{pct(counts['rate'])} ({of(counts[hit], counts['eligible'], '/')}){small}"
 
 
 def adjusted_lift(rec: dict[str, Any]) -> str:

@@ -99,3 +99,9 @@ def test_names_are_listed_with_and() -> None:
 def test_a_recurrence_bucket_counts_with_thousands_separators() -> None:
     counts = {"rate": 0.6, "recurred": 2400, "eligible": 4000, "small_sample": False}
     assert formatting.bucket(counts, "recurred") == "60% (2,400/4,000)"
+
+
+def test_hits_of_a_base_read_with_thousands_separators() -> None:
+    assert formatting.of(1204, 5310) == "1,204 of 5,310"
+    assert formatting.of(3, 40, "/") == "3/40"
+    assert formatting.of(None, 12) == "– of 12"

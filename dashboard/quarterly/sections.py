@@ -12,7 +12,6 @@ from typing import Any
 import polars as pl
 
 from dashboard import formatting, metrics
-from dashboard.formatting import count
 from dashboard.quarterly.changes import (
     DEBRIEF,
     INTERVENTION,
@@ -84,9 +83,9 @@ def _value_cell(change: Change, row: dict[str, Any], people: bool = False) -> Ce
     if change.value(row) is None:
         return Cell("–", muted=True)
     if people and change.measure.kind == "rate":
-        shown = f"{shown} ({count(change.hits(row))}/{count(change.base(row))})"
+        shown = f"{shown} ({formatting.of(change.hits(row), change.base(row), '/')})"
     if people and change.measure.kind == "ratio":
-        shown = f"{shown} ({count(row['praise'])}/{count(row['criticism'])})"
+        shown = f"{shown} ({formatting.of(row['praise'], row['criticism'], '/')})"
     return Cell(shown + formatting.mark(small), muted=small)
 
 
@@ -156,7 +155,7 @@ def wrong_table(review: Review) -> Table:
             Cell(behavior["behaviour"]),
             Cell(f"{behavior['criticism']:,}"),
             Cell(
-                f"{count(behavior['repeated'])} of {count(behavior['eligible'])}",
+                f"{formatting.of(behavior['repeated'], behavior['eligible'])}",
                 muted=behavior["eligible"] < review.min_n,
             ),
         ]
@@ -178,7 +177,7 @@ def _share_cell(hits: int, base: int, rate: float | None, small: bool) -> Cell:
     if not base:
         return Cell("–", muted=True)
     return Cell(
-        f"{formatting.pct(rate)} ({count(hits)} of {count(base)}){formatting.mark(small)}",
+        f"{formatting.pct(rate)} ({formatting.of(hits, base)}){formatting.mark(small)}",
         muted=small,
     )
 

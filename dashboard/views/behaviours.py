@@ -7,7 +7,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, formatting, metrics
-from dashboard.formatting import count
 from dashboard.views import common
 
 src, filters = common.page_start(
@@ -75,7 +74,7 @@ lift_cols[0].metric(
 )
 lift_cols[0].caption(
     formatting.interval([row["adj_lift_lo"], row["adj_lift_hi"]], formatting.times)
-    + f" · {count(row['adj_lift_strata'])} reps with both kinds of praise"
+    + f" · {formatting.count(row['adj_lift_strata'])} reps with both kinds of praise"
     + (" · small sample" if row["adj_lift_small"] else "")
 )
 lift_cols[1].metric(
@@ -86,9 +85,9 @@ lift_cols[1].metric(
 lift_cols[1].caption(
     formatting.interval([row["lift_lo"], row["lift_hi"]], formatting.times)
     + f" · recognised {formatting.pct(row['rec_rate'])} "
-    f"({count(row['rec_recurred'])}/{count(row['rec_eligible'])})"
+    f"({formatting.of(row['rec_recurred'], row['rec_eligible'], '/')})"
     + f" vs not {formatting.pct(row['unrec_rate'])} "
-    f"({count(row['unrec_recurred'])}/{count(row['unrec_eligible'])})"
+    f"({formatting.of(row['unrec_recurred'], row['unrec_eligible'], '/')})"
 )
 lift_cols[2].metric(
     "Praise with unknown debrief",

@@ -7,7 +7,6 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import charts, formatting, logbook, metrics, quarterly
-from dashboard.formatting import count
 from dashboard.views import common
 
 REFERENCE_HELP = (
@@ -126,14 +125,14 @@ tile(
     tiles[2],
     quarterly.INTERVENTION,
     formatting.pct(current["intervention_rate"]),
-    f"{count(current['took_over'])} of {count(current['calls'])} calls "
+    f"{formatting.of(current['took_over'], current['calls'])} calls "
     + formatting.interval([current["intervention_rate_lo"], current["intervention_rate_hi"]]),
 )
 tile(
     tiles[3],
     quarterly.DEBRIEF,
     formatting.pct(current["debrief_rate"]),
-    f"{count(current['debriefed'])} of {count(current['debrief_known'])} known "
+    f"{formatting.of(current['debriefed'], current['debrief_known'])} known "
     + formatting.interval([current["debrief_rate_lo"], current["debrief_rate_hi"]]),
 )
 tile(
@@ -141,7 +140,7 @@ tile(
     quarterly.ADJ_LIFT,
     formatting.times(current["adj_lift"]),
     formatting.interval([current["adj_lift_lo"], current["adj_lift_hi"]], formatting.times)
-    + f" within {count(current['adj_lift_strata'])} reps"
+    + f" within {formatting.count(current['adj_lift_strata'])} reps"
     + f" · crude {formatting.times(current['lift'])} "
     + formatting.interval([current["lift_lo"], current["lift_hi"]], formatting.times),
 )

@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import access, formatting, metrics, quarterly
-from dashboard.formatting import count, plain
+from dashboard.formatting import plain
 from dashboard.quarterly import sections
 from dashboard.views import common
 
@@ -251,7 +251,7 @@ def headline_tiles(review: quarterly.Review) -> None:
             notes = [x for x in (change.detail(now), change.interval_text(now)) if x]
             earlier = f"{review.previous}: {change.shown(before)}"
             if change.measure.kind == "rate" and change.base(before):
-                earlier += f" ({count(change.hits(before))} of {count(change.base(before))})"
+                earlier += f" ({formatting.of(change.hits(before), change.base(before))})"
             notes.append(earlier)
             if change.chance_text():
                 notes.append(change.chance_text())

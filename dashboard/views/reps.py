@@ -7,7 +7,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, formatting, metrics
-from dashboard.formatting import count
 from dashboard.views import common
 
 FOCUS = "focus"  # the URL's query parameter holding the chosen rep
@@ -108,17 +107,17 @@ ci[1].caption(
     + (" · small sample" if summary["ratio_small"] else "")
 )
 ci[2].caption(
-    f"{count(summary['took_over'])} of {count(summary['calls'])} calls "
+    f"{formatting.of(summary['took_over'], summary['calls'])} calls "
     + interval_text([summary["intervention_rate_lo"], summary["intervention_rate_hi"]])
     + (" · small sample" if summary["calls_small"] else "")
 )
 ci[3].caption(
-    f"{count(summary['debriefed'])} of {count(summary['debrief_known'])} known "
+    f"{formatting.of(summary['debriefed'], summary['debrief_known'])} known "
     + interval_text([summary["debrief_rate_lo"], summary["debrief_rate_hi"]])
     + (" · small sample" if summary["debrief_small"] else "")
 )
 ci[4].caption(
-    f"{count(summary['rec_recurred'])} of {count(summary['rec_eligible'])} within {window} calls "
+    f"{formatting.of(summary['rec_recurred'], summary['rec_eligible'])} within {window} calls "
     + interval_text([summary["rec_rate_lo"], summary["rec_rate_hi"]])
     + (" · small sample" if summary["rec_small"] else "")
     if summary["rec_eligible"]
