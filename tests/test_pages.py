@@ -540,6 +540,11 @@ def test_managers_table_equals_metrics_by_manager(app, sample_store: Path) -> No
     team_rate = at.metric[0]
     assert team_rate.label == "Team intervention rate"
     assert team_rate.value == f"{everyone['intervention_rate'] * 100:.1f}%"
+    # counts with thousands separators, in both tables of managers
+    import json
+
+    formats = [json.loads(df.proto.columns)["calls"]["type_config"] for df in at.dataframe[:2]]
+    assert [f["format"] for f in formats] == ["localized", "localized"]
 
 
 def test_choosing_a_team_narrows_the_managers_and_lands_in_the_url(app, sample_store: Path) -> None:

@@ -62,6 +62,18 @@ def test_the_upload_page_undoes_the_last_import_after_a_second_click(app, tiny_s
         assert store.is_empty()
         log = [(r["import_id"], r["source"], r["undone_by"]) for r in store.imports()]
     assert log == [(2, "undo", None), (1, "file", 2)]
+    imports = next(df for df in at.dataframe if "undone_by" in df.value.columns).value
+    assert imports[["import_id", "undone_by"]].values.tolist() == [[2, "—"], [1, "#2"]]
+
+
+def test_the_imports_table_counts_with_thousands_separators(app, tiny_store: Path) -> None:
+    import json
+
+    at = app(tiny_store, page="views/upload.py")
+    imports = next(df for df in at.dataframe if "undone_by" in df.value.columns)
+    config = json.loads(imports.proto.columns)
+    for column in ("rows", "calls", "calls_added", "calls_replaced", "calls_unchanged"):
+        assert config[column]["type_config"]["format"] == "localized", column
 
 
 def test_an_undo_while_another_process_writes_says_who_and_undoes_nothing(

@@ -134,7 +134,7 @@ else:
                     help="Behaviours noted the same way (case and spacing ignored), shown in "
                     "their most common spelling.",
                 ),
-                "praise_notes": st.column_config.NumberColumn(
+                "praise_notes": common.count_column(
                     "Praise notes", help="Times this behaviour was noted as praise."
                 ),
                 "rec": st.column_config.NumberColumn(
@@ -143,7 +143,7 @@ else:
                     help=DEFINITIONS["recognized_rate"].replace("next K", f"next {window}"),
                 ),
                 "rec_ci": st.column_config.TextColumn("95% CI", help=CI_HELP, width="small"),
-                "rec_n": st.column_config.NumberColumn(
+                "rec_n": common.count_column(
                     "n",
                     help=f"Praise on debriefed calls with at least {window} later calls.",
                     width="small",
@@ -154,7 +154,7 @@ else:
                     help=DEFINITIONS["unrecognized_rate"].replace("next K", f"next {window}"),
                 ),
                 "unrec_ci": st.column_config.TextColumn("95% CI", help=CI_HELP, width="small"),
-                "unrec_n": st.column_config.NumberColumn(
+                "unrec_n": common.count_column(
                     "n",
                     help=f"Praise on calls without a debrief with at least {window} later calls.",
                     width="small",
@@ -239,7 +239,7 @@ else:
                 help="Clustered by rep: a rep's mistakes are alike, so they count less than "
                 "independent ones."
             ),
-            "Reps": st.column_config.NumberColumn(
+            "Reps": common.count_column(
                 help="Reps with mistakes after both this response and observe + debrief."
             ),
             "Note": st.column_config.TextColumn(help=SMALL_HELP),
@@ -281,10 +281,10 @@ else:
             "back. Observed + debrief: let it happen, then talked it through. Observed only: no "
             "debrief (or not recorded)."
         ),
-        "Mistakes (eligible)": st.column_config.NumberColumn(
+        "Mistakes (eligible)": common.count_column(
             help=f"Criticism notes (one per call and behaviour) with at least {window} later calls."
         ),
-        "Repeated": st.column_config.NumberColumn(
+        "Repeated": common.count_column(
             help=f"Of those, noted again as criticism on one of the rep's next {window} calls."
         ),
         "Repeat rate": st.column_config.NumberColumn(
@@ -324,7 +324,7 @@ else:
                 "Mistake": st.column_config.TextColumn(
                     help="Behaviours noted as criticism, in their most common spelling."
                 ),
-                "Criticism notes": st.column_config.NumberColumn(
+                "Criticism notes": common.count_column(
                     help="Times this behaviour was noted as criticism in the selection."
                 ),
                 **{
@@ -336,7 +336,7 @@ else:
                     for label in RESPONSES.values()
                 },
                 **{
-                    f"{label} (n)": st.column_config.NumberColumn(
+                    f"{label} (n)": common.count_column(
                         "n",
                         help=f"Eligible mistakes after '{label}' (at least {window} later calls).",
                         width="small",

@@ -678,6 +678,12 @@ def empty_message(what: str = "calls") -> None:
     )
 
 
+def count_column(label: str | None = None, **options: Any) -> Any:
+    """A table's column of counts, with thousands separators ("56,591", as the text beside the
+    figures reads): Streamlit's plain number column printed 56591."""
+    return st.column_config.NumberColumn(label, format="localized", **options)
+
+
 def chart(figure, name: str, key: str) -> None:
     """An Altair chart with tooltips, and PNG/SVG downloads made only when clicked."""
     from dashboard import charts

@@ -115,9 +115,7 @@ st.dataframe(
     width="stretch",
     column_config={
         "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
-        "calls": st.column_config.NumberColumn(
-            "Calls", help=DEFINITIONS["calls"], width=WIDTHS["calls"]
-        ),
+        "calls": common.count_column("Calls", help=DEFINITIONS["calls"], width=WIDTHS["calls"]),
         "ratio": st.column_config.NumberColumn(
             "Praise : criticism",
             format="%.1f:1",
@@ -211,7 +209,7 @@ st.dataframe(
     hide_index=True,
     column_config={
         "manager": st.column_config.TextColumn("Manager", help="The manager who rode along."),
-        "calls": st.column_config.NumberColumn("Calls", help=DEFINITIONS["calls"]),
+        "calls": common.count_column("Calls", help=DEFINITIONS["calls"]),
         "intervention": st.column_config.NumberColumn(
             "Took over", format=pct_format, help=DEFINITIONS["intervention_rate"]
         ),

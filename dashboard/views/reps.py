@@ -185,7 +185,7 @@ st.dataframe(
     row_height=row_height,
     height=min(38 + row_height * table.height, 640),
     column_config={
-        "Call no.": st.column_config.NumberColumn(
+        "Call no.": common.count_column(
             help=f"Position in {formatting.plain(rep)}'s whole history of observed calls (date, "
             "then call ID).",
             width=48,

@@ -886,7 +886,7 @@ def _show_imports() -> None:
         "calls_replaced",
         "calls_unchanged",
         pl.col("mapping_hash").fill_null("—"),
-        "undone_by",
+        pl.format("#{}", "undone_by").fill_null("—").alias("undone_by"),
     )
     st.dataframe(
         frame,
@@ -894,15 +894,17 @@ def _show_imports() -> None:
         width="stretch",
         column_config={
             "import_id": st.column_config.NumberColumn("#", format="%d"),
-            "undone_by": st.column_config.NumberColumn(
-                "undone by", format="#%d", help="The undo that reverted this import"
+            "undone_by": st.column_config.TextColumn(
+                "undone by", help="The undo that reverted this import (— for none)"
             ),
             "imported_at": st.column_config.DatetimeColumn(
                 "imported at", format="YYYY-MM-DD HH:mm"
             ),
-            "calls_added": "added",
-            "calls_replaced": "replaced",
-            "calls_unchanged": "unchanged",
+            "rows": common.count_column("rows"),
+            "calls": common.count_column("calls"),
+            "calls_added": common.count_column("added"),
+            "calls_replaced": common.count_column("replaced"),
+            "calls_unchanged": common.count_column("unchanged"),
             "mapping_hash": st.column_config.TextColumn(
                 "mapping", help="The hash of the mapping used (— for none)"
             ),
