@@ -201,3 +201,24 @@ def test_the_counts_under_the_overviews_tiles_carry_thousands_separators(
     at = app(sample_store)
     assert m["calls"] >= 1000
     assert f"{m['actions']['took_over']:,} of {m['calls']:,} calls [" in captions(at)
+
+
+def test_the_overviews_figures_by_month_are_metrics_by_month_in_percent(
+    app, sample_store: Path
+) -> None:
+    import json
+
+    with Store(sample_store, read_only=True) as store:
+        by_month = metrics.metrics_frame(store.con, metrics.Filters(), by="month")
+    at = app(sample_store)
+    table = next(df for df in at.dataframe if "intervention_rate" in df.value.columns)
+    shown = table.value
+    assert shown["month"].tolist() == by_month["grp"].to_list()
+    assert shown["calls"].tolist() == by_month["calls"].to_list()
+    assert shown["took_over"].tolist() == by_month["took_over"].to_list()
+    for ours, theirs in zip(shown["intervention_rate"], by_month["intervention_rate"], strict=True):
+        assert ours == pytest.approx(float(theirs) * 100)
+    config = json.loads(table.proto.columns)
+    assert config["calls"]["type_config"]["format"] == "localized"
+    assert config["intervention_rate"]["type_config"]["format"] == "%.0f%%"
+    assert config["intervention_rate"]["label"] == "Intervention rate"

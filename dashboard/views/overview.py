@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import streamlit as st
 
 from dashboard import charts, formatting, logbook, metrics, quarterly
@@ -184,6 +185,8 @@ with c1:
 with c2:
     common.chart(charts.action_share(trend, period), "manager_actions", "action_share")
 
+RATES = ("intervention_rate", "debrief_rate", "rec_rate", "unrec_rate")
+
 with st.expander(f"Figures by {period}"):
     table = trend.select(
         "grp",
@@ -202,5 +205,31 @@ with st.expander(f"Figures by {period}"):
         "calls_small",
         "ratio_small",
     ).rename({"grp": period})
-    st.dataframe(table, hide_index=True, width="stretch")
+    # on the page: rates in percent, counts with separators; the CSV keeps the figures as they are
+    shown = table.with_columns(pl.col(*RATES) * 100)
+    rate = {"format": "%.0f%%"}
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            period: st.column_config.TextColumn(period.capitalize()),
+            "calls": common.count_column("Calls"),
+            "praise": common.count_column("Praise"),
+            "criticism": common.count_column("Criticism"),
+            "praise_to_criticism": st.column_config.NumberColumn(
+                "Praise : criticism", format="%.1f:1"
+            ),
+            "observed": common.count_column("Observed"),
+            "assisted": common.count_column("Assisted"),
+            "took_over": common.count_column("Took over"),
+            "intervention_rate": st.column_config.NumberColumn("Intervention rate", **rate),
+            "debrief_rate": st.column_config.NumberColumn("Debrief rate", **rate),
+            "rec_rate": st.column_config.NumberColumn("Recognised praise came back", **rate),
+            "unrec_rate": st.column_config.NumberColumn("Unrecognised came back", **rate),
+            "lift": st.column_config.NumberColumn("Lift (crude)", format="%.2f×"),
+            "calls_small": st.column_config.CheckboxColumn("Few calls"),
+            "ratio_small": st.column_config.CheckboxColumn("Few notes"),
+        },
+    )
     common.download_csv(table, f"ridealong_by_{period}.csv", key="dl_trend")
