@@ -225,7 +225,7 @@ with st.expander(f"Figures by {period}"):
             "took_over": common.count_column("Took over"),
             "intervention_rate": st.column_config.NumberColumn("Intervention rate", **rate),
             "debrief_rate": st.column_config.NumberColumn("Debrief rate", **rate),
-            "rec_rate": st.column_config.NumberColumn("Recognised praise came back", **rate),
+            "rec_rate": st.column_config.NumberColumn("Recognised came back", **rate),
             "unrec_rate": st.column_config.NumberColumn("Unrecognised came back", **rate),
             "lift": st.column_config.NumberColumn("Lift (crude)", format="%.2f×"),
             "calls_small": st.column_config.CheckboxColumn("Few calls"),
