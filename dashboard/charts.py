@@ -170,6 +170,7 @@ def reference_label(reference: float) -> str:
 
 
 MAX_BARS = 30  # a chart with a bar per manager shows this many at most: the busiest
+BAR_PX = 22  # action_share by manager: a manager's bar and its gap (a name fits beside it)
 
 
 def busiest(frame: pl.DataFrame, most: int) -> pl.DataFrame:
@@ -237,9 +238,6 @@ def action_share(frame: pl.DataFrame, period: str) -> alt.Chart:
         )
         .properties(height=height, title="What managers did on the call")
     )
-
-
-BAR_PX = 22  # action_share by manager: a manager's bar and its gap (a name fits beside it)
 
 
 SMALL_LABEL = "small sample"

@@ -246,8 +246,8 @@ PARA = {
     "caveat": (8, INK, 3.8),
 }
 # A table of more rows is cut in the PDF, and says so (sections.outline): the 32,042 reps and
-# 8,339 managers of a 10-million-note organisation made 1,802 pages in 144 s, long enough to
-# hold up the server whose page asked for it.
+# 8,339 managers of a 10-million-note organisation made 1,802 pages in 144 s, work that runs
+# inside the dashboard's server when its page asks for the PDF.
 MAX_ROWS = 300
 # The PDF's own pagination: these sections start a page, and so does every block of charts.
 NEW_PAGE = {"reps", "behaviours"}

@@ -155,7 +155,7 @@ def wrong_table(review: Review) -> Table:
             Cell(behavior["behaviour"]),
             Cell(f"{behavior['criticism']:,}"),
             Cell(
-                f"{formatting.of(behavior['repeated'], behavior['eligible'])}",
+                formatting.of(behavior["repeated"], behavior["eligible"]),
                 muted=behavior["eligible"] < review.min_n,
             ),
         ]
