@@ -4,12 +4,18 @@ charts of an organisation's thousands of managers drawn to files."""
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
+from pathlib import Path
+
 import altair as alt
 import polars as pl
 import pytest
 from altair import MaxRowsError
 
-from dashboard import charts
+from dashboard import charts, metrics, quarterly
+from dashboard.access import EVERYTHING
+from dashboard.store import Store
 
 
 def months(*rows: tuple[str, int, int, float | None, float, float | None]) -> pl.DataFrame:
@@ -135,3 +141,69 @@ def test_a_chart_of_more_rows_than_altair_allows_still_draws() -> None:
     assert charts.to_png(chart, scale=1).startswith(b"\x89PNG")
     with pytest.raises(MaxRowsError):
         chart.to_dict()  # and left as it was
+
+
+def test_every_chart_builder_draws_a_spec_the_vega_lite_schema_accepts(
+    sample_store_master: Path,
+) -> None:
+    """The pages hand Streamlit their charts without Altair's check against the Vega-Lite
+    schema (views/common.py `unvalidated`: the check was 5-15% of a page's CPU at a million
+    notes). The check is made here instead, for every chart builder in charts.py, on the
+    bundled sample as the pages and the quarterly review build them."""
+    with Store(sample_store_master, read_only=True) as store:
+        con, everything = store.con, metrics.Filters()
+        by = {g: metrics.metrics_frame(con, everything, by=g) for g in metrics.BY_FIELDS}
+        overall = metrics.metrics_frame(con, everything)
+        selection = {"start": None, "end": None, "teams": [], "managers": [], "reps": []}
+        funnel_parts = [
+            metrics.run(con, name, phi=phi, scope=EVERYTHING, **selection)
+            for phi in (None, 1.5)
+            for name in ("funnel_limits", "funnel_managers")
+        ]
+        rep = by["rep"]["grp"][0]
+        history = metrics.run(con, "rep_history", rep=rep, window=3, scope=EVERYTHING, **selection)
+        review = quarterly.build_review(con, None, today=dt.date(2030, 1, 1))
+        drawn = {
+            "ratio_trend": [
+                charts.ratio_trend(by["month"], "month", 5.6),
+                charts.ratio_trend(by["quarter"], "quarter", None),
+            ],
+            "action_share": [
+                charts.action_share(by["month"], "month"),
+                charts.action_share(by["quarter"], "quarter"),
+                charts.action_share(charts.busiest(by["manager"], 3), "manager"),
+            ],
+            "funnel": [
+                charts.funnel(by["manager"], *funnel_parts[:2]),  # names beside the dots
+                charts.funnel(by["manager"], *funnel_parts[2:]),
+            ],
+            "recurrence_by_behavior": [charts.recurrence_by_behavior(by["behavior"])],
+            "mistake_repeat": [charts.mistake_repeat(overall)],
+            "rep_timeline": [charts.rep_timeline(history)],
+            "period_comparison": list(quarterly.review_charts(review).values()),
+        }
+    builders = {
+        name
+        for name, function in inspect.getmembers(charts, inspect.isfunction)
+        if function.__module__ == charts.__name__
+        and not name.startswith("_")
+        and "Chart" in str(inspect.signature(function).return_annotation)
+    }
+    assert set(drawn) == builders  # a new builder is checked here too
+    for name, figures in drawn.items():
+        for figure in figures:
+            assert figure.to_dict(validate=True)["$schema"], name  # raises when invalid
+
+
+def test_the_chart_a_page_hands_streamlit_is_the_same_spec_without_the_check() -> None:
+    from dashboard.views import common
+
+    frame = pl.DataFrame({"x": [1, 2], "y": [3, 4]})
+    figure = alt.layer(alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q"))
+    served = common.unvalidated(figure)
+    assert type(served) is type(figure)
+    assert served.to_dict() == figure.to_dict()
+    figure.height = "tall"  # no such height: Altair's check refuses it
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        figure.to_dict()  # the figure itself (and its PNG, SVG downloads) still checks
+    assert served.to_dict()["height"] == "tall"  # the copy Streamlit is handed does not
