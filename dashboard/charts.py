@@ -51,6 +51,15 @@ def _ridealong_theme() -> alt.theme.ThemeConfig:
     return theme()  # type: ignore[return-value]
 
 
+# Encodings here are channel objects (alt.X("a:Q"), alt.XDatum(0), faded(...)), not a shorthand
+# string nor the dict alt.condition, alt.value or alt.datum returns: Altair turns those into a
+# channel object by hashing its whole Vega-Lite schema, about 3 ms each, on every page run.
+def faded(test: str) -> alt.OpacityValue:
+    """Opacity SMALL_OPACITY where the Vega expression `test` holds (a figure resting on too
+    few), else 1."""
+    return alt.OpacityValue(1.0, condition={"test": test, "value": SMALL_OPACITY})
+
+
 RATIO_PAD = 2.0  # the ratio axis reaches this factor beyond the outermost ratio drawn
 
 
@@ -114,7 +123,7 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
     base = alt.Chart(data).encode(x=alt.X(f"{period}:O", title=None, axis=x_axis))
     band = base.mark_rule(color=PRAISE, opacity=0.5, strokeWidth=2).encode(
         y=alt.Y("lo_at:Q", title="Praise per criticism (log scale)", scale=y_scale, axis=y_axis),
-        y2="hi_at:Q",
+        y2=alt.Y2("hi_at:Q"),
         tooltip=tooltip,
     )
     valid = base.transform_filter("isValid(datum.ratio_at)")
@@ -122,7 +131,7 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
     # periods resting on fewer notes than the small-sample rule: faded points, said in the tooltip
     points = valid.mark_point(color=PRAISE, filled=True, size=50).encode(
         y=alt.Y("ratio_at:Q", scale=y_scale),
-        opacity=alt.condition("datum.ratio_small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+        opacity=faded("datum.ratio_small"),
         tooltip=[*tooltip, alt.Tooltip("ratio_small:N", title="small sample")],
     )
     lines = pl.DataFrame(
@@ -157,7 +166,7 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
         layers.append(
             alt.Chart(lines.tail(1))
             .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=NEUTRAL, fontSize=11)
-            .encode(y=alt.Y("at:Q", scale=y_scale), x=alt.value(0), text="line:N")
+            .encode(y=alt.Y("at:Q", scale=y_scale), x=alt.XValue(0), text=alt.Text("line:N"))
         )
     return alt.layer(*layers).properties(height=260, title=title)
 
@@ -380,7 +389,7 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -
                 title="Share of calls taken over",
                 axis=alt.Axis(format="%"),
             ),
-            detail="side:N",
+            detail=alt.Detail("side:N"),
             strokeDash=alt.StrokeDash(
                 "limit:N",
                 title=None,
@@ -396,7 +405,7 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -
             ],
         )
     )
-    opacity = alt.condition("datum.calls_small", alt.value(SMALL_OPACITY), alt.value(1.0))
+    opacity = faded("datum.calls_small")
     base = alt.Chart(points).encode(
         x=alt.X("calls:Q"),
         y=alt.Y("intervention_rate:Q"),
@@ -419,7 +428,7 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -
     # that grows with the cube of their number: 7 s for the 834 managers of a million notes).
     if points.height <= MAX_LABELLED:
         labelled = alt.Chart(_place_labels(points, "calls", "intervention_rate", *spans)).encode(
-            x="calls:Q", y="label_y:Q", text="manager:N", opacity=opacity
+            x=alt.X("calls:Q"), y=alt.Y("label_y:Q"), text=alt.Text("manager:N"), opacity=opacity
         )
         sides = set(labelled.data["label_side"])  # a layer with no rows: "Infinite extent"
         for where, align, dx in (("right", "left", 9), ("left", "right", -9)):
@@ -456,7 +465,7 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)),
         yOffset=alt.YOffset("bucket:N", sort=list(RECOGNIZED_LABELS.values())),
         color=alt.Color("bucket:N", title=None, scale=colors),
-        opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+        opacity=faded("datum.small"),
     )
     tooltip = [
         alt.Tooltip("label:N", title="behaviour"),
@@ -475,7 +484,7 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
             axis=alt.Axis(format="%"),
             scale=alt.Scale(domain=[0, 1]),
         ),
-        x2="hi:Q",
+        x2=alt.X2("hi:Q"),
         tooltip=tooltip,
     )
     dots = base.mark_circle(size=70).encode(
@@ -489,8 +498,8 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
         .encode(
             y=alt.Y("label:N", sort=order),
             yOffset=alt.YOffset("bucket:N", sort=list(RECOGNIZED_LABELS.values())),
-            x=alt.datum(1.0),
-            text="sample:N",
+            x=alt.XDatum(1.0),
+            text=alt.Text("sample:N"),
         )
     )
     rows = max(len(order), 1)
@@ -534,7 +543,7 @@ def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
             scale=alt.Scale(domain=order),
             axis=alt.Axis(labelLimit=200),
         ),
-        opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+        opacity=faded("datum.small"),
     )
     tooltip = [
         alt.Tooltip("bucket:N", title="manager's response"),
@@ -551,14 +560,14 @@ def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
         tooltip=tooltip,
     )
     whiskers = base.mark_errorbar(color="#1d2430", thickness=1.5, ticks={"size": 14}).encode(
-        x=alt.X("lo:Q", title=title), x2="hi:Q", tooltip=tooltip
+        x=alt.X("lo:Q", title=title), x2=alt.X2("hi:Q"), tooltip=tooltip
     )
     labels = (  # above each bar, from the axis: never clipped at the right edge
         base.mark_text(align="left", baseline="bottom", dx=2, dy=-16, fontSize=11).encode(
-            x=alt.datum(0),
+            x=alt.XDatum(0),
             text=alt.Text("caption:N"),
-            color=alt.condition("datum.small", alt.value(NEUTRAL), alt.value("#3b4451")),
-            opacity=alt.value(1.0),  # the label stays readable on a faded row
+            color=alt.ColorValue("#3b4451", condition={"test": "datum.small", "value": NEUTRAL}),
+            opacity=alt.OpacityValue(1.0),  # the label stays readable on a faded row
         )
     )
     return alt.layer(bars, whiskers, labels).properties(
@@ -664,7 +673,7 @@ def period_comparison(
                 domain=periods, range=[PREVIOUS_PERIOD, CURRENT_PERIOD][-len(periods) :]
             ),
         ),
-        opacity=alt.condition("datum.small", alt.value(SMALL_OPACITY), alt.value(1.0)),
+        opacity=faded("datum.small"),
     )
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X(
@@ -673,10 +682,10 @@ def period_comparison(
             axis=alt.Axis(format="%", tickCount=5),
             scale=alt.Scale(domain=[0, 1]),
         ),
-        x2="hi:Q",
+        x2=alt.X2("hi:Q"),
     )
     dots = base.mark_point(filled=True, size=70).encode(
-        x="rate:Q",
+        x=alt.X("rate:Q"),
         tooltip=[
             alt.Tooltip("category:N", title=category),
             alt.Tooltip("period:N"),

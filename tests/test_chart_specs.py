@@ -144,12 +144,17 @@ def test_a_chart_of_more_rows_than_altair_allows_still_draws() -> None:
 
 
 def test_every_chart_builder_draws_a_spec_the_vega_lite_schema_accepts(
-    sample_store_master: Path,
+    sample_store_master: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pages hand Streamlit their charts without Altair's check against the Vega-Lite
     schema (views/common.py `unvalidated`: the check was 5-15% of a page's CPU at a million
     notes). The check is made here instead, for every chart builder in charts.py, on the
-    bundled sample as the pages and the quarterly review build them."""
+    bundled sample as the pages and the quarterly review build them. And no builder gives an
+    encoding as a string or a dict, which Altair converts at a cost (charts.py, above faded)."""
+
+    def converted(cls, dct, validate=True):
+        raise AssertionError(f"an encoding given as {dct!r}: give it as a channel object")
+
     with Store(sample_store_master, read_only=True) as store:
         con, everything = store.con, metrics.Filters()
         by = {g: metrics.metrics_frame(con, everything, by=g) for g in metrics.BY_FIELDS}
@@ -163,6 +168,7 @@ def test_every_chart_builder_draws_a_spec_the_vega_lite_schema_accepts(
         rep = by["rep"]["grp"][0]
         history = metrics.run(con, "rep_history", rep=rep, window=3, scope=EVERYTHING, **selection)
         review = quarterly.build_review(con, None, today=dt.date(2030, 1, 1))
+        monkeypatch.setattr(alt.SchemaBase, "from_dict", classmethod(converted))
         drawn = {
             "ratio_trend": [
                 charts.ratio_trend(by["month"], "month", 5.6),
@@ -182,6 +188,7 @@ def test_every_chart_builder_draws_a_spec_the_vega_lite_schema_accepts(
             "rep_timeline": [charts.rep_timeline(history)],
             "period_comparison": list(quarterly.review_charts(review).values()),
         }
+    monkeypatch.undo()
     builders = {
         name
         for name, function in inspect.getmembers(charts, inspect.isfunction)
