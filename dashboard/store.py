@@ -30,12 +30,15 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
 from dashboard import importer
 from dashboard.mapping import same_content
 from dashboard.resources import queries_dir
+
+Read = TypeVar("Read")
 
 MEMORY_LIMIT = "2GB"
 STAGE_DB = "ridealong_stage"  # the scratch database ingest attaches for staged rows
@@ -477,6 +480,7 @@ class Store:
         self._identity: tuple | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: _Snapshot | None = None
+        self._read: tuple[_Snapshot | None, dict[str, Any]] = (None, {})  # see of_snapshot()
         if self.path is None:
             self._con = duckdb.connect(":memory:", config=_config())
             self._con.execute(SCHEMA)
@@ -574,13 +578,29 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def of_snapshot(self, name: str, read: Callable[[duckdb.DuckDBPyConnection], Read]) -> Read:
+        """`read(cursor)` on the current snapshot, read once per snapshot of a file store and
+        remembered as `name` (a snapshot never changes: every write swaps in a new one); read
+        every time from a store in memory, which is written in place. A page asks the version
+        and the privacy policy before each of its queries: 1-2 ms each time, a sixth of a
+        page's CPU at a million notes."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return read(self.cursor())
+        seen, values = self._read
+        if seen is not snapshot:  # the first read since refresh() moved on (or ever)
+            values = {}
+            self._read = (snapshot, values)
+        if name not in values:
+            values[name] = read(snapshot.cursor())  # type: ignore[arg-type]
+        return values[name]
+
     def version(self) -> int:
         """Goes up by one with every write; caches key on it. Looks for a newer snapshot at
         most every REFRESH_SECONDS."""
         if self.path is not None and time.monotonic() - self._checked > REFRESH_SECONDS:
             self.refresh()
-        row = self.cursor().execute("select value from meta where key = 'version'").fetchone()
-        return int(row[0]) if row else 0
+        return self.of_snapshot("version", _read_version)
 
     def rebuild_derived(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
         """Derive every rep's rows afresh (a new store, an upgrade, a clear)."""
@@ -1276,6 +1296,11 @@ def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
     con.execute("drop table touched_reps")
     con.execute(FILTER)
     return "every rep" if everything else f"{reps:,} rep{'' if reps == 1 else 's'}"
+
+
+def _read_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("select value from meta where key = 'version'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:

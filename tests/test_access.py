@@ -115,6 +115,21 @@ def test_the_filter_choices_hold_only_what_the_grant_allows(store_path: Path) ->
         assert row.row(0, named=True)["reps"] == ["Ana", "Cleo"]
 
 
+def test_a_dashboard_sees_a_privacy_mode_set_by_another_process_once_it_refreshes(
+    store_path: Path,
+) -> None:
+    # the dashboard reads the policy once per snapshot of the store (Store.of_snapshot): a
+    # policy written since moves it to a new snapshot, read afresh
+    from dashboard.views import common
+
+    with Store(store_path) as dashboard:
+        assert common.scope_of(dashboard, None).fold_teams == ()
+        with Store(store_path) as cli, cli.writing() as con:
+            access.set_policy(con, min_group=2, individual_reps=False)
+        assert dashboard.refresh() is True
+        assert common.scope_of(dashboard, None).fold_teams == ("East", "South")
+
+
 def test_privacy_mode_folds_small_groups_and_hides_reps_but_not_for_admins(
     store_path: Path,
 ) -> None:

@@ -141,6 +141,29 @@ def test_a_reader_opened_before_a_write_moves_to_the_new_snapshot(db: Path, tmp_
     reader.close()
 
 
+def test_a_store_reads_what_a_snapshot_holds_once_and_afresh_after_a_write(
+    db: Path, tmp_path: Path
+) -> None:
+    reads = []
+
+    def read(con) -> int:
+        reads.append(1)
+        return con.execute("select count(*) from calls").fetchone()[0]
+
+    reader = Store(db, read_only=True)
+    assert reader.of_snapshot("calls", read) == reader.of_snapshot("calls", read) == 2
+    assert len(reads) == 1  # a snapshot never changes
+    with Store(db) as writer:
+        writer.ingest([write(tmp_path / "more.csv", MORE)])
+    assert reader.of_snapshot("calls", read) == 2  # pinned to its snapshot until it looks
+    assert reader.refresh() is True
+    assert reader.of_snapshot("calls", read) == 3 and len(reads) == 2
+    reader.close()
+    with Store() as memory:  # written in place: read every time
+        assert memory.of_snapshot("calls", read) == memory.of_snapshot("calls", read) == 0
+        assert len(reads) == 4
+
+
 @contextlib.contextmanager
 def another_writer(db: Path) -> Iterator[subprocess.Popen]:
     """Another process holding the store's writer lock (a nightly `ridealong ingest`, say)

@@ -243,7 +243,7 @@ def scope_of(store: Store, grant: access.Grant | None) -> access.Scope:
     """What a session with this grant (None: nobody signed in) may see in the team's store,
     under the store's privacy policy."""
     key = f"store:{store.path}:{store.version()}"
-    return _scope(key, grant, access.policy(store.cursor()), store)
+    return _scope(key, grant, store.of_snapshot("policy", access.policy), store)
 
 
 def session_scope() -> access.Scope:
