@@ -168,7 +168,7 @@ def ratio_trend(frame: pl.DataFrame, period: str, reference: float | None = None
             .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=NEUTRAL, fontSize=11)
             .encode(y=alt.Y("at:Q", scale=y_scale), x=alt.XValue(0), text=alt.Text("line:N"))
         )
-    return alt.layer(*layers).properties(height=260, title=title)
+    return alt.layer(*layers, height=260, title=title)
 
 
 def reference_label(reference: float) -> str:
@@ -441,9 +441,7 @@ def funnel(managers: pl.DataFrame, limits: pl.DataFrame, places: pl.DataFrame) -
             )
             layers.append(side.mark_text(**text_style, color="#3b4451"))
     layers.append(dots)  # last: no label covers a dot
-    return alt.layer(*layers).properties(
-        height=420, title="Intervention rate against calls observed"
-    )
+    return alt.layer(*layers, height=420, title="Intervention rate against calls observed")
 
 
 def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
@@ -503,7 +501,10 @@ def recurrence_by_behavior(frame: pl.DataFrame) -> alt.Chart:
         )
     )
     rows = max(len(order), 1)
-    return alt.layer(bars, dots, small).properties(
+    return alt.layer(
+        bars,
+        dots,
+        small,
         # Streamlit fits the whole chart (title, axis, legend) into this height
         height=120 + 36 * rows,
         title="Does praise come back?",
@@ -570,8 +571,8 @@ def mistake_repeat(frame: pl.DataFrame) -> alt.Chart:
             opacity=alt.OpacityValue(1.0),  # the label stays readable on a faded row
         )
     )
-    return alt.layer(bars, whiskers, labels).properties(
-        height=360, title="Do mistakes repeat? By what the manager did"
+    return alt.layer(
+        bars, whiskers, labels, height=360, title="Do mistakes repeat? By what the manager did"
     )
 
 
@@ -698,9 +699,7 @@ def period_comparison(
     # ROW_PX a row, as a number: a height per row (alt.Step) makes Vega warn 'Dropping "fit-y"
     # because spec has discrete height' under Streamlit's autosize, whatever autosize the spec
     # asks for. The chart's height holds its title, axis and legend too (FRAME_PX).
-    return alt.layer(bars, dots).properties(
-        height=ROW_PX * max(len(categories), 1) + FRAME_PX, title=title
-    )
+    return alt.layer(bars, dots, height=ROW_PX * max(len(categories), 1) + FRAME_PX, title=title)
 
 
 # Characters XML 1.0 forbids: vl-convert draws text through an SVG parser that panics on them and
