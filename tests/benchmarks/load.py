@@ -82,6 +82,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from dashboard import metrics
 from dashboard.store import Store
 from tests.benchmarks.repaint import build_store
+from tests.benchmarks.wire import DATES, MANAGER, TEAM, WireError, WireSession
 from tests.e2e.browser import (
     BLANK_SVG,
     CHROMIUM,
@@ -148,6 +149,7 @@ STATE = """
 READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
 READ_TOASTS = "() => [...new Set(window.__loadToasts)].map((t) => t.textContent)"
 NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers nothing
+LIST_MS = 5000  # a list of options not shown this long after the click: click again
 UPDATED = re.compile(r"Updated: ([\d,]+) calls? added")
 
 
@@ -170,6 +172,7 @@ class Repaint:
     settled_s: float  # the press -> settled, wall time
     error: str | None = None
     served_s: float | None = None  # press -> the server said the run finished (driver's clock)
+    drawn: bool = True  # False: a session over the wire (no browser: the server's part only)
 
     def line(self) -> str:
         """One line for --verbose."""
@@ -269,14 +272,7 @@ class Session:
     # -- what the URL should say ---------------------------------------------------------------
 
     def expected_query(self, first: dt.date) -> dict[str, list[str]]:
-        query = {}
-        if self.start is not None and self.start != first:
-            query["start"] = [self.start.isoformat()]
-        if self.team is not None:
-            query["team"] = [self.team]
-        if self.manager is not None:
-            query["manager"] = [self.manager]
-        return query
+        return expected_query(self.team, self.manager, self.start, first)
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -346,10 +342,27 @@ class Session:
         sidebar = self.page.get_by_test_id("stSidebar")
         return sidebar.get_by_test_id("stMultiSelect").filter(has_text=label)
 
+    async def open_list(self, label: str) -> None:
+        """Click LABEL's field until its list of options shows, as a person would: a run that
+        redraws the sidebar meanwhile (the server's own, after an import) closes a list just
+        opened."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            await self.multiselect(label).locator("input").click()
+            try:
+                await self.page.get_by_role("option").first.wait_for(timeout=LIST_MS)
+                return
+            except PlaywrightError as e:
+                if time.monotonic() > deadline:
+                    raise Failed(
+                        "widget step", f"the {label} list never opened in {self.timeout_s:g} s"
+                    ) from e
+                await self.page.keyboard.press("Escape")
+
     async def choose(self, label: str, name: str | None) -> Callable[[], Awaitable]:
         """Open LABEL's list and find the option NAME (None: one of those offered, at random):
         the click on it, to time."""
-        await self.multiselect(label).locator("input").click()
+        await self.open_list(label)
         options = self.page.get_by_role("option")
         if name is None:
             # the list may still be the one of the run before (a manager list narrowed by the
@@ -358,7 +371,8 @@ class Session:
             # as long as a repaint may take: the list comes with a run, which waits its turn
             waited = time.monotonic() + self.timeout_s
             while not offered and time.monotonic() < waited:
-                await options.first.wait_for()
+                if not await options.count():  # a run closed the list meanwhile
+                    await self.open_list(label)
                 offered = [
                     o
                     for o in await options.all_inner_texts()
@@ -410,10 +424,7 @@ class Session:
             elif kind in ("remove manager", "remove team"):
                 act = await self.remove(kind.split()[1].capitalize())
             elif kind == "move start date":
-                span = (data.last - data.first).days
-                act = await self.type_start(
-                    data.first + dt.timedelta(days=self.rng.randrange(1, max(span * 3 // 4, 2)))
-                )
+                act = await self.type_start(start_day(self.rng, data))
             else:  # start date back
                 act = await self.type_start(data.first)
             query = self.expected_query(data.first)
@@ -460,6 +471,112 @@ CYCLE = (
     "remove team",
     "start date back",
 )
+
+
+def expected_query(
+    team: str | None, manager: str | None, start: dt.date | None, first: dt.date
+) -> dict[str, list[str]]:
+    """What the URL's query says after a change (the page writes the filters into it)."""
+    query = {}
+    if start is not None and start != first:
+        query["start"] = [start.isoformat()]
+    if team is not None:
+        query["team"] = [team]
+    if manager is not None:
+        query["manager"] = [manager]
+    return query
+
+
+def start_day(rng: random.Random, data: Data) -> dt.date:
+    """A start date for "move start date": within the first three quarters of the data."""
+    span = (data.last - data.first).days
+    return data.first + dt.timedelta(days=rng.randrange(1, max(span * 3 // 4, 2)))
+
+
+# ---- one session over the wire ---------------------------------------------------------------
+
+
+@dataclass
+class WirePerson:
+    """One person whose browser is elsewhere (--browsers): the same page and the same cycle of
+    changes as a `Session`, with the same random choices, but the change is sent over the
+    websocket as the browser sends it (tests/benchmarks/wire.py), and timed from that message to
+    the end of the run that put the new filters in the URL: the server's part of a repaint.
+    Drawing the page is left to the person's own computer."""
+
+    number: int
+    path: str
+    base: str
+    rng: random.Random
+    timeout_s: float
+    opened: float = 0.0
+    team: str | None = None
+    manager: str | None = None
+    start: dt.date | None = None
+    wire: WireSession = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wire = WireSession(self.base, self.path, self.timeout_s)
+
+    @property
+    def name(self) -> str:
+        return PAGES[self.path]
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        return self.wire.problems
+
+    async def open(self, timeout_s: float | None = None) -> None:
+        """(Re)open this person's page without filters: a new Streamlit session."""
+        self.team = self.manager = self.start = None
+        self.opened = time.monotonic()
+        self.wire.timeout_s = timeout_s or self.timeout_s
+        try:
+            await self.wire.open()
+        finally:
+            self.wire.timeout_s = self.timeout_s
+
+    async def change(self, step: int, data: Data) -> Repaint:
+        """Make the STEP-th change of the cycle and time the server's part of it."""
+        kind = CYCLE[step % len(CYCLE)]
+        started = time.monotonic()
+        end = self.wire.values.get(DATES, [None, data.last.isoformat()])[-1]
+        try:
+            if kind == "add team":
+                self.team = self.rng.choice(data.teams)
+                filters = {TEAM: [self.team]}
+            elif kind == "add manager":
+                offered = self.wire.options.get(MANAGER, [])
+                if not offered:
+                    raise Failed("widget step", "no manager offered")
+                self.manager = self.rng.choice(offered)
+                filters = {MANAGER: [self.manager]}
+            elif kind == "remove manager":
+                self.manager = None
+                filters = {MANAGER: []}
+            elif kind == "remove team":
+                self.team = None
+                filters = {TEAM: []}
+            else:  # move start date, start date back
+                day = start_day(self.rng, data) if kind == "move start date" else data.first
+                self.start = day
+                filters = {DATES: [day.isoformat(), end]}
+            query = expected_query(self.team, self.manager, self.start, data.first)
+            served = await self.wire.rerun(query, **filters)
+            if self.problems:
+                raise Failed(*self.problems.pop(0))
+            return Repaint(
+                self.number, self.name, kind, started, time.monotonic(), served, served,
+                served_s=served, drawn=False,
+            )  # fmt: skip
+        except (Failed, WireError) as e:
+            return Repaint(
+                self.number, self.name, kind, started, time.monotonic(), None,
+                time.monotonic() - started, f"{e.kind}: {e.detail}", drawn=False,
+            )  # fmt: skip
+
+    async def toasts(self) -> list[str]:
+        return self.wire.toasts
 
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -530,8 +647,24 @@ async def open_session(
     return session
 
 
+async def open_wire(number: int, base: str, args: argparse.Namespace) -> WirePerson:
+    """Session NUMBER as a person whose browser is elsewhere (tests/benchmarks/wire.py)."""
+    path = list(PAGES)[number % len(PAGES)]
+    person = WirePerson(number, path, base, random.Random(args.seed + number), args.timeout)
+    started = time.monotonic()
+    await person.open(WARM_UP_S)
+    if args.verbose:
+        print(f"session {number:>2} {person.name:<10} open over the wire in "
+              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
+    return person
+
+
 async def work(
-    session: Session, data: Data, until: Callable[[], bool], verbose: bool, think: float = 0
+    session: Session | WirePerson,
+    data: Data,
+    until: Callable[[], bool],
+    verbose: bool,
+    think: float = 0,
 ) -> list[Repaint]:
     """Change filters until UNTIL says stop; after a failed change, reopen the page. THINK:
     between two changes, read the page for 0.5-1.5 x THINK seconds (0: at once)."""
@@ -549,8 +682,8 @@ async def work(
             try:
                 await session.open()
                 step = 0
-            except (Failed, PlaywrightError) as e:
-                kind = e.kind if isinstance(e, Failed) else "widget step"
+            except (Failed, WireError, PlaywrightError) as e:
+                kind = e.kind if isinstance(e, Failed | WireError) else "widget step"
                 now = time.monotonic()
                 done.append(
                     Repaint(session.number, session.name, "reopen", now, now, None, 0, kind)
@@ -561,7 +694,7 @@ async def work(
 @dataclass
 class Result:
     data: Data
-    sessions: list[Session]
+    sessions: list[Session | WirePerson]
     warmup_s: float
     left_out: int  # sessions whose first page never opened
     idle_s: float  # --idle: seconds every session sat idle after the warm-up
@@ -580,24 +713,30 @@ async def measure(
     servers: list[Server], db: Path, data: Data, imports: list[Import], args: argparse.Namespace
 ) -> Result:
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = (
+            await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+            if args.browsers
+            else None
+        )
         try:
             opened = time.monotonic()
             arriving = asyncio.Semaphore(args.arrivals)
 
-            async def arrive(number: int) -> Session | Repaint:
+            async def arrive(number: int) -> Session | WirePerson | Repaint:
                 async with arriving:
                     try:
                         url = servers[number % len(servers)].url
+                        if number >= args.browsers:
+                            return await open_wire(number, url, args)
                         return await open_session(browser, number, url, args)
-                    except (Failed, PlaywrightError) as e:
-                        kind = e.kind if isinstance(e, Failed) else "widget step"
+                    except (Failed, WireError, PlaywrightError) as e:
+                        kind = e.kind if isinstance(e, Failed | WireError) else "widget step"
                         now = time.monotonic()
                         page = PAGES[list(PAGES)[number % len(PAGES)]]
                         return Repaint(number, page, "open", now, now, None, 0, f"{kind}: {e}")
 
             arrived = await asyncio.gather(*(arrive(i) for i in range(args.sessions)))
-            sessions = [s for s in arrived if isinstance(s, Session)]
+            sessions = [s for s in arrived if not isinstance(s, Repaint)]
             warmup = time.monotonic() - opened
             warm = [r for r in arrived if isinstance(r, Repaint)] + [
                 Repaint(s.number, s.name, "open", opened, opened, None, 0, f"{kind}: {detail}")
@@ -629,13 +768,17 @@ async def measure(
             if not importing.done():
                 importing.cancel()
             toasts = [await s.toasts() for s in sessions]
+            for s in sessions:
+                if isinstance(s, WirePerson):
+                    await s.wire.close()
             repaints = warm + [r for done in worked for r in done]
             return Result(
                 data, sessions, warmup, len(arrived) - len(sessions), args.idle, idle, began,
                 loop_s, repaints, imports, toasts, cpu, load_before, os.getloadavg(),
             )  # fmt: skip
         finally:
-            await browser.close()
+            if browser is not None:
+                await browser.close()
 
 
 def cpu_seconds(servers: list[Server]) -> dict[str, float]:
@@ -685,6 +828,36 @@ def cpu_shares(cpu: dict[str, float], seconds: float) -> str:
     )
 
 
+def importing(repaint: Repaint, imports: list[Import]) -> bool:
+    """Whether REPAINT was made while one of IMPORTS ran."""
+    return any(
+        j.started and j.started < repaint.ended and repaint.started < (j.ended or repaint.ended)
+        for j in imports
+    )
+
+
+def times(repaints: list[Repaint], imports: list[Import] | None = None) -> list[float]:
+    """The repaints' times (with IMPORTS: of those made while one of them ran)."""
+    return [
+        r.repaint_s
+        for r in repaints
+        if r.repaint_s is not None and (imports is None or importing(r, imports))
+    ]
+
+
+def breakdown(repaints: list[Repaint], imports: list[Import], pages: Counter) -> list[str]:
+    """Lines: REPAINTS' times while an import ran and otherwise, by page and by change."""
+    lines = [
+        f"  while an import ran: {figures(times(repaints, imports))}",
+        f"  otherwise: {figures(times([r for r in repaints if not importing(r, imports)]))}",
+    ]
+    for name in pages:
+        lines.append(f"  {name}: {figures(times([r for r in repaints if r.page == name]))}")
+    for kind in CYCLE:
+        lines.append(f"  {kind}: {figures(times([r for r in repaints if r.change == kind]))}")
+    return lines
+
+
 def percentile(values: list[float], p: int) -> float:
     if len(values) == 1:
         return values[0]
@@ -701,14 +874,31 @@ def figures(values: list[float]) -> str:
 
 
 def report(
-    result: Result, store_mb: float, servers: int, think: float = 0, first: bool = False
+    result: Result,
+    store_mb: float,
+    servers: int,
+    think: float = 0,
+    first: bool = False,
+    browsers: int | None = None,
 ) -> tuple[str, bool]:
-    """The printed figures, and whether all went well (no errors, imports done and seen)."""
+    """The printed figures, and whether all went well (no errors, imports done and seen).
+    BROWSERS: how many sessions were asked to be browser contexts (None: all)."""
     data, repaints = result.data, result.repaints
     ok = [r for r in repaints if r.repaint_s is not None]
+    drawn = [r for r in ok if r.drawn]
+    wired = [r for r in ok if not r.drawn]
     pages = Counter(s.name for s in result.sessions)
+    asked = len(result.sessions) + result.left_out
+    browsers = asked if browsers is None else browsers
+    who = (
+        f"{asked} browser sessions (one Chromium)"
+        if browsers >= asked
+        else f"{asked} sessions: {browsers} browser contexts (one Chromium) and "
+        f"{asked - browsers} over the websocket without a browser (tests/benchmarks/wire.py: "
+        "their browsers would be on other computers)"
+    )
     lines = [
-        f"Load: {len(result.sessions)} browser sessions (one Chromium) on "
+        f"Load: {who} on "
         + (
             "`ridealong serve`"
             if servers == 1
@@ -743,34 +933,32 @@ def report(
             f"(from {job.started - result.loop_started:.1f} s into the loop), exit {job.status}"
             + ("" if job.status == 0 else f": {job.said[-300:]}")
         )
-    during, others = [], []
-    for r in ok:
-        overlaps = any(
-            j.started and j.started < r.ended and r.started < (j.ended or r.ended)
-            for j in result.imports
+    lines.append(
+        f"changes: {len(ok):,} in {result.loop_s:.1f} s ({len(ok) / result.loop_s:.1f} a second)"
+        + (f", {len(drawn):,} of them drawn in a browser" if wired and drawn else "")
+    )
+    if drawn:
+        lines.append(f"repaint (press -> last change in the main area): {figures(times(drawn))}")
+        lines += breakdown(drawn, result.imports, pages)
+    if wired:
+        lines.append(
+            "over the wire (the change sent -> the server finished the run that put it in the "
+            f"URL: the server's part of a repaint, nothing drawn): {figures(times(wired))}"
         )
-        (during if overlaps else others).append(r.repaint_s)
-    repaint = [r.repaint_s for r in ok]
-    p95 = percentile(repaint, 95) if repaint else float("inf")
-    lines += [
-        f"repaints: {len(ok):,} in {result.loop_s:.1f} s ({len(ok) / result.loop_s:.1f} a second)",
-        f"repaint (press -> last change in the main area): {figures(repaint)}",
-        f"  while an import ran: {figures(during)}",
-        f"  otherwise: {figures(others)}",
-    ]
-    for name in pages:
-        lines.append(f"  {name}: {figures([r.repaint_s for r in ok if r.page == name])}")
-    for kind in CYCLE:
-        lines.append(f"  {kind}: {figures([r.repaint_s for r in ok if r.change == kind])}")
+        if not drawn:
+            lines += breakdown(wired, result.imports, pages)
+        else:
+            lines.append(f"  while an import ran: {figures(times(wired, result.imports))}")
     lines.append(f"CPU in the loop: {cpu_shares(result.cpu, result.loop_s)}")
-    served = [r.served_s for r in ok if r.served_s is not None]
-    lines.append(
-        "served (press -> the server said the page's run finished, on the driver's clock: the "
-        f"server's part of a repaint): {figures(served)}"
-    )
-    lines.append(
-        f"settled (press -> drawn and idle, wall time): {figures([r.settled_s for r in ok])}"
-    )
+    if drawn:
+        served = [r.served_s for r in drawn if r.served_s is not None]
+        lines.append(
+            "served, in the browsers (press -> the server said the page's run finished, on the "
+            f"driver's clock: the server's part of a repaint): {figures(served)}"
+        )
+        lines.append(
+            f"settled (press -> drawn and idle, wall time): {figures([r.settled_s for r in drawn])}"
+        )
     errors = Counter(r.error.split(":")[0] for r in repaints if r.error)
     kinds = (
         "page exception",
@@ -780,6 +968,7 @@ def report(
         "Streamlit exception",
         "timeout",
         "widget step",
+        "connection",
     )
     lines.append(
         f"errors: {sum(errors.values())} ("
@@ -800,10 +989,17 @@ def report(
         f'"Updated: N calls added" for the {imported:,} calls imported'
         + (f" ({fresh} reopened after an error expected less)" if fresh else "")
     )
+    # the target is a repaint: judged on the sessions that drew their page
+    p95 = percentile(times(drawn), 95) if drawn else float("inf")
     met = p95 <= TARGET_P95_S and not errors
     lines.append(
         f"target: p95 <= {TARGET_P95_S} s and 0 errors at {TARGET_NOTES:,} notes: "
-        + ("MET" if met else "NOT MET")
+        + (
+            ("MET" if met else "NOT MET")
+            + (f" (the {len(drawn):,} repaints drawn in a browser)" if wired else "")
+            if drawn
+            else "NOT JUDGED (no session drew its page in a browser)"
+        )
         + ("" if data.notes >= TARGET_NOTES else f" (this store holds {data.notes:,} notes)")
     )
     finished = all(j.status == 0 for j in result.imports)
@@ -816,7 +1012,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Repaint times and errors of many browser sessions while an import runs.",
     )
     parser.add_argument("--calls", type=int, default=400_000, help="calls in the store")
-    parser.add_argument("--sessions", type=int, default=20, help="browser sessions at once")
+    parser.add_argument("--sessions", type=int, default=20, help="sessions (people) at once")
+    parser.add_argument(
+        "--browsers",
+        type=int,
+        help="of the sessions, how many are browser contexts in Chromium (default: all); the "
+        "others go over the websocket without a browser (tests/benchmarks/wire.py), as if "
+        "their browsers ran on other computers",
+    )
     parser.add_argument("--seconds", type=float, default=60, help="how long they change filters")
     parser.add_argument(
         "--arrivals", type=int, default=5, help="sessions opening their first page at once"
@@ -845,7 +1048,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every repaint")
     parser.add_argument("--dir", type=Path, help="work (and keep the store and logs) here")
     args = parser.parse_args(argv)
-    if not CHROMIUM.exists():
+    if args.browsers is None or args.browsers > args.sessions:
+        args.browsers = args.sessions
+    if args.browsers and not CHROMIUM.exists():
         print(f"needs Debian's Chromium at {CHROMIUM}: apt-get install -y chromium")
         return 2
 
@@ -871,7 +1076,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for server in servers:
                 server.stop()
-    printed, well = report(result, store_mb, args.servers, args.think, args.server_first)
+    printed, well = report(
+        result, store_mb, args.servers, args.think, args.server_first, args.browsers
+    )
     print(printed)
     if args.dir:
         print(f"Kept: {args.dir} (log, store, import files, server logs)")
