@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
@@ -171,14 +172,18 @@ class WireSession:
 
     # -- a change ------------------------------------------------------------------------------
 
-    async def wait_runs(self, runs: int) -> None:
-        """Until the server has finished RUNS runs of this session's page."""
-        deadline = time.monotonic() + self.timeout_s
+    async def wait_runs(
+        self, runs: int, deadline: float | None = None, why: Callable[[], str] | None = None
+    ) -> None:
+        """Until the server has finished RUNS runs of this session's page (by DEADLINE, on the
+        monotonic clock, or else a timeout that says WHY)."""
+        deadline = deadline or time.monotonic() + self.timeout_s
         while self.runs < runs:
             if any(kind == "connection" for kind, _ in self.problems):
                 raise WireError(*next(p for p in self.problems if p[0] == "connection"))
             if time.monotonic() > deadline:
-                raise WireError("timeout", f"no run finished within {self.timeout_s:.0f} s")
+                said = why() if why else f"no run finished within {self.timeout_s:.0f} s"
+                raise WireError("timeout", said)
             await asyncio.sleep(0.01)
 
     async def rerun(self, query: dict[str, list[str]], **filters: list[str]) -> float:
@@ -190,13 +195,15 @@ class WireSession:
         widgets.update(filters)
         before = self.runs
         sent = time.monotonic()
-        await self._send(widgets)
-        await self.wait_runs(before + 1)
         deadline = sent + self.timeout_s
+
+        def why() -> str:
+            if self.runs == before:
+                return f"no run finished within {self.timeout_s:.0f} s"
+            return f"the URL holds {self.query}, not {query}, {self.timeout_s:.0f} s on"
+
+        await self._send(widgets)
+        await self.wait_runs(before + 1, deadline, why)
         while self.query != query:
-            if time.monotonic() > deadline:
-                raise WireError(
-                    "timeout", f"the URL holds {self.query}, not {query}, {self.timeout_s:.0f} s on"
-                )
-            await self.wait_runs(self.runs + 1)
+            await self.wait_runs(self.runs + 1, deadline, why)
         return self.finished_at - sent
