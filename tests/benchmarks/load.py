@@ -19,15 +19,23 @@ Steps:
    Streamlit session of its own, open the Overview, Managers and Behaviours pages in turn
    (--arrivals at a time) and wait for their first run to be drawn (the warm-up, not timed;
    a session whose page never opens is counted as an error and left out); then all sit idle
-   for --idle seconds (what an open page costs while nobody clicks).
+   for --idle seconds (what an open page costs while nobody clicks). --browsers K: only the
+   first K sessions are browser contexts; the others are people whose browsers are on other
+   computers, as in a real team: they open the same pages and make the same changes over
+   Streamlit's websocket, sending what Chromium sends (tests/benchmarks/wire.py), so the
+   server works for twenty people while only K pages are drawn on its cores.
 4. For SECONDS, each session repeats six filter changes through the sidebar's widgets, as a
    person would: add a team, add one of its managers, move the start date, remove the manager,
    remove the team, start date back to the first day (teams, managers and dates drawn at random,
-   seeded per session); --think S: reading the page 0.5-1.5 x S seconds between two changes
-   (by default none: each change right after the last is drawn, more than twenty people would
+   seeded per session); --think S: reading the page 0.5-1.5 x S seconds before each change
+   (the first too: people who opened the dashboard do not all click in the same second; by
+   default none: each change right after the last is drawn, more than twenty people would
    click). A quarter of the way in, `ridealong ingest` of the import files runs in
    a separate process, one file after the other. The sessions go on until the imports have
    finished and every session has had time to show them (the server looks every 3 s).
+
+A session over the wire times the server's part: from the change sent to the end of the run
+that put it in the URL. The target is judged on the repaints drawn in a browser.
 
 A repaint is timed on the page's own clock, as tests/benchmarks/repaint.py times it: from the
 last key or pointer press of the change (the option clicked, Enter on the date) to the last
@@ -667,11 +675,11 @@ async def work(
     think: float = 0,
 ) -> list[Repaint]:
     """Change filters until UNTIL says stop; after a failed change, reopen the page. THINK:
-    between two changes, read the page for 0.5-1.5 x THINK seconds (0: at once)."""
+    before each change, read the page for 0.5-1.5 x THINK seconds (0: at once)."""
     done = []
     step = 0
     while not until():
-        if think and done:
+        if think:
             await asyncio.sleep(think * session.rng.uniform(0.5, 1.5))
         done.append(await session.change(step, data))
         if verbose:
@@ -906,7 +914,7 @@ def report(
         )
         + ", filters changed in a loop while `ridealong ingest` adds calls"
         + (
-            f" (each session reads the page {think:g} s on average between changes)"
+            f" (each session reads the page {think:g} s on average before each change)"
             if think
             else " (each change right after the last is drawn)"
         ),
@@ -1036,7 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
         "--think",
         type=float,
         default=0,
-        help="seconds a session reads the page between changes (0.5-1.5 x; 0: at once)",
+        help="seconds a session reads the page before each change (0.5-1.5 x; 0: at once)",
     )
     parser.add_argument(
         "--server-first",
