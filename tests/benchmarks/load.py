@@ -157,6 +157,7 @@ STATE = """
 READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
 READ_TOASTS = "() => [...new Set(window.__loadToasts)].map((t) => t.textContent)"
 NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers nothing
+TYPING_TRIES = 3  # a date typed into the start field and not taken: type it again
 LIST_MS = 5000  # a list of options not shown this long after the click: click again
 UPDATED = re.compile(r"Updated: ([\d,]+) calls? added")
 
@@ -412,8 +413,17 @@ class Session:
     async def type_start(self, day: dt.date) -> Callable[[], Awaitable]:
         """Type DAY into the date range's start (the field reads YYYY/MM/DD); Enter applies."""
         field = self.page.get_by_test_id("stSidebar").get_by_test_id("stDateInputField")
-        await field.get_by_role("spinbutton").first.click()
-        await self.page.keyboard.type(day.strftime("%Y%m%d"))
+        parts = field.get_by_role("spinbutton")
+        wanted = [str(day.year), str(day.month), str(day.day)]
+        for _ in range(TYPING_TRIES):
+            await parts.first.click()
+            await self.page.keyboard.type(day.strftime("%Y%m%d"))
+            # a key can be lost while the sidebar is redrawn (seen under load: 2024/12/09
+            # typed, 2024/10/09 taken): look at what the field holds, as a person would
+            if [await parts.nth(i).get_attribute("aria-valuenow") for i in range(3)] == wanted:
+                break
+        else:
+            raise Failed("widget step", f"the start field never took {day} as typed")
         self.start = day
         return lambda: self.page.keyboard.press("Enter")
 
