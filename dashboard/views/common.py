@@ -90,12 +90,15 @@ def store_updates(src: Source) -> None:
         return
     last = src.store.last_import_id()
     seen = st.session_state.get(SEEN_IMPORT)
-    st.session_state[SEEN_IMPORT] = last
     if seen is not None and last > seen:
         added = src.store.calls_added_since(seen)
+        # a change made meanwhile (a filter) stops this run inside st.toast, before the toast
+        # is queued; the import is marked seen only after, so the next run says it instead.
+        # Once queued, Streamlit keeps a toast when the next run starts (streamlit#7740).
         st.toast(
             f"Updated: {added:,} call{'s' if added != 1 else ''} added", icon=":material/sync:"
         )
+    st.session_state[SEEN_IMPORT] = last
     ctx = get_script_run_ctx()
     if ctx is not None and _serving():  # a server can rerun the page; AppTest cannot
         snapshot_watch(src.store).shown(ctx.session_id, src.version)
