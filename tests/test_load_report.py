@@ -8,6 +8,8 @@ from collections import Counter
 
 from tests.benchmarks import load
 
+SAID = ["Updated: 1,000 calls added"]  # every session saw the import
+
 
 def result(repaints: list[load.Repaint], sessions: int) -> load.Result:
     data = load.Data(400_000, 986_530, dt.date(2024, 10, 1), dt.date(2026, 9, 30), ["A"])
@@ -15,7 +17,7 @@ def result(repaints: list[load.Repaint], sessions: int) -> load.Result:
     imports = [load.Import(file=None, calls=1000, started=5.0, ended=6.0, status=0)]
     people = [load.WirePerson(n, "/", "http://127.0.0.1:1", None, 60) for n in range(sessions)]
     return load.Result(
-        data, people, 1.0, 0, 0, {}, 0.0, 60.0, repaints, imports, [[] for _ in people], cpu,
+        data, people, 1.0, 0, 0, {}, 0.0, 60.0, repaints, imports, [SAID for _ in people], cpu,
         (1.0, 1.0, 1.0), (1.0, 1.0, 1.0),
     )  # fmt: skip
 
@@ -62,4 +64,18 @@ def test_all_in_browsers_reads_as_before() -> None:
     assert "over the wire" not in printed
     assert "NOT MET\n" not in printed and printed.splitlines()[-1].startswith(
         "target: p95 <= 2.0 s and 0 errors at 1,000,000 notes: NOT MET (this store"
+    )
+
+
+def test_a_session_that_never_said_updated_is_named() -> None:
+    done = result([repaint(1.0, True)], 2)
+    done.toasts = [["Updated: 1,000 calls added"], ["Saved."]]
+
+    printed, well = load.report(done, 70.0, 1)
+
+    assert not well
+    assert "the import seen: 1 of 2 sessions showed" in printed
+    assert (
+        "  session 1 (Overview, over the wire): said 0 calls added, not 1,000; "
+        "its toasts: ['Saved.']" in printed
     )

@@ -995,18 +995,25 @@ def report(
     )
     for r in [r for r in repaints if r.error][:10]:
         lines.append(f"  session {r.session} ({r.page}, {r.change}): {r.error[:300]}")
-    seen, fresh = 0, 0
+    seen, fresh, unseen = 0, 0, []
     for session, toasts in zip(result.sessions, result.toasts, strict=True):
         # a session reopened after an error is a new one: it shows what was there then
         due = sum(j.calls for j in result.imports if j.status == 0 and j.ended > session.opened)
         fresh += due < imported
         added = sum(int(m.group(1).replace(",", "")) for t in toasts if (m := UPDATED.search(t)))
         seen += added == due
+        if added != due:
+            kind = "over the wire" if isinstance(session, WirePerson) else "in Chromium"
+            unseen.append(
+                f"  session {session.number} ({session.name}, {kind}): said {added:,} calls "
+                f"added, not {due:,}; its toasts: {toasts}"
+            )
     lines.append(
         f"the import seen: {seen} of {len(result.sessions)} sessions showed "
         f'"Updated: N calls added" for the {imported:,} calls imported'
         + (f" ({fresh} reopened after an error expected less)" if fresh else "")
     )
+    lines += unseen
     # the target is a repaint: judged on the sessions that drew their page
     p95 = percentile(times(drawn), 95) if drawn else float("inf")
     met = p95 <= TARGET_P95_S and not errors
