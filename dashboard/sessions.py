@@ -145,7 +145,7 @@ class SnapshotWatch:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._shown: dict[str, int] = {}
+        self._shown: dict[str, int | None] = {}  # None: a rerun asked for did not happen
 
     def shown(self, session_id: str, version: int) -> None:
         """`session_id`'s page has just drawn the store at `version`."""
@@ -174,6 +174,13 @@ class SnapshotWatch:
                     stale.append(session_id)
                     self._shown[session_id] = version
         return stale
+
+    def again(self, session_id: str) -> None:
+        """The rerun `behind` asked for `session_id` did not happen (a run of its own came
+        first): name it at the next look, unless a run draws the new version meanwhile."""
+        with self._lock:
+            if session_id in self._shown:
+                self._shown[session_id] = None
 
     def count(self) -> int:
         with self._lock:

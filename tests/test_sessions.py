@@ -168,6 +168,54 @@ def test_the_snapshot_watch_leaves_a_busy_session_for_a_later_look():
     assert watch.behind(3, lambda _: True, busy.__contains__) == ["idle"]
 
 
+def test_a_rerun_that_did_not_happen_is_asked_again_at_the_next_look():
+    watch = SnapshotWatch()
+    watch.shown("a", 1)
+    assert watch.behind(2, lambda _: True) == ["a"]
+    watch.again("a")  # a run of its own came first
+    assert watch.behind(2, lambda _: True) == ["a"]
+    watch.again("a")
+    watch.shown("a", 2)  # that run drew the new version itself
+    assert watch.behind(2, lambda _: True) == []
+    watch.again("gone")  # never seen: nothing to ask
+    assert watch.count() == 1
+
+
+def test_the_watchers_rerun_never_replaces_a_run_a_person_asked_for(monkeypatch):
+    # The rerun reruns with the state of the session's last finished run. Asked for while a
+    # person's change is under way or waiting (Streamlit's fast reruns replace it), it put the
+    # old filter back; it now waits its turn on the event loop and skips a busy session.
+    from streamlit import runtime
+
+    from dashboard.views import common
+
+    class Session:
+        def __init__(self, runner):
+            self._scriptrunner, self._client_state, self.asked = runner, "last run's state", []
+
+        def request_rerun(self, state):
+            self.asked.append(state)
+
+        def _call_soon_on_event_loop(self, callback):
+            self.on_loop = callback
+
+    sessions = {"busy": Session(runner=object()), "idle": Session(runner=None)}
+
+    class Manager:
+        def get_active_session_info(self, session_id):
+            return type("Info", (), {"session": sessions[session_id]})()
+
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: type("R", (), {"_session_mgr": Manager()}))
+    skipped = []
+    for session_id, session in sessions.items():
+        common._rerun(session_id, skipped=lambda s=session_id: skipped.append(s))
+        assert session.asked == []  # nothing from the watcher's thread
+        session.on_loop()  # the event loop's turn
+    assert sessions["idle"].asked == ["last run's state"]
+    assert sessions["busy"].asked == [] and skipped == ["busy"]
+
+
 def test_the_snapshot_thread_reruns_the_sessions_behind_a_new_snapshot():
     watch = SnapshotWatch()
     version = [1]
@@ -209,6 +257,10 @@ def test_the_streamlit_internals_the_rerun_uses_still_exist():
     assert "session" in ActiveSessionInfo.__dataclass_fields__
     assert "self._client_state = ClientState()" in inspect.getsource(AppSession.__init__)
     assert "self.request_rerun(self._client_state)" in inspect.getsource(AppSession)
+    # ... on the session's event loop, when it has no script runner (no run under way or asked)
+    assert "self._scriptrunner: ScriptRunner | None = None" in inspect.getsource(AppSession)
+    assert callable(AppSession._call_soon_on_event_loop)
+    assert "self._scriptrunner = None" in inspect.getsource(AppSession)
     # views/common._session_busy: a run under way, or messages not yet sent
     from streamlit.runtime.app_session import AppSessionState
     from streamlit.runtime.forward_msg_queue import ForwardMsgQueue

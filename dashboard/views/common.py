@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def snapshot_watch(_store: Store) -> SnapshotWatch:
         watch,
         _store.version,
         _session_active,
-        _rerun,
+        lambda session_id: _rerun(session_id, skipped=lambda: watch.again(session_id)),
         REFRESH_SECONDS + 1,
         alive=lambda: not _store.closed,
         is_busy=_session_busy,
@@ -132,17 +132,33 @@ def snapshot_watch(_store: Store) -> SnapshotWatch:
     return watch
 
 
-def _rerun(session_id: str) -> None:
+def _rerun(session_id: str, skipped: Callable[[], None] = lambda: None) -> None:
     """Rerun a session's page as it stands (its page, query string and widget values), the
     way Streamlit's own runOnSave does when a source file changes. Streamlit has no public
-    call for this; tests/test_sessions.py checks that the names used here still exist."""
+    call for this; tests/test_sessions.py checks that the names used here still exist.
+
+    Done on the server's event loop, where a person's own changes arrive too, and only when
+    the session has no run under way or asked for: the state it reruns with is its last
+    finished run's, so a rerun asked from the watcher's thread just after a person changed a
+    filter put the old filter back (Streamlit's fast reruns replace a run asked for; the load
+    benchmark's sessions saw their start date undone). A session with a run of its own is
+    `skipped()`: the watcher looks at it again."""
     from streamlit import runtime
 
     if not runtime.exists():
         return
     info = runtime.get_instance()._session_mgr.get_active_session_info(session_id)
-    if info is not None:
-        info.session.request_rerun(info.session._client_state)
+    if info is None:
+        return
+    session = info.session
+
+    def on_the_loop() -> None:
+        if session._scriptrunner is not None:  # a run under way, or a person's just asked for
+            skipped()
+        else:
+            session.request_rerun(session._client_state)
+
+    session._call_soon_on_event_loop(on_the_loop)
 
 
 def db_path() -> str:

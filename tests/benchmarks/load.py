@@ -418,8 +418,9 @@ class Session:
         for _ in range(TYPING_TRIES):
             await parts.first.click()
             await self.page.keyboard.type(day.strftime("%Y%m%d"))
-            # a key can be lost while the sidebar is redrawn (seen under load: 2024/12/09
-            # typed, 2024/10/09 taken): look at what the field holds, as a person would
+            # look at what the field holds before pressing Enter, as a person would (a key
+            # taken while the sidebar redraws may be lost; not seen so far: the one start
+            # date seen undone was the server's rerun putting the old filter back, since fixed)
             if [await parts.nth(i).get_attribute("aria-valuenow") for i in range(3)] == wanted:
                 break
         else:
