@@ -146,11 +146,13 @@ class SnapshotWatch:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._shown: dict[str, int | None] = {}  # None: a rerun asked for did not happen
+        self._asked: set[str] = set()  # reruns asked for, not yet drawn
 
     def shown(self, session_id: str, version: int) -> None:
         """`session_id`'s page has just drawn the store at `version`."""
         with self._lock:
             self._shown[session_id] = version
+            self._asked.discard(session_id)
 
     def behind(
         self,
@@ -163,24 +165,26 @@ class SnapshotWatch:
         forgotten (one that comes back draws its page afresh and says so again). A busy
         session (its page running, or what the run drew not all sent yet) is left for a later
         look: a rerun would interrupt a run that may already show `version`, and Streamlit
-        drops what a run queued but did not send when the next starts — its "Updated" toast
-        among it."""
+        drops what a run queued but did not send when the next starts (but for toasts)."""
         stale = []
         with self._lock:
             for session_id, seen in list(self._shown.items()):
                 if not is_active(session_id):
                     del self._shown[session_id]
+                    self._asked.discard(session_id)
                 elif seen != version and not is_busy(session_id):
                     stale.append(session_id)
                     self._shown[session_id] = version
+                    self._asked.add(session_id)
         return stale
 
     def again(self, session_id: str) -> None:
         """The rerun `behind` asked for `session_id` did not happen (a run of its own came
-        first): name it at the next look, unless a run draws the new version meanwhile."""
+        first): name it at the next look, unless a run has drawn a version since the ask."""
         with self._lock:
-            if session_id in self._shown:
+            if session_id in self._asked:
                 self._shown[session_id] = None
+                self._asked.discard(session_id)
 
     def count(self) -> int:
         with self._lock:

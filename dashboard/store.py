@@ -583,7 +583,7 @@ class Store:
         remembered as `name` (a snapshot never changes: every write swaps in a new one); read
         every time from a store in memory, which is written in place. A page asks the version
         and the privacy policy before each of its queries: 1-2 ms each time, a sixth of a
-        page's CPU at a million notes."""
+        page's CPU at a million notes. One `name`, one `read`: the value is kept by name."""
         snapshot = self._snapshot
         if snapshot is None:
             return read(self.cursor())

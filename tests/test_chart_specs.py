@@ -214,3 +214,10 @@ def test_the_chart_a_page_hands_streamlit_is_the_same_spec_without_the_check() -
     with pytest.raises(alt.utils.schemapi.SchemaValidationError):
         figure.to_dict()  # the figure itself (and its PNG, SVG downloads) still checks
     assert served.to_dict()["height"] == "tall"  # the copy Streamlit is handed does not
+    # ... on the path Streamlit takes with it (st.altair_chart's conversion, 1.67)
+    from streamlit.elements import vega_charts
+
+    spec = vega_charts._convert_altair_to_vega_lite_spec(served)
+    assert spec["height"] == "tall" and spec["datasets"]  # the data still goes as Arrow
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        vega_charts._convert_altair_to_vega_lite_spec(figure)

@@ -177,6 +177,12 @@ def test_a_rerun_that_did_not_happen_is_asked_again_at_the_next_look():
     watch.again("a")
     watch.shown("a", 2)  # that run drew the new version itself
     assert watch.behind(2, lambda _: True) == []
+    # the run of its own drew the new version before the rerun was found skipped: no rerun
+    watch.shown("a", 2)
+    assert watch.behind(3, lambda _: True) == ["a"]
+    watch.shown("a", 3)
+    watch.again("a")
+    assert watch.behind(3, lambda _: True) == []
     watch.again("gone")  # never seen: nothing to ask
     assert watch.count() == 1
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import streamlit as st
@@ -30,6 +30,9 @@ from dashboard.store import (
     StoreBusy,
     default_db_path,
 )
+
+if TYPE_CHECKING:
+    import altair as alt
 
 EXPLORE_KEY = "explore_store"  # session_state: an in-memory Store holding an uploaded file
 SCOPE_KEY = "_scope"  # session_state: the signed-in person's access.Scope (views/signin.py)
@@ -94,7 +97,9 @@ def store_updates(src: Source) -> None:
         added = src.store.calls_added_since(seen)
         # a change made meanwhile (a filter) stops this run inside st.toast, before the toast
         # is queued; the import is marked seen only after, so the next run says it instead.
-        # Once queued, Streamlit keeps a toast when the next run starts (streamlit#7740).
+        # A queued toast survives the next run's start (streamlit#7740). Left: a change that
+        # lands in the microseconds after st.toast's check, before its message reaches the
+        # session's event loop, still drops it (the run it came from is no longer current).
         st.toast(
             f"Updated: {added:,} call{'s' if added != 1 else ''} added", icon=":material/sync:"
         )
@@ -704,7 +709,7 @@ def count_column(label: str | None = None, **options: Any) -> Any:
     return st.column_config.NumberColumn(label, format="localized", **options)
 
 
-def unvalidated(figure):
+def unvalidated(figure: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """A copy of `figure` whose to_dict skips Altair's check of the spec against the Vega-Lite
     schema: what the page hands Streamlit (its one call on the chart is `to_dict()`). The
     check was 5-15% of a page's CPU per filter change at a million notes, and it finds

@@ -377,20 +377,23 @@ class Session:
             # the list may still be the one of the run before (a manager list narrowed by the
             # team just added arrives with that run): "No results" is no option to choose
             offered: list[str] = []
+            shown: list[str] = []
             # as long as a repaint may take: the list comes with a run, which waits its turn
             waited = time.monotonic() + self.timeout_s
             while not offered and time.monotonic() < waited:
                 if not await options.count():  # a run closed the list meanwhile
                     await self.open_list(label)
-                offered = [
-                    o
-                    for o in await options.all_inner_texts()
-                    if not o.startswith("Select ") and o != NO_OPTIONS
-                ]
+                shown = await options.all_inner_texts()
+                offered = [o for o in shown if not o.startswith("Select ") and o != NO_OPTIONS]
                 if not offered:
                     await self.page.wait_for_timeout(200)
             if not offered:
-                raise Failed("widget step", f"no {label.lower()} offered in {self.timeout_s:g} s")
+                field = await self.multiselect(label).locator("input").input_value()
+                raise Failed(
+                    "widget step",
+                    f"no {label.lower()} offered in {self.timeout_s:g} s (team {self.team!r}; "
+                    f"the list showed {shown[:5]}, its field held {field!r})",
+                )
             name = self.rng.choice(offered)
         else:
             await self.page.keyboard.type(name)

@@ -3,12 +3,14 @@
 tests/benchmarks/load.py puts twenty people on one `ridealong serve`. Here their browsers run on
 the server's own two cores, and Chromium drawing twenty pages takes most of them, which a real
 team's browsers, each on its own computer, never do. A `WireSession` is the server's side of a
-person without the drawing: it opens `/_stcore/stream` as the browser does and sends the
-messages the browser sends when a filter changes (`BackMsg.rerun_script` with the widgets'
-values, the page and the URL's query, read from Chromium's frames), and times the run from that
-message to the server's `script_finished`. What the server does for it is what it does for a
-browser: the same page script, queries and messages (sent whole: it declares no cached
-messages, so the server's cache of them never spares a send).
+person without the drawing: it opens `/_stcore/stream` as the browser does and sends what
+the browser sends when a filter changes (`BackMsg.rerun_script` with the page, the URL's query
+and the filters' values, as read from Chromium's frames; the browser sends every widget's
+value, this the three filters' only — a widget left out keeps its value on the server), and
+times the run from that message to the server's `script_finished`. What the server does for it
+is what it does for a browser: the same page script, queries and messages (sent whole: it
+declares no cached messages, so the server's cache of them never spares a send; nor does it
+send heartbeats, the browser's time-zone offset or whether it is embedded).
 
 It also reads what a person would see in those messages: the options each filter offers, the
 URL's query after a run, the toasts ("Updated: N calls added") and any exception shown.
@@ -69,6 +71,7 @@ class WireSession:
         opening the page's URL); the seconds until the server finished that first run."""
         await self.close()
         self.runs, self.query, self.options, self.values = 0, {}, {}, {}
+        self.toasts, self.problems = [], []  # a new session: what the last one said is gone
         self._ids, self._page_hash, self._query_string = {}, "", ""
         host = urlparse(self.base).netloc
         try:
