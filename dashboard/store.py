@@ -619,16 +619,20 @@ class Store:
         names = [d[0] for d in rows.description]
         return [dict(zip(names, r, strict=True)) for r in rows.fetchall()]
 
-    def calls_added_since(self, import_id: int) -> int:
-        """Calls added by the imports after `import_id` (what "updated: N calls added" says)."""
+    def changes_since(self, import_id: int) -> tuple[int, int, int]:
+        """What the writes after `import_id` did: calls added, calls whose notes changed (a
+        call imported again, not as it was), and imports undone (what "Updated: …" says)."""
         row = (
             self.cursor()
             .execute(
-                "select coalesce(sum(calls_added), 0) from imports where import_id > ?", [import_id]
+                "select coalesce(sum(calls_added), 0), "
+                "coalesce(sum(calls_replaced - calls_unchanged), 0), count(*) filter "
+                "(where source = 'undo') from imports where import_id > ?",
+                [import_id],
             )
             .fetchone()
         )
-        return int(row[0])
+        return int(row[0]), int(row[1]), int(row[2])
 
     def last_import_id(self) -> int:
         row = self.cursor().execute("select coalesce(max(import_id), 0) from imports").fetchone()

@@ -121,3 +121,13 @@ def test_serve_imports_what_the_pages_import_before_the_server_starts(tmp_path: 
     assert out.returncode == 0, out.stderr[-2000:]
     assert "before []" in out.stdout  # nothing of them was imported by the command itself
     assert "at start []" in out.stdout  # every one imported when the server starts
+
+
+def test_serve_runs_streamlit_as_a_product_not_a_notebook() -> None:
+    from dashboard.cli import streamlit_flags
+
+    flags = streamlit_flags()
+    assert "--client.toolbarMode=minimal" in flags  # no Deploy button
+    assert "--client.showErrorDetails=none" in flags  # no tracebacks for visitors
+    assert "--server.runOnSave=false" in flags
+    assert "--server.fileWatcherType=none" in flags  # no module imported afresh mid-session

@@ -48,6 +48,46 @@ def test_a_running_dashboard_says_once_that_another_process_added_calls(
     assert toasts(at) == []  # once
 
 
+def test_a_running_dashboard_says_what_other_writes_did_and_nothing_for_a_file_as_it_was(
+    app, tiny_store: Path, tmp_path: Path
+) -> None:
+    at = app(tiny_store)
+    more = tmp_path / "more.csv"
+    more.write_text(TWO_MORE, encoding="utf-8")
+
+    def elsewhere(write) -> list[str]:
+        with Store(tiny_store) as other:
+            write(other)
+        time.sleep(REFRESH_SECONDS + 0.2)
+        at.run()
+        return toasts(at)
+
+    assert elsewhere(lambda other: other.ingest([more])) == ["Updated: 2 calls added"]
+    # the same file again: recorded as an import, but nothing changed, so nothing to say
+    assert elsewhere(lambda other: other.ingest([more])) == []
+    changed = tmp_path / "changed.csv"  # N2 again, with a behaviour noted this time
+    changed.write_text(
+        TWO_MORE.replace(
+            "N2,2026-03-05,Dana,Gus,observed,no,,",
+            "N2,2026-03-05,Dana,Gus,observed,no,Asked good questions,praise",
+        ),
+        encoding="utf-8",
+    )
+    assert elsewhere(lambda other: other.ingest([changed])) == ["Updated: 1 call changed"]
+    assert elsewhere(lambda other: other.undo(other.undoable()[0])) == ["Updated: an import undone"]
+    assert not at.exception
+
+
+def test_what_updated_says_for_each_kind_of_write() -> None:
+    from dashboard.views.common import updated_text
+
+    assert updated_text(1, 0, 0) == "Updated: 1 call added"
+    assert updated_text(1_000, 3, 0) == "Updated: 1,000 calls added, 3 changed"
+    assert updated_text(0, 2, 1) == "Updated: 2 calls changed, an import undone"
+    assert updated_text(0, 0, 2) == "Updated: 2 imports undone"
+    assert updated_text(0, 0, 0) is None
+
+
 def test_a_run_stopped_by_a_change_as_it_says_updated_says_it_on_the_next_run(
     app, tiny_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -137,7 +137,7 @@ def test_a_reader_opened_before_a_write_moves_to_the_new_snapshot(db: Path, tmp_
     assert state(reader)[0] == 2  # pinned to its snapshot until it looks again
     assert reader.refresh() is True and reader.refresh() is False
     assert state(reader)[0] == 3 and reader.version() == version + 1
-    assert reader.calls_added_since(1) == 1  # what the dashboard says: "updated: 1 call added"
+    assert reader.changes_since(1) == (1, 0, 0)  # the dashboard says "Updated: 1 call added"
     reader.close()
 
 

@@ -86,27 +86,40 @@ def busy_text(exc: StoreBusy, wait: float, what: str) -> str:
 
 
 def store_updates(src: Source) -> None:
-    """Say once when another process (or session) added data since this session last looked:
-    "Updated: N calls added"; and have the page rerun when a newer snapshot appears (the
-    server's one snapshot watcher, below, does the looking)."""
+    """Say once when another process (or session) changed the store since this session last
+    looked: "Updated: N calls added" (`updated_text`); and have the page rerun when a newer
+    snapshot appears (the server's one snapshot watcher, below, does the looking)."""
     if src.explore:
         return
     last = src.store.last_import_id()
     seen = st.session_state.get(SEEN_IMPORT)
-    if seen is not None and last > seen:
-        added = src.store.calls_added_since(seen)
+    said = (
+        updated_text(*src.store.changes_since(seen)) if seen is not None and last > seen else None
+    )
+    if said:
         # a change made meanwhile (a filter) stops this run inside st.toast, before the toast
         # is queued; the import is marked seen only after, so the next run says it instead.
         # A queued toast survives the next run's start (streamlit#7740). Left: a change that
         # lands in the microseconds after st.toast's check, before its message reaches the
         # session's event loop, still drops it (the run it came from is no longer current).
-        st.toast(
-            f"Updated: {added:,} call{'s' if added != 1 else ''} added", icon=":material/sync:"
-        )
+        st.toast(said, icon=":material/sync:")
     st.session_state[SEEN_IMPORT] = last
     ctx = get_script_run_ctx()
     if ctx is not None and _serving():  # a server can rerun the page; AppTest cannot
         snapshot_watch(src.store).shown(ctx.session_id, src.version)
+
+
+def updated_text(added: int, changed: int, undone: int) -> str | None:
+    """What a page says when other writes changed the store: "Updated: 1,000 calls added, 3
+    changed"; None for writes that changed nothing (a file imported again as it was)."""
+    parts = [formatting.plural(added, "call") + " added"] if added else []
+    if changed:
+        parts.append(
+            f"{changed:,} changed" if added else formatting.plural(changed, "call") + " changed"
+        )
+    if undone:
+        parts.append("an import undone" if undone == 1 else f"{undone:,} imports undone")
+    return "Updated: " + ", ".join(parts) if parts else None
 
 
 def _serving() -> bool:
