@@ -90,7 +90,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from dashboard import metrics
 from dashboard.store import Store
 from tests.benchmarks.repaint import build_store
-from tests.benchmarks.wire import DATES, MANAGER, TEAM, WireError, WireSession
+from tests.benchmarks.wire import DATES, MANAGER, TEAM, Failed, WireSession
 from tests.e2e.browser import (
     BLANK_SVG,
     CHROMIUM,
@@ -160,14 +160,6 @@ NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers 
 TYPING_TRIES = 3  # a date typed into the start field and not taken: type it again
 LIST_MS = 5000  # a list of options not shown this long after the click: click again
 UPDATED = re.compile(r"Updated: ([\d,]+) calls? added")
-
-
-class Failed(Exception):
-    """A repaint that went wrong: KIND is how it is counted."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind, self.detail = kind, detail
 
 
 @dataclass
@@ -591,7 +583,7 @@ class WirePerson:
                 self.number, self.name, kind, started, time.monotonic(), served, served,
                 served_s=served, drawn=False,
             )  # fmt: skip
-        except (Failed, WireError) as e:
+        except Failed as e:
             return Repaint(
                 self.number, self.name, kind, started, time.monotonic(), None,
                 time.monotonic() - started, f"{e.kind}: {e.detail}", drawn=False,
@@ -652,31 +644,25 @@ async def run_imports(imports: list[Import], db: Path, start_at: float) -> None:
         job.said = out.decode(errors="replace").strip()
 
 
-async def open_session(
-    browser: Browser, number: int, base: str, args: argparse.Namespace
-) -> Session:
-    context = await browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(args.timeout * 1000)
+async def open_person(
+    browser: Browser | None, number: int, base: str, args: argparse.Namespace
+) -> Session | WirePerson:
+    """Session NUMBER on its page, drawn: a context of BROWSER, or with None a person whose
+    browser is elsewhere (over the wire, tests/benchmarks/wire.py)."""
     path = list(PAGES)[number % len(PAGES)]
     rng = random.Random(args.seed + number)
-    session = Session(number, path, base, await context.new_page(), rng, args.timeout)
-    await session.watch()
-    started = time.monotonic()
-    await session.open(WARM_UP_S)
-    if args.verbose:
-        print(f"session {number:>2} {session.name:<10} open, drawn in "
-              f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
-    return session
-
-
-async def open_wire(number: int, base: str, args: argparse.Namespace) -> WirePerson:
-    """Session NUMBER as a person whose browser is elsewhere (tests/benchmarks/wire.py)."""
-    path = list(PAGES)[number % len(PAGES)]
-    person = WirePerson(number, path, base, random.Random(args.seed + number), args.timeout)
+    if browser is None:
+        person: Session | WirePerson = WirePerson(number, path, base, rng, args.timeout)
+    else:
+        context = await browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(args.timeout * 1000)
+        person = Session(number, path, base, await context.new_page(), rng, args.timeout)
+        await person.watch()
     started = time.monotonic()
     await person.open(WARM_UP_S)
     if args.verbose:
-        print(f"session {number:>2} {person.name:<10} open over the wire in "
+        how = "in Chromium" if browser else "over the wire"
+        print(f"session {number:>2} {person.name:<10} open {how} in "
               f"{time.monotonic() - started:.1f} s", flush=True)  # fmt: skip
     return person
 
@@ -704,8 +690,8 @@ async def work(
             try:
                 await session.open()
                 step = 0
-            except (Failed, WireError, PlaywrightError) as e:
-                kind = e.kind if isinstance(e, Failed | WireError) else "widget step"
+            except (Failed, PlaywrightError) as e:
+                kind = e.kind if isinstance(e, Failed) else "widget step"
                 now = time.monotonic()
                 done.append(
                     Repaint(session.number, session.name, "reopen", now, now, None, 0, kind)
@@ -748,11 +734,10 @@ async def measure(
                 async with arriving:
                     try:
                         url = servers[number % len(servers)].url
-                        if number >= args.browsers:
-                            return await open_wire(number, url, args)
-                        return await open_session(browser, number, url, args)
-                    except (Failed, WireError, PlaywrightError) as e:
-                        kind = e.kind if isinstance(e, Failed | WireError) else "widget step"
+                        drawn = browser if number < args.browsers else None
+                        return await open_person(drawn, number, url, args)
+                    except (Failed, PlaywrightError) as e:
+                        kind = e.kind if isinstance(e, Failed) else "widget step"
                         now = time.monotonic()
                         page = PAGES[list(PAGES)[number % len(PAGES)]]
                         return Repaint(number, page, "open", now, now, None, 0, f"{kind}: {e}")

@@ -35,8 +35,9 @@ from tests.e2e.browser import RUN_ENDED
 DATES, TEAM, MANAGER = "f_dates", "f_team", "f_manager"
 
 
-class WireError(Exception):
-    """What went wrong in a wire session: KIND is how load.py counts it."""
+class Failed(Exception):
+    """What went wrong in a session (over the wire or in a browser, tests/benchmarks/load.py):
+    KIND is how load.py counts it."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
@@ -83,7 +84,7 @@ class WireSession:
                 open_timeout=self.timeout_s,
             )
         except (OSError, WebSocketException, TimeoutError) as e:
-            raise WireError("connection", f"{self.base}: {e}") from e
+            raise Failed("connection", f"{self.base}: {e}") from e
         self._reader = asyncio.create_task(self._read())
         started = time.monotonic()
         await self._send(page_name=self.path.strip("/"))
@@ -108,7 +109,7 @@ class WireSession:
             state.page_script_hash = self._page_hash
         for key, value in (widgets or {}).items():
             if key not in self._ids:
-                raise WireError("widget step", f"the page shows no widget {key!r}")
+                raise Failed("widget step", f"the page shows no widget {key!r}")
             widget = state.widget_states.widgets.add()
             widget.id = self._ids[key]
             widget.string_array_value.data.extend(value)
@@ -118,7 +119,7 @@ class WireSession:
         try:
             await self._socket.send(message.SerializeToString())
         except (WebSocketException, AttributeError) as e:
-            raise WireError("connection", f"sending: {e}") from e
+            raise Failed("connection", f"sending: {e}") from e
 
     async def _read(self) -> None:
         try:
@@ -183,10 +184,10 @@ class WireSession:
         deadline = deadline or time.monotonic() + self.timeout_s
         while self.runs < runs:
             if any(kind == "connection" for kind, _ in self.problems):
-                raise WireError(*next(p for p in self.problems if p[0] == "connection"))
+                raise Failed(*next(p for p in self.problems if p[0] == "connection"))
             if time.monotonic() > deadline:
                 said = why() if why else f"no run finished within {self.timeout_s:.0f} s"
-                raise WireError("timeout", said)
+                raise Failed("timeout", said)
             await asyncio.sleep(0.01)
 
     async def rerun(self, query: dict[str, list[str]], **filters: list[str]) -> float:
