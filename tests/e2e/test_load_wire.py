@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,7 +16,16 @@ from tests.benchmarks import load
 from tests.benchmarks.wire import DATES, MANAGER, TEAM, WireSession
 from tests.e2e.browser import Server
 
+T = TypeVar("T")
+
 pytestmark = pytest.mark.bench
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser suite's Playwright (sync API) keeps an
+    event loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def test_the_wire_reads_the_filters_and_the_url_as_the_page_sets_them(server: Server) -> None:
@@ -25,7 +37,7 @@ def test_the_wire_reads_the_filters_and_the_url_as_the_page_sets_them(server: Se
         await wire.close()
         return wire, everyone, took
 
-    wire, everyone, took = asyncio.run(visit())
+    wire, everyone, took = run(visit())
 
     assert wire.runs == 2
     assert took > 0
@@ -50,7 +62,7 @@ def test_a_person_over_the_wire_makes_the_benchmarks_cycle_of_changes_on_each_pa
         return person, done
 
     for path in load.PAGES:
-        person, done = asyncio.run(cycle(path))
+        person, done = run(cycle(path))
 
         assert [(r.change, r.error) for r in done] == [(kind, None) for kind in load.CYCLE]
         assert all(r.repaint_s and r.repaint_s == r.served_s and not r.drawn for r in done)
@@ -70,7 +82,7 @@ def test_a_change_the_page_does_not_take_is_counted_as_an_error(server: Server) 
         await person.wire.close()
         return done
 
-    done = asyncio.run(unknown_team())
+    done = run(unknown_team())
 
     assert done.repaint_s is None
     assert done.error.startswith("timeout: the URL holds {}, not {'team': ['No such team']}")
