@@ -272,11 +272,6 @@ class Session:
             self.runs += 1
             self.finished_at = time.monotonic()
 
-    # -- what the URL should say ---------------------------------------------------------------
-
-    def expected_query(self, first: dt.date) -> dict[str, list[str]]:
-        return expected_query(self.team, self.manager, self.start, first)
-
     # -- waiting -------------------------------------------------------------------------------
 
     async def settle(
@@ -453,7 +448,7 @@ class Session:
                 act = await self.type_start(start_day(self.rng, data))
             else:  # start date back
                 act = await self.type_start(data.first)
-            query = self.expected_query(data.first)
+            query = expected_query(self.team, self.manager, self.start, data.first)
             before = self.runs
             pressed_at = time.monotonic()
             await act()
