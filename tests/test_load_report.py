@@ -8,7 +8,7 @@ from collections import Counter
 
 from tests.benchmarks import load
 
-SAID = ["Updated: 1,000 calls added"]  # every session saw the import
+SAID = [("Updated: 1,000 calls added", 9.5)]  # every session saw the import, 3.5 s after it
 
 
 def result(repaints: list[load.Repaint], sessions: int) -> load.Result:
@@ -69,12 +69,14 @@ def test_all_in_browsers_reads_as_before() -> None:
 
 def test_a_session_that_never_said_updated_is_named() -> None:
     done = result([repaint(1.0, True)], 2)
-    done.toasts = [["Updated: 1,000 calls added"], ["Saved."]]
+    done.toasts = [[("Updated: 1,000 calls added", 8.0)], [("Saved.", 9.0)]]
 
     printed, well = load.report(done, 70.0, 1)
 
     assert not well
     assert "the import seen: 1 of 2 sessions showed" in printed
+    # the one that said it did 2 s after the import ended (at 6.0 on the driver's clock)
+    assert "imported, 2.0 s after the import ended at the median, the last 2.0 s after" in printed
     assert (
         "  session 1 (Overview, over the wire): said 0 calls added, not 1,000; "
         "its toasts: ['Saved.']" in printed

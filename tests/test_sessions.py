@@ -252,6 +252,79 @@ def test_the_snapshot_thread_reruns_the_sessions_behind_a_new_snapshot():
     assert not thread.is_alive()
 
 
+class _Pages:
+    """Fake pages for rerun_paced: a rerun begins at the next tick (the event loop's turn),
+    draws the new version, and runs for `ticks` ticks of 0.05 s."""
+
+    def __init__(self, watch: SnapshotWatch, ticks: int):
+        self.watch, self.ticks, self.now = watch, ticks, 0.0
+        self.left: dict[str, int] = {}  # page -> ticks still running
+        self.starting: list[str] = []
+        self.most = 0  # the most pages running at one tick
+        self.asked: list[tuple[str, float]] = []
+
+    def rerun(self, session_id: str) -> None:
+        self.asked.append((session_id, round(self.now, 2)))
+        self.starting.append(session_id)
+
+    def is_busy(self, session_id: str) -> bool:
+        return self.left.get(session_id, 0) > 0
+
+    def wait(self, seconds: float) -> bool:
+        self.now += seconds
+        for s in self.starting:
+            self.watch.shown(s, 2)
+            self.left[s] = self.ticks
+        self.starting = []
+        self.most = max(self.most, sum(1 for s in self.left if self.is_busy(s)))
+        for s in self.left:
+            self.left[s] -= 1
+        return False
+
+
+def test_the_watcher_reruns_a_page_at_a_time_beside_a_persons_change():
+    from dashboard import sessions
+
+    pages = _Pages(SnapshotWatch(), ticks=4)
+    watch = SnapshotWatch(clock=lambda: pages.now)
+    pages.watch = watch
+    for s in ("a", "b", "c", "drew"):
+        watch.shown(s, 1)
+    watch.shown("person", 1)
+    pages.left["person"] = 6  # a person's change is running: the watcher leaves it be
+    stale = watch.behind(2, lambda _: True, pages.is_busy)
+    assert sorted(stale) == ["a", "b", "c", "drew"]
+    real_shown = watch.shown
+
+    def shown(session_id, version):  # "drew" changes a filter itself while "a" reruns
+        real_shown(session_id, version)
+        if session_id == "a":
+            real_shown("drew", 2)
+
+    watch.shown = shown
+    sessions.rerun_paced(watch, stale, pages.rerun, pages.is_busy, pages.wait)
+    assert [s for s, _ in pages.asked] == ["a", "b", "c"]  # "drew" drew the import itself
+    assert pages.most == sessions.AT_ONCE  # never more pages running than the watcher allows
+    # "b" waited for "a" (4 ticks) while the person's page ran; "c" ran beside "b" once the
+    # person's page had ended (6 ticks)
+    assert [t for _, t in pages.asked] == [0.0, 0.2, 0.3]
+
+
+def test_the_watcher_waits_only_so_long_for_pages_that_keep_running():
+    from dashboard import sessions
+
+    pages = _Pages(SnapshotWatch(), ticks=1)
+    watch = SnapshotWatch(clock=lambda: pages.now)
+    pages.watch = watch
+    for s in ("a", "b", "p", "q"):
+        watch.shown(s, 1)
+    pages.left.update(p=10_000, q=10_000)  # two people's pages that never end
+    stale = watch.behind(2, lambda s: True, pages.is_busy)
+    sessions.rerun_paced(watch, stale, pages.rerun, pages.is_busy, pages.wait)
+    assert [s for s, _ in pages.asked] == ["a", "b"]
+    assert [t for _, t in pages.asked] == [sessions.PACE_S, 2 * sessions.PACE_S]
+
+
 def test_the_streamlit_internals_the_rerun_uses_still_exist():
     # views/common._rerun does what Streamlit's runOnSave does; no public call exists for it
     from streamlit.runtime import Runtime

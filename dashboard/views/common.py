@@ -133,10 +133,11 @@ def _serving() -> bool:
 @st.cache_resource(show_spinner=False)
 def snapshot_watch(_store: Store) -> SnapshotWatch:
     """One thread per server process looks for a newer snapshot of the team's store every
-    REFRESH_SECONDS + 1 and reruns the sessions whose page shows an older one: an import by
-    cron or another dashboard appears within a few seconds, and an open page costs nothing
-    while nothing changes (a timer per page, as an `st.fragment(run_every=…)` would be, kept
-    two cores busy at twenty idle sessions)."""
+    REFRESH_SECONDS + 1 and reruns the sessions whose page shows an older one, a page or two at
+    a time beside people's own changes (sessions.rerun_paced): an import by cron or another
+    dashboard appears within a few seconds, and an open page costs nothing while nothing
+    changes (a timer per page, as an `st.fragment(run_every=…)` would be, kept two cores busy
+    at twenty idle sessions)."""
     watch = SnapshotWatch()
     watch_snapshots(
         watch,

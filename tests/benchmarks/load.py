@@ -121,11 +121,11 @@ WARM_UP_S = 600.0  # for the first page of every session, all opened at once
 
 # On the page's clock: the last press of a key or pointer, and the last change inside the main
 # area (the page itself, not the sidebar or an open list of options). And every toast shown,
-# kept to read its text later (a toast fades within seconds).
+# kept to read its text later (a toast fades within seconds), with when it appeared.
 TIMELINE = """
 window.__loadPressed = 0;
 window.__loadMainChanged = 0;
-window.__loadToasts = [];
+window.__loadToasts = new Map();
 for (const kind of ["pointerdown", "keydown"]) {
   addEventListener(kind, () => { window.__loadPressed = performance.now(); }, true);
 }
@@ -138,7 +138,9 @@ new MutationObserver((changes) => {
       if (n.nodeType !== 1) continue;
       const toasts = n.matches("[data-testid=stToast]") ? [n]
         : n.querySelectorAll("[data-testid=stToast]");
-      window.__loadToasts.push(...toasts);
+      for (const t of toasts) {
+        if (!window.__loadToasts.has(t)) window.__loadToasts.set(t, Date.now());
+      }
     }
   }
 }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
@@ -155,7 +157,7 @@ STATE = """
 }
 """
 READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
-READ_TOASTS = "() => [...new Set(window.__loadToasts)].map((t) => t.textContent)"
+READ_TOASTS = "() => [...window.__loadToasts].map(([t, at]) => [t.textContent, at])"
 NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers nothing
 TYPING_TRIES = 3  # a date typed into the start field and not taken: type it again
 RELIST_S = 3.0  # a list showing nothing to choose this long: close it and open it again
@@ -176,12 +178,14 @@ class Repaint:
     served_s: float | None = None  # press -> the server said the run finished (driver's clock)
     drawn: bool = True  # False: a session over the wire (no browser: the server's part only)
 
-    def line(self) -> str:
-        """One line for --verbose."""
+    def line(self, origin: float = 0.0) -> str:
+        """One line for --verbose; ORIGIN: the monotonic time its clock starts from."""
         took = f"{self.repaint_s:6.2f} s" if self.repaint_s is not None else "  failed"
+        served = f"{self.served_s:6.2f} s" if self.served_s is not None else "     -  "
         return (
-            f"session {self.session:>2} {self.page:<10} {self.change:<16} {took}  "
-            f"settled {self.settled_s:6.2f} s" + (f"  {self.error}" if self.error else "")
+            f"{self.started - origin:7.1f} s  session {self.session:>2} {self.page:<10} "
+            f"{self.change:<16} {took}  served {served}  settled {self.settled_s:6.2f} s"
+            + (f"  {self.error}" if self.error else "")
         )
 
 
@@ -480,8 +484,11 @@ class Session:
                 f"{failed.kind}: {failed.detail}",
             )
 
-    async def toasts(self) -> list[str]:
-        return await self.page.evaluate(READ_TOASTS)
+    async def toasts(self) -> list[tuple[str, float]]:
+        """Each toast shown: its text, and when it appeared (monotonic, the driver's clock)."""
+        since_epoch = time.time() - time.monotonic()
+        shown = await self.page.evaluate(READ_TOASTS)
+        return [(text, at / 1000 - since_epoch) for text, at in shown]
 
 
 CYCLE = (
@@ -596,7 +603,7 @@ class WirePerson:
                 time.monotonic() - started, f"{e.kind}: {e.detail}", drawn=False,
             )  # fmt: skip
 
-    async def toasts(self) -> list[str]:
+    async def toasts(self) -> list[tuple[str, float]]:
         return self.wire.toasts
 
 
@@ -680,6 +687,7 @@ async def work(
     until: Callable[[], bool],
     verbose: bool,
     think: float = 0,
+    origin: float = 0.0,
 ) -> list[Repaint]:
     """Change filters until UNTIL says stop; after a failed change, reopen the page. THINK:
     before each change, read the page for 0.5-1.5 x THINK seconds (0: at once)."""
@@ -690,7 +698,7 @@ async def work(
             await asyncio.sleep(think * session.rng.uniform(0.5, 1.5))
         done.append(await session.change(step, data))
         if verbose:
-            print(done[-1].line(), flush=True)
+            print(done[-1].line(origin), flush=True)
         step += 1
         if done[-1].error is not None:
             session.problems.clear()  # counted with the change that met them
@@ -718,7 +726,7 @@ class Result:
     loop_s: float
     repaints: list[Repaint]
     imports: list[Import]
-    toasts: list[list[str]]
+    toasts: list[list[tuple[str, float]]]  # each session's: text, when shown (monotonic)
     cpu: dict[str, float]  # CPU seconds used in the loop, by whom (cpu_seconds)
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
@@ -775,7 +783,7 @@ async def measure(
                 return now > max((j.ended for j in imports), default=began) + SEEN_S
 
             worked = await asyncio.gather(
-                *(work(s, data, until, args.verbose, args.think) for s in sessions)
+                *(work(s, data, until, args.verbose, args.think, began) for s in sessions)
             )
             loop_s = time.monotonic() - began
             cpu = {k: v - cpu_before[k] for k, v in cpu_seconds(servers).items()}
@@ -991,8 +999,16 @@ def report(
     )
     for r in [r for r in repaints if r.error][:10]:
         lines.append(f"  session {r.session} ({r.page}, {r.change}): {r.error[:300]}")
-    seen, fresh, unseen = 0, 0, []
-    for session, toasts in zip(result.sessions, result.toasts, strict=True):
+    seen, fresh, unseen, after = 0, 0, [], []
+    ended = sorted(j.ended for j in result.imports if j.status == 0)
+    for session, shown in zip(result.sessions, result.toasts, strict=True):
+        toasts = [text for text, _ in shown]
+        # how long after the import's end each "Updated" appeared (the watcher's part)
+        after += [
+            at - max(e for e in ended if e <= at)
+            for text, at in shown
+            if UPDATED.search(text) and any(e <= at for e in ended)
+        ]
         # a session reopened after an error is a new one: it shows what was there then
         due = sum(j.calls for j in result.imports if j.status == 0 and j.ended > session.opened)
         fresh += due < imported
@@ -1008,6 +1024,12 @@ def report(
         f"the import seen: {seen} of {len(result.sessions)} sessions showed "
         f'"Updated: N calls added" for the {imported:,} calls imported'
         + (f" ({fresh} reopened after an error expected less)" if fresh else "")
+        + (
+            f", {percentile(after, 50):.1f} s after the import ended at the median, the last "
+            f"{max(after):.1f} s after"
+            if after
+            else ""
+        )
     )
     lines += unseen
     relisted = [(s.number, said) for s in result.sessions for said in getattr(s, "relisted", [])]

@@ -57,7 +57,7 @@ class WireSession:
     query: dict[str, list[str]] = field(default_factory=dict)  # the URL's, as the server set it
     options: dict[str, list[str]] = field(default_factory=dict)  # each filter's, by key
     values: dict[str, list[str]] = field(default_factory=dict)  # each filter's, as drawn
-    toasts: list[str] = field(default_factory=list)
+    toasts: list[tuple[str, float]] = field(default_factory=list)  # text, when (monotonic)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
     _ids: dict[str, str] = field(default_factory=dict)  # filter key -> widget id
     _page_hash: str = ""
@@ -153,7 +153,7 @@ class WireSession:
     def _element(self, element) -> None:
         kind = element.WhichOneof("type")
         if kind == "toast":
-            self.toasts.append(element.toast.body)
+            self.toasts.append((element.toast.body, time.monotonic()))
         elif kind == "exception":
             self.problems.append(("Streamlit exception", element.exception.message[:300]))
         elif kind == "multiselect":
