@@ -256,8 +256,9 @@ class _Pages:
     """Fake pages for rerun_paced: a rerun begins at the next tick (the event loop's turn),
     draws the new version, and runs for `ticks` ticks of 0.05 s."""
 
-    def __init__(self, watch: SnapshotWatch, ticks: int):
-        self.watch, self.ticks, self.now = watch, ticks, 0.0
+    def __init__(self, ticks: int):
+        self.ticks, self.now = ticks, 0.0
+        self.watch = SnapshotWatch(clock=lambda: self.now)
         self.left: dict[str, int] = {}  # page -> ticks still running
         self.starting: list[str] = []
         self.most = 0  # the most pages running at one tick
@@ -285,9 +286,8 @@ class _Pages:
 def test_the_watcher_reruns_a_page_at_a_time_beside_a_persons_change():
     from dashboard import sessions
 
-    pages = _Pages(SnapshotWatch(), ticks=4)
-    watch = SnapshotWatch(clock=lambda: pages.now)
-    pages.watch = watch
+    pages = _Pages(ticks=4)
+    watch = pages.watch
     for s in ("a", "b", "c", "drew"):
         watch.shown(s, 1)
     watch.shown("person", 1)
@@ -313,9 +313,8 @@ def test_the_watcher_reruns_a_page_at_a_time_beside_a_persons_change():
 def test_the_watcher_waits_only_so_long_for_pages_that_keep_running():
     from dashboard import sessions
 
-    pages = _Pages(SnapshotWatch(), ticks=1)
-    watch = SnapshotWatch(clock=lambda: pages.now)
-    pages.watch = watch
+    pages = _Pages(ticks=1)
+    watch = pages.watch
     for s in ("a", "b", "p", "q"):
         watch.shown(s, 1)
     pages.left.update(p=10_000, q=10_000)  # two people's pages that never end
