@@ -583,7 +583,8 @@ class Store:
         remembered as `name` (a snapshot never changes: every write swaps in a new one); read
         every time from a store in memory, which is written in place. A page asks the version
         and the privacy policy before each of its queries: 1-2 ms each time, a sixth of a
-        page's CPU at a million notes. One `name`, one `read`: the value is kept by name."""
+        page's CPU at a million notes; its banners the last import and whether the store is
+        empty or the sample's. One `name`, one `read`: the value is kept by name."""
         snapshot = self._snapshot
         if snapshot is None:
             return read(self.cursor())
@@ -608,10 +609,10 @@ class Store:
 
     def is_sample(self) -> bool:
         """True when everything in the store came from the bundled sample."""
-        return _only_sample(self.cursor())
+        return self.of_snapshot("is_sample", _only_sample)
 
     def is_empty(self) -> bool:
-        return self.cursor().execute("select count(*) from calls").fetchone()[0] == 0
+        return self.of_snapshot("is_empty", _no_calls)
 
     def imports(self, limit: int = 20) -> list[dict]:
         cur = self.cursor()
@@ -635,8 +636,7 @@ class Store:
         return int(row[0]), int(row[1]), int(row[2])
 
     def last_import_id(self) -> int:
-        row = self.cursor().execute("select coalesce(max(import_id), 0) from imports").fetchone()
-        return int(row[0])
+        return self.of_snapshot("last_import_id", _read_last_import_id)
 
     # ---- writing ----------------------------------------------------------------------------
 
@@ -1305,6 +1305,14 @@ def derive(con: duckdb.DuckDBPyConnection, *, everything: bool) -> str:
 def _read_version(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("select value from meta where key = 'version'").fetchone()
     return int(row[0]) if row else 0
+
+
+def _read_last_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select coalesce(max(import_id), 0) from imports").fetchone()[0])
+
+
+def _no_calls(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("select count(*) from calls").fetchone()[0] == 0
 
 
 def _only_sample(con: duckdb.DuckDBPyConnection) -> bool:

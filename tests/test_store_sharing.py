@@ -164,6 +164,23 @@ def test_a_store_reads_what_a_snapshot_holds_once_and_afresh_after_a_write(
         assert len(reads) == 4
 
 
+def test_what_the_banners_read_follows_each_snapshot(db: Path, tmp_path: Path) -> None:
+    # the last import, empty, sample: read once per snapshot (Store.of_snapshot), as a page's
+    # banners ask them on every run
+    reader = Store(db, read_only=True)
+    assert (reader.last_import_id(), reader.is_empty(), reader.is_sample()) == (1, False, False)
+    with Store(db) as writer:
+        writer.ingest([write(tmp_path / "more.csv", MORE)])
+        assert writer.last_import_id() == 2  # the writer sees its own write at once
+    assert reader.last_import_id() == 1  # pinned to its snapshot until it looks
+    assert reader.refresh() is True and reader.last_import_id() == 2
+    reader.close()
+    with Store(tmp_path / "new.duckdb") as fresh:
+        assert fresh.is_empty() and fresh.last_import_id() == 0
+        assert fresh.load_sample_if_empty()
+        assert not fresh.is_empty() and fresh.is_sample() and fresh.last_import_id() == 1
+
+
 @contextlib.contextmanager
 def another_writer(db: Path) -> Iterator[subprocess.Popen]:
     """Another process holding the store's writer lock (a nightly `ridealong ingest`, say)
