@@ -690,7 +690,8 @@ async def work(
     origin: float = 0.0,
 ) -> list[Repaint]:
     """Change filters until UNTIL says stop; after a failed change, reopen the page. THINK:
-    before each change, read the page for 0.5-1.5 x THINK seconds (0: at once)."""
+    before each change, read the page for 0.5-1.5 x THINK seconds (0: at once). VERBOSE:
+    print each change, timed from ORIGIN (the loop's start)."""
     done = []
     step = 0
     while not until():
