@@ -16,9 +16,9 @@ store each session's page shows. One thread per server process looks for a newer
 few seconds (another process's import, this dashboard's own upload) and has the runtime rerun
 only the sessions still showing an older one. A session left open costs nothing between
 imports — no timer in the browser, no fragment run on the server. The reruns are paced: the
-next is asked for only while fewer than `AT_ONCE` pages are running, so that a person's own
-change never waits behind twenty pages redrawn at once (the load benchmark's slowest repaints,
-4.4 s at 1 million notes, were all in the seconds after an import).
+next is asked for only while fewer than `AT_ONCE` of the watched pages are running, so that a
+person's change does not wait behind twenty pages redrawn at once (the load benchmark's
+slowest repaints were all in the seconds after an import; README, "Twenty people at once").
 
 The runtime is passed in (`is_active`, `rerun`), so this module stays free of Streamlit and is
 tested with a fake clock and fake sessions.
@@ -144,8 +144,16 @@ def _stop_at_exit(stop: threading.Event, thread: threading.Thread) -> None:
 
 
 AT_ONCE = 2  # the watcher's next rerun waits while this many pages are running (2 cores)
-TOLD_S = 2.0  # a rerun told but not yet begun counts as running for this long at most
-PACE_S = 2.0  # ... and the watcher waits at most this long for each
+TOLD_S = 2.0  # a rerun told but not yet seen running counts as running for this long at most
+POLL_S = 0.05  # how often the watcher looks while it waits
+PACE_S = 2.0  # ... and it waits at most this long before each rerun
+
+
+def _asks(is_busy: Callable[[str], bool], session_id: str) -> bool:
+    try:
+        return is_busy(session_id)
+    except Exception:  # a session closing as it is asked about
+        return False
 
 
 class SnapshotWatch:
@@ -177,12 +185,18 @@ class SnapshotWatch:
             self._told[session_id] = self._clock()
 
     def running(self, is_busy: Callable[[str], bool]) -> int:
-        """The watched pages running now, or told to rerun less than TOLD_S ago and not begun."""
+        """The watched pages running now, or told to rerun less than TOLD_S ago and not yet
+        seen running (a page that never says what it `shown` — the audit log's — is done
+        with once seen busy). A session `is_busy` cannot ask about counts as idle."""
         with self._lock:
             now = self._clock()
             told = {s for s, at in self._told.items() if now - at < TOLD_S}
             sessions = list(self._shown)
-        return sum(1 for s in sessions if s in told or is_busy(s))
+        busy = {s for s in sessions if _asks(is_busy, s)}
+        with self._lock:
+            for s in busy:
+                self._told.pop(s, None)
+        return len(busy | (told & set(sessions)))
 
     def behind(
         self,
@@ -231,21 +245,23 @@ def rerun_paced(
     wait: Callable[[float], bool],
 ) -> None:
     """Rerun each of the `stale` sessions, the next only once fewer than AT_ONCE watched pages
-    are running (people's own changes included) or after PACE_S; one that has drawn a version
-    by a run of its own meanwhile is left out. `wait(seconds)` sleeps and says True to stop
-    (a threading.Event's wait). Twenty pages at once kept a person's change waiting 4.4 s;
-    one after another they show an import within about as long, and a change comes first."""
+    are running (people's own runs included) or after PACE_S; one that has drawn a version
+    by a run of its own meanwhile is left out, and one whose rerun could not be asked for is
+    named again at the next look. `wait(seconds)` sleeps and says True to stop (a
+    threading.Event's wait)."""
     for session_id in stale:
-        waited = 0.0
-        while waited < PACE_S and watch.running(is_busy) >= AT_ONCE:
-            if wait(0.05):
+        for _ in range(round(PACE_S / POLL_S)):
+            if watch.running(is_busy) < AT_ONCE:
+                break
+            if wait(POLL_S):
                 return
-            waited += 0.05
         if not watch.pending(session_id):
             continue
         watch.told(session_id)
-        with contextlib.suppress(Exception):
+        try:
             rerun(session_id)
+        except Exception:  # a session closing as it is told
+            watch.again(session_id)
 
 
 def watch_snapshots(

@@ -81,3 +81,18 @@ def test_a_session_that_never_said_updated_is_named() -> None:
         "  session 1 (Overview, over the wire): said 0 calls added, not 1,000; "
         "its toasts: ['Saved.']" in printed
     )
+
+
+def test_each_session_is_timed_by_its_first_updated_even_before_the_driver_saw_the_end() -> None:
+    done = result([repaint(1.0, True)], 2)
+    # the import ended at 6.0 on the driver's clock; one session said it twice, the other
+    # before the driver heard of the end
+    done.toasts = [
+        [("Updated: 1,000 calls added", 9.0), ("Updated: 1,000 calls added", 30.0)],
+        [("Updated: 1,000 calls added", 5.5)],
+    ]
+
+    printed, _ = load.report(done, 70.0, 1)
+
+    assert "the import seen: 1 of 2 sessions" in printed  # one said 2,000 calls added
+    assert "1.2 s after the import ended at the median, the last 3.0 s after" in printed

@@ -164,11 +164,21 @@ def test_a_store_reads_what_a_snapshot_holds_once_and_afresh_after_a_write(
         assert len(reads) == 4
 
 
-def test_what_the_banners_read_follows_each_snapshot(db: Path, tmp_path: Path) -> None:
+def test_what_the_banners_read_follows_each_snapshot(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the last import, empty, sample: read once per snapshot (Store.of_snapshot), as a page's
     # banners ask them on every run
+    from dashboard import store as store_module
+
+    reads = []
+    real = store_module._read_last_import_id
+    monkeypatch.setattr(
+        store_module, "_read_last_import_id", lambda con: reads.append(1) or real(con)
+    )
     reader = Store(db, read_only=True)
     assert (reader.last_import_id(), reader.is_empty(), reader.is_sample()) == (1, False, False)
+    assert reader.last_import_id() == 1 and len(reads) == 1  # read once for this snapshot
     with Store(db) as writer:
         writer.ingest([write(tmp_path / "more.csv", MORE)])
         assert writer.last_import_id() == 2  # the writer sees its own write at once

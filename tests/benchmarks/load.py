@@ -1004,12 +1004,12 @@ def report(
     ended = sorted(j.ended for j in result.imports if j.status == 0)
     for session, shown in zip(result.sessions, result.toasts, strict=True):
         toasts = [text for text, _ in shown]
-        # how long after the import's end each "Updated" appeared (the watcher's part)
-        after += [
-            at - max(e for e in ended if e <= at)
-            for text, at in shown
-            if UPDATED.search(text) and any(e <= at for e in ended)
-        ]
+        # how long after the import's end the session's first "Updated" appeared (the
+        # watcher's part): after the last import that had ended by then, or before the first
+        # (the driver hears of an import's end after the server may have)
+        said = [at for text, at in shown if UPDATED.search(text)]
+        if said and ended:
+            after.append(said[0] - max([e for e in ended if e <= said[0]] or ended[:1]))
         # a session reopened after an error is a new one: it shows what was there then
         due = sum(j.calls for j in result.imports if j.status == 0 and j.ended > session.opened)
         fresh += due < imported
