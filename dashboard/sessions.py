@@ -194,8 +194,8 @@ class SnapshotWatch:
             sessions = list(self._shown)
         busy = {s for s in sessions if _asks(is_busy, s)}
         with self._lock:
-            for s in busy:
-                self._told.pop(s, None)
+            for session_id in busy:
+                self._told.pop(session_id, None)
         return len(busy | (told & set(sessions)))
 
     def behind(
