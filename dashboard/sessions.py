@@ -164,7 +164,7 @@ class SnapshotWatch:
         self._clock = clock
         self._shown: dict[str, int | None] = {}  # None: a rerun asked for did not happen
         self._asked: set[str] = set()  # reruns asked for, not yet drawn
-        self._told: dict[str, float] = {}  # reruns set going, their page not yet begun: when
+        self._told: dict[str, float] = {}  # reruns set going, not yet seen running: when
 
     def shown(self, session_id: str, version: int) -> None:
         """`session_id`'s page has just drawn the store at `version`."""
@@ -186,8 +186,8 @@ class SnapshotWatch:
 
     def running(self, is_busy: Callable[[str], bool]) -> int:
         """The watched pages running now, or told to rerun less than TOLD_S ago and not yet
-        seen running (a page that never says what it `shown` — the audit log's — is done
-        with once seen busy). A session `is_busy` cannot ask about counts as idle."""
+        seen running (a page that never calls `shown`, the audit log's, is done with once
+        seen busy). A session `is_busy` cannot ask about counts as idle."""
         with self._lock:
             now = self._clock()
             told = {s for s, at in self._told.items() if now - at < TOLD_S}
