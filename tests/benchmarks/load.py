@@ -126,14 +126,42 @@ TIMELINE = """
 window.__loadPressed = 0;
 window.__loadMainChanged = 0;
 window.__loadToasts = new Map();
+// The last presses, what they landed on, and each change of a filter's chips: for the
+// message of a widget step that failed (a Manager list that offered nothing)
+window.__loadEvents = [];
+const said = (what) => {
+  window.__loadEvents.push(`${(performance.now() / 1000).toFixed(2)} s ${what}`);
+  if (window.__loadEvents.length > 30) window.__loadEvents.shift();
+};
+const named = (node) => {
+  const role = node.closest?.("[role=option]");
+  if (role) return `option "${role.textContent.slice(0, 40)}"`;
+  const widget = node.closest?.("[data-testid=stMultiSelect], [data-testid=stDateInput]");
+  const label = widget?.querySelector("label")?.textContent;
+  return `${node.tagName?.toLowerCase()}${label ? ` in ${label}` : ""}`;
+};
 for (const kind of ["pointerdown", "keydown"]) {
-  addEventListener(kind, () => { window.__loadPressed = performance.now(); }, true);
+  addEventListener(kind, (event) => {
+    window.__loadPressed = performance.now();
+    said(`${kind}${event.key ? ` ${event.key}` : ""} on ${named(event.target)}`);
+  }, true);
 }
+const chips = () =>
+  [...document.querySelectorAll("[data-testid=stSidebar] [data-testid=stMultiSelect]")]
+    .map((w) => w.innerText.split(String.fromCharCode(10)).filter((t) => t.trim()).join(" | "))
+    .join("; ");
+const inSidebar = (node) =>
+  (node.nodeType === 1 ? node : node.parentElement)?.closest("[data-testid=stSidebar]");
+let lastChips = "";
 const inMain = (node) =>
   (node.nodeType === 1 ? node : node.parentElement)?.closest("[data-testid=stMain]");
 new MutationObserver((changes) => {
   for (const c of changes) {
     if (inMain(c.target)) window.__loadMainChanged = performance.now();
+    else if (inSidebar(c.target)) {
+      const now = chips();
+      if (now !== lastChips) { lastChips = now; said(`filters ${now}`); }
+    }
     for (const n of c.addedNodes) {
       if (n.nodeType !== 1) continue;
       const toasts = n.matches("[data-testid=stToast]") ? [n]
@@ -157,6 +185,7 @@ STATE = """
 }
 """
 READ_TIMELINE = "() => [window.__loadPressed, window.__loadMainChanged]"
+READ_EVENTS = "() => (window.__loadEvents || []).join('; ')"
 READ_TOASTS = "() => [...window.__loadToasts].map(([t, at]) => [t.textContent, at])"
 NO_OPTIONS = "No results"  # what a multiselect's open list says when it offers nothing
 TYPING_TRIES = 3  # a date typed into the start field and not taken: type it again
@@ -374,14 +403,18 @@ class Session:
             # as long as a repaint may take: the list comes with a run, which waits its turn
             waited = time.monotonic() + self.timeout_s
             empty_since = time.monotonic()
+            events = ""  # the page's last presses and filters when the list first showed nothing
             while not offered and time.monotonic() < waited:
                 if not await options.count():  # a run closed the list meanwhile
                     await self.open_list(label)
                 shown = await options.all_inner_texts()
                 offered = [o for o in shown if not o.startswith("Select ") and o != NO_OPTIONS]
+                if not offered and not events:
+                    events = await self.page.evaluate(READ_EVENTS)
                 if not offered and time.monotonic() - empty_since > RELIST_S:
-                    # a Manager list once showed only "No results" for a minute, 1 change in 250
-                    # under load, the cause not known: a person would close it and look again
+                    # a list showing only "No results": a person would close it and look again
+                    # (a Manager list did so for a minute under load because its one manager
+                    # had been chosen in the browser, how is not yet known: README)
                     self.relisted.append(f"{label} list showed {shown[:3]} for {RELIST_S:g} s")
                     await self.page.keyboard.press("Escape")
                     await self.open_list(label)
@@ -395,7 +428,8 @@ class Session:
                     "widget step",
                     f"no {label.lower()} offered in {self.timeout_s:g} s (team {self.team!r}; "
                     f"the list showed {shown[:5]}, its field held {field!r}, the widget read "
-                    f"{drawn[:200]!r}; the URL {self._query()})",
+                    f"{drawn[:200]!r}; the URL {self._query()}; the page's last presses and "
+                    f"filters as it first showed nothing: {events})",
                 )
             name = self.rng.choice(offered)
         else:
