@@ -413,8 +413,8 @@ class Session:
                     events = await self.page.evaluate(READ_EVENTS)
                 if not offered and time.monotonic() - empty_since > RELIST_S:
                     # a list showing only "No results": a person would close it and look again
-                    # (a Manager list did so for a minute under load because its one manager
-                    # had been chosen in the browser, how is not yet known: README)
+                    # (a Manager list did so for a minute under load: Streamlit's list had chosen
+                    # its one manager on the click that opened it, during a rerun; README)
                     self.relisted.append(f"{label} list showed {shown[:3]} for {RELIST_S:g} s")
                     await self.page.keyboard.press("Escape")
                     await self.open_list(label)
