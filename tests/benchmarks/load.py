@@ -126,8 +126,8 @@ TIMELINE = """
 window.__loadPressed = 0;
 window.__loadMainChanged = 0;
 window.__loadToasts = new Map();
-// The last presses, what they landed on, and each change of a filter's chips: for the
-// message of a widget step that failed (a Manager list that offered nothing)
+// The last presses, what they landed on, and each change of the sidebar's filters as drawn:
+// for the message of a widget step that failed (a Manager list that offered nothing)
 window.__loadEvents = [];
 const said = (what) => {
   window.__loadEvents.push(`${(performance.now() / 1000).toFixed(2)} s ${what}`);
@@ -156,12 +156,12 @@ let lastChips = "";
 const inMain = (node) =>
   (node.nodeType === 1 ? node : node.parentElement)?.closest("[data-testid=stMain]");
 new MutationObserver((changes) => {
+  if (changes.some((c) => inSidebar(c.target))) {  // read the filters once a batch
+    const now = chips();
+    if (now !== lastChips) { lastChips = now; said(`filters ${now}`); }
+  }
   for (const c of changes) {
     if (inMain(c.target)) window.__loadMainChanged = performance.now();
-    else if (inSidebar(c.target)) {
-      const now = chips();
-      if (now !== lastChips) { lastChips = now; said(`filters ${now}`); }
-    }
     for (const n of c.addedNodes) {
       if (n.nodeType !== 1) continue;
       const toasts = n.matches("[data-testid=stToast]") ? [n]
@@ -414,7 +414,7 @@ class Session:
                 if not offered and time.monotonic() - empty_since > RELIST_S:
                     # a list showing only "No results": a person would close it and look again
                     # (a Manager list did so for a minute under load: Streamlit's list had chosen
-                    # its one manager on the click that opened it, during a rerun; README)
+                    # its one manager on the click that opened it, as pages reran; README)
                     self.relisted.append(f"{label} list showed {shown[:3]} for {RELIST_S:g} s")
                     await self.page.keyboard.press("Escape")
                     await self.open_list(label)
