@@ -18,7 +18,8 @@ only the sessions still showing an older one. A session left open costs nothing 
 imports — no timer in the browser, no fragment run on the server. The reruns are paced: the
 next is asked for only while fewer than `AT_ONCE` of the watched pages are running, so that a
 person's change does not wait behind twenty pages redrawn at once (the load benchmark's
-slowest repaints were all in the seconds after an import; README, "Twenty people at once").
+slowest repaints were all in the seconds after an import; tests/benchmarks/RESULTS.md,
+"Twenty people at once, during an import").
 
 The runtime is passed in (`is_active`, `rerun`), so this module stays free of Streamlit and is
 tested with a fake clock and fake sessions.

@@ -414,7 +414,7 @@ class Session:
                 if not offered and time.monotonic() - empty_since > RELIST_S:
                     # a list showing only "No results": a person would close it and look again
                     # (a Manager list did so for a minute under load: Streamlit's list had chosen
-                    # its one manager on the click that opened it, as pages reran; README)
+                    # its one manager on the click that opened it, as pages reran; RESULTS.md)
                     self.relisted.append(f"{label} list showed {shown[:3]} for {RELIST_S:g} s")
                     await self.page.keyboard.press("Escape")
                     await self.open_list(label)
