@@ -886,15 +886,15 @@ def table_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     )
     ingest = build_["ingest"]
     ctas = build_.get("ctas")
-    ingest_ok = _met(ingest["seconds"], 90, full_notes)
-    mem_ok = _met(ingest["peak_rss_mb"] / 1024, 3, full_notes)
+    ingest_ok = _met(ingest["seconds"], 60, full_notes)
+    mem_ok = _met(ingest["peak_rss_mb"] / 1024, 2.5, full_notes)
     rows.append(
         _row(
             "ingest (ridealong ingest)",
             median_s=_s(ingest["seconds"]),
             side_by_side_s=_s(ctas["seconds"]) if ctas else "–",
             ratio=_ratio(ingest["seconds"], ctas["seconds"] if ctas else None),
-            target="≤ 90 s, ≤ 3 GB",
+            target="≤ 60 s, ≤ 2.5 GB",
             met=f"{ingest_ok} / {mem_ok}",
             peak_RSS_MB=f"{ingest['peak_rss_mb']:.0f}",
         )
