@@ -1,10 +1,11 @@
 """Streamlit entry point: page config, the sign-in gate (views/signin.py) and the navigation."""
 
+import contextlib
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard.views import signin
+from dashboard.views import common, signin
 
 # A local icon: a Material icon as page_icon makes every browser fetch it from Google's servers.
 ICON = str(Path(__file__).with_name("icon.png"))
@@ -20,6 +21,8 @@ coaching = [
 ]
 if signin.individual_reps():  # privacy mode turns per-rep pages off but for admins
     coaching.append(st.Page("views/reps.py", title="Reps", icon=":material/person:"))
+# the pages people change filters on take turns (sessions.Turns); the others run at once
+filter_pages = list(coaching)
 coaching.append(st.Page("views/log.py", title="Log a ride-along", icon=":material/edit_note:"))
 review = [
     st.Page("views/quarterly.py", title="Quarterly review", icon=":material/event_note:"),
@@ -30,6 +33,7 @@ if signin.auth_on() and signin.is_admin():
 pages = {"Coaching": coaching, "Review and data": review}
 page = st.navigation(pages)
 try:
-    page.run()
+    with common.page_turns().turn() if page in filter_pages else contextlib.nullcontext():
+        page.run()
 finally:
     signin.audit_page(page.title)  # with the filters (the URL) as the page left them

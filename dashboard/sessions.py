@@ -21,6 +21,11 @@ person's change does not wait behind twenty pages redrawn at once (the load benc
 slowest repaints were all in the seconds after an import; tests/benchmarks/RESULTS.md,
 "Twenty people at once, during an import").
 
+`Turns` keeps people's own page runs in order: at most `TURNS` of the filter pages run at once
+in one server, the others wait their turn in the order they came. Python runs one thread at a
+time, so twenty runs started within a second used to share it and all finish late together;
+now they finish one after another, the first as soon as it would alone.
+
 The runtime is passed in (`is_active`, `rerun`), so this module stays free of Streamlit and is
 tested with a fake clock and fake sessions.
 """
@@ -28,11 +33,12 @@ tested with a fake clock and fake sessions.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import ctypes
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dashboard.store import Store
@@ -293,3 +299,52 @@ def watch_snapshots(
     thread.start()
     _stop_at_exit(stop, thread)
     return thread
+
+
+TURNS = 2  # page runs of the filter pages at once in one server (2 cores: DuckDB uses both)
+PATIENCE_S = 10.0  # a run that has waited this long for its turn goes ahead anyway
+
+
+class Turns:
+    """At most `at_once` runs inside `turn()` at a time; the others wait, each handed a turn in
+    the order it asked (first come, first served). A run that has waited `patience` seconds
+    goes ahead without a turn, so that a run stuck on something cannot hold up every page."""
+
+    def __init__(self, at_once: int = TURNS, patience: float = PATIENCE_S) -> None:
+        self.patience = patience
+        self._lock = threading.Lock()
+        self._free = at_once
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        handed = threading.Event()
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                handed.set()
+            else:
+                self._waiting.append(handed)
+        held = handed.wait(self.patience)
+        if not held:
+            with self._lock:
+                held = handed.is_set()  # handed a turn just as it gave up waiting
+                if not held:
+                    self._waiting.remove(handed)
+        try:
+            yield
+        finally:
+            if held:
+                self._next()
+
+    def _next(self) -> None:
+        """Hand the turn just ended to the run that has waited longest, or free it."""
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)

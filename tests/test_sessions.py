@@ -1,7 +1,7 @@
 """Uploads a session checked or explored are closed once the session has gone (hostile-input
 issue, item 10: twelve explored 27 MB uploads held 1.8 GB after their visitors had left); the
 snapshot watcher reruns only the sessions showing an older version of the store (shared-store
-issue, item 1)."""
+issue, item 1); the filter pages' runs take turns, first come first served (item 7)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from dashboard.sessions import SessionStores, SnapshotWatch, sweep_every, watch_snapshots
+from dashboard.sessions import SessionStores, SnapshotWatch, Turns, sweep_every, watch_snapshots
 from dashboard.store import Store, load_files
 from dashboard.views import common
 
@@ -391,3 +391,100 @@ def test_no_snapshot_thread_is_started_under_apptest(app, sample_store):
     at = app(sample_store)
     assert not at.exception
     assert not [t for t in threading.enumerate() if t.name == "ridealong-snapshot-watch"]
+
+
+# ---- turns: at most TURNS filter-page runs at once, the others in the order they came ------
+
+
+def _runs(turns: Turns, count: int, hold: threading.Event, log: list, inside: list) -> list:
+    """`count` threads, started one after another, each taking a turn and holding it until
+    `hold` is set; `log` gets each one's number as it enters, `inside` how many were in."""
+    lock = threading.Lock()
+    now_in = [0]
+
+    def run(number: int) -> None:
+        with turns.turn():
+            with lock:
+                now_in[0] += 1
+                log.append(number)
+                inside.append(now_in[0])
+            hold.wait(5)
+            with lock:
+                now_in[0] -= 1
+
+    threads = []
+    for number in range(count):
+        thread = threading.Thread(target=run, args=(number,))
+        thread.start()
+        threads.append(thread)
+        deadline = time.monotonic() + 2  # the next asks only once this one has entered or queued
+        while len(log) + turns.waiting() < number + 1 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    return threads
+
+
+def test_two_runs_at_once_and_the_others_wait():
+    turns = Turns(at_once=2, patience=5)
+    hold, log, inside = threading.Event(), [], []
+    threads = _runs(turns, 6, hold, log, inside)
+    assert log == [0, 1] and turns.waiting() == 4  # two in, four waiting
+    hold.set()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(log) == [0, 1, 2, 3, 4, 5]
+    assert max(inside) == 2
+    assert turns.waiting() == 0 and turns._free == 2
+
+
+def test_turns_are_handed_on_in_the_order_the_runs_came():
+    turns = Turns(at_once=1, patience=5)
+    hold, log, inside = threading.Event(), [], []
+    threads = _runs(turns, 5, hold, log, inside)
+    assert log == [0] and turns.waiting() == 4
+    hold.set()
+    for thread in threads:
+        thread.join(5)
+    assert log == [0, 1, 2, 3, 4]  # one at a time, so entering order is the handing order
+
+
+def test_a_turn_is_handed_on_when_a_run_ends_by_an_exception():
+    turns = Turns(at_once=1, patience=5)
+    try:
+        with turns.turn():
+            raise RuntimeError("a run stopped by a newer change (Streamlit raises to stop it)")
+    except RuntimeError:
+        pass
+    entered = threading.Event()
+
+    def run() -> None:
+        with turns.turn():
+            entered.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(5)
+    assert entered.is_set()
+
+
+def test_a_run_that_waited_its_patience_goes_ahead_without_a_turn():
+    turns = Turns(at_once=1, patience=0.2)
+    hold, log, inside = threading.Event(), [], []
+    threads = _runs(turns, 1, hold, log, inside)  # one run holds the only turn
+    started = time.monotonic()
+    with turns.turn():
+        waited = time.monotonic() - started
+    assert 0.15 < waited < 2
+    assert turns.waiting() == 0  # it left the queue
+    hold.set()
+    for thread in threads:
+        thread.join(5)
+    with turns.turn():  # the held turn came back: no turn was lost or made up
+        pass
+    assert turns._free == 1
+
+
+def test_the_filter_pages_take_turns_and_the_others_do_not():
+    source = (Path(__file__).resolve().parent.parent / "dashboard" / "app.py").read_text("utf-8")
+    assert "filter_pages = list(coaching)" in source
+    assert source.index("filter_pages = list(coaching)") < source.index('title="Log a ride-along"')
+    assert "common.page_turns().turn() if page in filter_pages" in source

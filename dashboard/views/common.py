@@ -19,7 +19,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from dashboard import access, audit, formatting, metrics
 from dashboard.formatting import csv_bytes, csv_safe, plain  # noqa: F401 (csv_safe: tests)
-from dashboard.sessions import SessionStores, SnapshotWatch, sweep_every, watch_snapshots
+from dashboard.sessions import SessionStores, SnapshotWatch, Turns, sweep_every, watch_snapshots
 from dashboard.store import (
     DEFAULT_WAIT,
     READ_ONLY_ENV,
@@ -128,6 +128,13 @@ def _serving() -> bool:
     from streamlit import runtime
 
     return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
+
+
+@st.cache_resource(show_spinner=False)
+def page_turns() -> Turns:
+    """The server's one queue of filter-page runs (sessions.Turns): people's changes are drawn
+    in the order they came, a couple at a time, rather than all slowing down together."""
+    return Turns()
 
 
 @st.cache_resource(show_spinner=False)
