@@ -21,7 +21,8 @@ coaching = [
 ]
 if signin.individual_reps():  # privacy mode turns per-rep pages off but for admins
     coaching.append(st.Page("views/reps.py", title="Reps", icon=":material/person:"))
-# the pages people change filters on take turns (sessions.Turns); the others run at once
+# The pages people change filters on take turns (sessions.Turns); the others run at once. (A
+# fragment's rerun does not pass through here: a filter page that gains one takes no turn.)
 filter_pages = list(coaching)
 coaching.append(st.Page("views/log.py", title="Log a ride-along", icon=":material/edit_note:"))
 review = [
@@ -32,8 +33,9 @@ if signin.auth_on() and signin.is_admin():
     review.append(st.Page("views/audit.py", title="Audit log", icon=":material/policy:"))
 pages = {"Coaching": coaching, "Review and data": review}
 page = st.navigation(pages)
+turn = common.page_turn() if page in filter_pages else contextlib.nullcontext()
 try:
-    with common.page_turns().turn() if page in filter_pages else contextlib.nullcontext():
+    with turn:
         page.run()
 finally:
     signin.audit_page(page.title)  # with the filters (the URL) as the page left them

@@ -24,10 +24,10 @@ slowest repaints were all in the seconds after an import; tests/benchmarks/RESUL
 `Turns` keeps people's own page runs in order: at most `TURNS` of the filter pages run at once
 in one server, the others wait their turn in the order they came. Python runs one thread at a
 time, so twenty runs started within a second used to share it and all finish late together;
-now they finish one after another, the first as soon as it would alone.
+now they finish a couple at a time, in order.
 
-The runtime is passed in (`is_active`, `rerun`), so this module stays free of Streamlit and is
-tested with a fake clock and fake sessions.
+The runtime is passed in (`is_active`, `rerun`, a run's `check`), so this module stays free of
+Streamlit; the watcher is tested with a fake clock and fake sessions, the turns with threads.
 """
 
 from __future__ import annotations
@@ -252,10 +252,10 @@ def rerun_paced(
     wait: Callable[[float], bool],
 ) -> None:
     """Rerun each of the `stale` sessions, the next only once fewer than AT_ONCE watched pages
-    are running (people's own runs included) or after PACE_S; one that has drawn a version
-    by a run of its own meanwhile is left out, and one whose rerun could not be asked for is
-    named again at the next look. `wait(seconds)` sleeps and says True to stop (a
-    threading.Event's wait)."""
+    are running or waiting for their turn (people's own runs included) or after PACE_S; one
+    that has drawn a version by a run of its own meanwhile is left out, and one whose rerun
+    could not be asked for is named again at the next look. `wait(seconds)` sleeps and says
+    True to stop (a threading.Event's wait)."""
     for session_id in stale:
         for _ in range(round(PACE_S / POLL_S)):
             if watch.running(is_busy) < AT_ONCE:
@@ -301,50 +301,92 @@ def watch_snapshots(
     return thread
 
 
-TURNS = 2  # page runs of the filter pages at once in one server (2 cores: DuckDB uses both)
+TURNS = AT_ONCE  # filter-page runs at once in one server (as many as the watcher's reruns)
 PATIENCE_S = 10.0  # a run that has waited this long for its turn goes ahead anyway
+TURN_POLL_S = 0.1  # how often a waiting run asks whether it is to stop (Streamlit's own wait)
 
 
 class Turns:
     """At most `at_once` runs inside `turn()` at a time; the others wait, each handed a turn in
-    the order it asked (first come, first served). A run that has waited `patience` seconds
-    goes ahead without a turn, so that a run stuck on something cannot hold up every page."""
+    the order it asked (first come, first served).
 
-    def __init__(self, at_once: int = TURNS, patience: float = PATIENCE_S) -> None:
+    A waiting run calls `check` every TURN_POLL_S: Streamlit's yield check, which raises when a
+    newer change has replaced the run or its session has gone, so that such a run leaves the
+    queue at once instead of holding a place for a page nobody will see. Two limits keep a
+    stuck run (a query that does not end) from holding up every page: a run that has waited
+    `patience` seconds goes ahead without a turn, and once no turn has changed hands for
+    `patience` seconds every new run goes ahead at once, until one does."""
+
+    def __init__(
+        self,
+        at_once: int = TURNS,
+        patience: float = PATIENCE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.patience = patience
+        self._clock = clock
         self._lock = threading.Lock()
         self._free = at_once
         self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._moved = clock()  # when a turn was last taken or handed on
 
     @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
+    def turn(self, check: Callable[[], None] = lambda: None) -> Iterator[None]:
         handed = threading.Event()
         with self._lock:
-            if self._free > 0 and not self._waiting:
+            if self._free > 0:
                 self._free -= 1
+                self._moved = self._clock()
                 handed.set()
-            else:
+            elif self._clock() - self._moved <= self.patience:
                 self._waiting.append(handed)
-        held = handed.wait(self.patience)
-        if not held:
+        try:
+            held = self._wait(handed, check)
+            check()  # a stop asked for just as the turn came
+        except BaseException:  # Streamlit stops a run with BaseExceptions
             with self._lock:
-                held = handed.is_set()  # handed a turn just as it gave up waiting
-                if not held:
+                if handed.is_set():
+                    self._hand_on()
+                elif handed in self._waiting:
                     self._waiting.remove(handed)
+            raise
         try:
             yield
         finally:
             if held:
-                self._next()
+                with self._lock:
+                    self._hand_on()
 
-    def _next(self) -> None:
-        """Hand the turn just ended to the run that has waited longest, or free it."""
-        with self._lock:
-            if self._waiting:
-                self._waiting.popleft().set()
-            else:
-                self._free += 1
+    def _wait(self, handed: threading.Event, check: Callable[[], None]) -> bool:
+        """Wait for a turn: True once handed one; False if it goes ahead without (out of the
+        queue, or never in it)."""
+        deadline = self._clock() + self.patience
+        while not handed.is_set():
+            with self._lock:
+                if handed not in self._waiting:  # not queued: the turns are stuck
+                    return handed.is_set()
+                if self._clock() >= deadline:
+                    self._waiting.remove(handed)
+                    return False
+            if handed.wait(TURN_POLL_S):
+                break
+            check()
+        return True
+
+    def _hand_on(self) -> None:
+        """A turn has ended (the lock held): to the run that has waited longest, or free."""
+        self._moved = self._clock()
+        if self._waiting:
+            self._waiting.popleft().set()
+        else:
+            self._free += 1
 
     def waiting(self) -> int:
+        """Runs waiting for a turn now."""
         with self._lock:
             return len(self._waiting)
+
+    def free(self) -> int:
+        """Turns no run holds now."""
+        with self._lock:
+            return self._free

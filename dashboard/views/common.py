@@ -3,12 +3,13 @@ downloads. Pages stay thin: read widgets, call these, draw charts."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import functools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,8 +134,20 @@ def _serving() -> bool:
 @st.cache_resource(show_spinner=False)
 def page_turns() -> Turns:
     """The server's one queue of filter-page runs (sessions.Turns): people's changes are drawn
-    in the order they came, a couple at a time, rather than all slowing down together."""
+    a couple at a time in the order they came, rather than all slowing down together."""
     return Turns()
+
+
+@contextlib.contextmanager
+def page_turn() -> Iterator[None]:
+    """This run's turn (app.py, for the filter pages). While it waits, Streamlit's own check
+    (the one its cache uses while another session computes a value) stops it when a newer
+    change replaces it or its session has gone."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
+
+    check = get_run_yield_check() or (lambda: None)
+    with page_turns().turn(check):
+        yield
 
 
 @st.cache_resource(show_spinner=False)
