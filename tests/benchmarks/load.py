@@ -1033,7 +1033,9 @@ def report(
         + ")"
     )
     for r in [r for r in repaints if r.error][:10]:
-        lines.append(f"  session {r.session} ({r.page}, {r.change}): {r.error[:300]}")
+        # long enough for a widget step's record of the page's last 30 presses and filters,
+        # which follows its message (cut at 300 characters, the record never showed)
+        lines.append(f"  session {r.session} ({r.page}, {r.change}): {r.error[:3000]}")
     seen, fresh, unseen, after = 0, 0, [], []
     ended = sorted(j.ended for j in result.imports if j.status == 0)
     for session, shown in zip(result.sessions, result.toasts, strict=True):
